@@ -1,0 +1,90 @@
+"""Authentication and permission dependencies: routes are authenticated by default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.auth.permissions import Permission, permissions_for
+from api.auth.tokens import decode_token
+from api.config import Settings
+from api.db import SessionDep
+from api.errors import Forbidden, Unauthorized
+from api.models import User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    clinic_id: str
+    role: str
+    permissions: frozenset[Permission]
+    patient_id: str | None = None
+    provider_id: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def current_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    if not token:
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+    try:
+        claims = decode_token(settings, token)
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Your session has expired; sign in again.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized("The access token is not valid; sign in again.") from exc
+    user = session.get(User, claims.user_id)
+    # The role and clinic come from the database, not the token, so a demoted or
+    # deactivated user loses access at once rather than when the token expires.
+    if user is None or not user.active or user.clinic_id != claims.clinic_id:
+        raise Unauthorized("This account is no longer active; sign in again.")
+    return Principal(
+        user_id=user.id,
+        clinic_id=user.clinic_id,
+        role=user.role,
+        permissions=permissions_for(user.role),
+        patient_id=user.patient_id,
+        provider_id=user.provider_id,
+    )
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require(permission: Permission) -> Callable[[Principal], Principal]:
+    def _check(principal: CurrentUser) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(f"Your role ({principal.role}) lacks the permission '{permission}'.")
+        return principal
+
+    _check.__name__ = f"require_{permission.value.replace(':', '_')}"
+    return _check
+
+
+ViewCalendar = Annotated[Principal, Depends(require(Permission.VIEW_CALENDAR))]
+CreateAppointment = Annotated[Principal, Depends(require(Permission.CREATE_APPOINTMENT))]
+ModifyAppointment = Annotated[Principal, Depends(require(Permission.MODIFY_APPOINTMENT))]
+CancelAppointment = Annotated[Principal, Depends(require(Permission.CANCEL_APPOINTMENT))]
+Configure = Annotated[Principal, Depends(require(Permission.CONFIGURE))]
+PatientPortal = Annotated[Principal, Depends(require(Permission.PATIENT_PORTAL))]

@@ -1,0 +1,46 @@
+"""Roles and the seed's permission strings: the one place that says who may do what."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Permission(enum.StrEnum):
+    VIEW_CALENDAR = "booking:view_calendar"
+    CREATE_APPOINTMENT = "booking:create_appointment"
+    MODIFY_APPOINTMENT = "booking:modify_appointment"
+    CANCEL_APPOINTMENT = "booking:cancel_appointment"
+    OVERRIDE_CONFLICTS = "booking:override_conflicts"
+    CONFIGURE = "booking:configure"
+    PATIENT_PORTAL = "portal:self_service"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    FRONTDESK = "frontdesk"
+    PROVIDER = "provider"
+    PATIENT = "patient"
+
+
+_STAFF_BOOKING = {
+    Permission.VIEW_CALENDAR,
+    Permission.CREATE_APPOINTMENT,
+    Permission.MODIFY_APPOINTMENT,
+    Permission.CANCEL_APPOINTMENT,
+    Permission.OVERRIDE_CONFLICTS,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(_STAFF_BOOKING | {Permission.CONFIGURE}),
+    Role.FRONTDESK: frozenset(_STAFF_BOOKING),
+    # A provider sees the calendar and modifies only their own appointments (checked per object).
+    Role.PROVIDER: frozenset({Permission.VIEW_CALENDAR, Permission.MODIFY_APPOINTMENT}),
+    Role.PATIENT: frozenset({Permission.PATIENT_PORTAL}),
+}
+
+
+def permissions_for(role: str) -> frozenset[Permission]:
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()

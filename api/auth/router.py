@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from api.auth.deps import CurrentUser, SettingsDep
+from api.auth.passwords import verify_password
+from api.auth.tokens import TokenClaims, issue_token
+from api.db import SessionDep
+from api.errors import Unauthorized, problem_responses
+from api.models import User
+from api.schemas import ApiModel
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    # OAuth2 names these fields in snake_case; clients' libraries expect exactly that.
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeRead(ApiModel):
+    user_id: str
+    clinic_id: str
+    role: str
+    permissions: list[str]
+    patient_id: str | None
+    provider_id: str | None
+
+
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 422))
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TokenResponse:
+    user = session.scalar(select(User).where(func.lower(User.email) == form.username.lower()))
+    ok = verify_password(form.password, user.password_hash if user else None)
+    if user is None or not ok or not user.active:
+        raise Unauthorized("Email or password is wrong.")
+    claims = TokenClaims(user.id, user.clinic_id, user.role, user.patient_id, user.provider_id)
+    minutes = (
+        settings.patient_token_minutes if user.role == "patient" else settings.access_token_minutes
+    )
+    return TokenResponse(access_token=issue_token(settings, claims), expires_in=minutes * 60)
+
+
+@router.get("/me", response_model=MeRead, responses=problem_responses(401))
+def me(principal: CurrentUser) -> MeRead:
+    return MeRead(
+        user_id=principal.user_id,
+        clinic_id=principal.clinic_id,
+        role=principal.role,
+        permissions=sorted(p.value for p in principal.permissions),
+        patient_id=principal.patient_id,
+        provider_id=principal.provider_id,
+    )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.auth.deps import Configure, ViewCalendar
+from api.chairs import service
+from api.chairs.schemas import ChairCreate, ChairRead, ChairUpdate
+from api.db import SessionDep
+from api.errors import problem_responses
+from api.schemas import Page
+
+router = APIRouter(prefix="/api/chairs", tags=["chairs"])
+
+
+@router.get("", response_model=Page[ChairRead], responses=problem_responses(401, 403, 422))
+def list_chairs(
+    session: SessionDep,
+    principal: ViewCalendar,
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ChairRead]:
+    items, total = service.list_chairs(
+        session, principal, active=active, limit=limit, offset=offset
+    )
+    return Page(
+        items=[ChairRead.model_validate(c) for c in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    response_model=ChairRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_chair(body: ChairCreate, session: SessionDep, principal: Configure) -> ChairRead:
+    return ChairRead.model_validate(service.create_chair(session, principal, body))
+
+
+@router.get("/{chair_id}", response_model=ChairRead, responses=problem_responses(401, 403, 404))
+def get_chair(chair_id: str, session: SessionDep, principal: ViewCalendar) -> ChairRead:
+    return ChairRead.model_validate(service.get_chair(session, principal, chair_id))
+
+
+@router.put(
+    "/{chair_id}", response_model=ChairRead, responses=problem_responses(401, 403, 404, 409, 422)
+)
+def update_chair(
+    chair_id: str, body: ChairUpdate, session: SessionDep, principal: Configure
+) -> ChairRead:
+    chair = service.get_chair(session, principal, chair_id)
+    return ChairRead.model_validate(service.update_chair(session, chair, body))
+
+
+@router.delete(
+    "/{chair_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def delete_chair(chair_id: str, session: SessionDep, principal: Configure) -> None:
+    service.delete_chair(session, service.get_chair(session, principal, chair_id))

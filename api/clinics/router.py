@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.auth.deps import Configure, ViewCalendar
+from api.clinics import service
+from api.clinics.schemas import ClinicCreate, ClinicRead, ClinicUpdate
+from api.db import SessionDep
+from api.errors import problem_responses
+from api.schemas import Page
+
+router = APIRouter(prefix="/api/clinics", tags=["clinics"])
+
+
+@router.get("", response_model=Page[ClinicRead], responses=problem_responses(401, 403))
+def list_clinics(session: SessionDep, principal: ViewCalendar) -> Page[ClinicRead]:
+    """The clinics you belong to (staff belong to exactly one)."""
+    clinic = service.get_clinic(session, principal, principal.clinic_id)
+    return Page(items=[ClinicRead.model_validate(clinic)], total=1, limit=1, offset=0)
+
+
+@router.post(
+    "",
+    response_model=ClinicRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_clinic(session: SessionDep, _: Configure, body: ClinicCreate) -> ClinicRead:
+    """Open a new clinic with its own first administrator (who then configures it)."""
+    return ClinicRead.model_validate(service.create_clinic(session, body))
+
+
+@router.get("/{clinic_id}", response_model=ClinicRead, responses=problem_responses(401, 403, 404))
+def get_clinic(clinic_id: str, session: SessionDep, principal: ViewCalendar) -> ClinicRead:
+    return ClinicRead.model_validate(service.get_clinic(session, principal, clinic_id))
+
+
+@router.put(
+    "/{clinic_id}", response_model=ClinicRead, responses=problem_responses(401, 403, 404, 422)
+)
+def update_clinic(
+    clinic_id: str, body: ClinicUpdate, session: SessionDep, principal: Configure
+) -> ClinicRead:
+    clinic = service.get_clinic(session, principal, clinic_id)
+    return ClinicRead.model_validate(service.update_clinic(session, clinic, body))
+
+
+@router.delete(
+    "/{clinic_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def delete_clinic(clinic_id: str, session: SessionDep, principal: Configure) -> None:
+    service.delete_clinic(session, service.get_clinic(session, principal, clinic_id))

@@ -1,0 +1,189 @@
+"""Typed domain errors, rendered by one handler as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://slotwise.dev/problems/"
+
+
+class DomainError(Exception):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a rule; `field` names what to fix."""
+
+    status = 422
+    slug = "invalid-input"
+    title = "Invalid input"
+
+    def __init__(self, field: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, errors=[{"field": field, "message": detail}], **extra)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    slug = "unauthorized"
+    title = "Not authenticated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    slug = "stale-version"
+    title = "The appointment changed since you loaded it"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    slug = "precondition-required"
+    title = "If-Match header required"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457), for the OpenAPI schema."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc_to_field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            request, exc.status, exc.slug, exc.title, exc.detail, exc.headers or None, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _loc_to_field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(
+            request, 422, "invalid-input", "Invalid input", detail, errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
+        return problem_response(
+            request,
+            exc.status_code,
+            str(exc.status_code),
+            titles.get(exc.status_code, "Error"),
+            str(exc.detail),
+            dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            request,
+            500,
+            "internal",
+            "Internal error",
+            "Something went wrong on our side; nothing was saved. Please try again.",
+        )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the problem statuses it can return, in the OpenAPI schema."""
+    descriptions = {
+        400: "Bad request",
+        401: "Missing or invalid token",
+        403: "Missing permission",
+        404: "Not found in your clinic",
+        409: "Conflicts with existing data",
+        412: "Stale If-Match version",
+        422: "Invalid input",
+        428: "If-Match header required",
+        429: "Too many requests",
+        503: "Temporarily unavailable",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": descriptions.get(s, "Error"),
+            "content": {PROBLEM_JSON: {}},
+        }
+        for s in statuses
+    }

@@ -1,0 +1,60 @@
+"""Assembles the application: settings, database, error handlers and one router per resource."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.auth.router import router as auth_router
+from api.chairs.router import router as chairs_router
+from api.clinics.router import router as clinics_router
+from api.config import Settings, get_settings
+from api.db import Database
+from api.errors import install_handlers
+
+ROUTERS = (auth_router, clinics_router, chairs_router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.db.dispose()
+
+    app = FastAPI(
+        title="Slotwise",
+        version="0.1.0",
+        description="Clinic appointment booking with CP-SAT slot finding.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = Database(settings.database_url, echo=settings.sql_echo)
+    settings.signing_secret()  # create the persisted secret now, not inside a request
+    install_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["ETag", "Retry-After"],
+        )
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"], include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    logging.basicConfig(level=logging.INFO)
+    return create_app()

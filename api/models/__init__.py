@@ -1,0 +1,40 @@
+"""Every ORM model, imported here so `Base.metadata` is complete for Alembic."""
+
+from api.models.appointment import (
+    Appointment,
+    AppointmentSource,
+    AppointmentStatus,
+    appointment_procedures,
+)
+from api.models.appointment_type import AppointmentType, appointment_type_providers
+from api.models.audit import AuditEntry, IdempotencyRecord
+from api.models.base import Base
+from api.models.clinic import Clinic
+from api.models.patient import Patient, PlannedProcedure, TreatmentPlan
+from api.models.resources import Chair, Provider, Room
+from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
+from api.models.user import User
+
+__all__ = [
+    "Appointment",
+    "AppointmentSource",
+    "AppointmentStatus",
+    "AppointmentType",
+    "AuditEntry",
+    "Base",
+    "Chair",
+    "Clinic",
+    "IdempotencyRecord",
+    "Patient",
+    "PlannedProcedure",
+    "Provider",
+    "Room",
+    "ScheduleException",
+    "ScheduleTemplate",
+    "TemplateSlot",
+    "TreatmentPlan",
+    "User",
+    "WorkingHours",
+    "appointment_procedures",
+    "appointment_type_providers",
+]

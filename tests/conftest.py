@@ -1,0 +1,172 @@
+"""Shared fixtures: a real, migrated database per test on SQLite and (when configured) PostgreSQL.
+
+Migrations run once per session into a template (a file for SQLite, a template database for
+PostgreSQL); each test then gets its own copy, so tests are isolated and still fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api.auth.passwords import hash_password
+from api.auth.tokens import TokenClaims, issue_token
+from api.config import Settings
+from api.main import create_app
+from api.migrate import upgrade
+from api.models import Clinic, Patient, Provider, User
+
+POSTGRES_URL = os.environ.get("SLOTWISE_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url_backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"slotwise_tpl_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    upgrade(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    yield name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(
+    database_url_backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    if database_url_backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "test.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    template_name: str = request.getfixturevalue("postgres_template")
+    name = f"slotwise_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        DATABASE_URL=database_url,
+        SLOTWISE_JWT_SECRET="test-secret-" + uuid.uuid4().hex,
+        SLOTWISE_SECRET_FILE=tmp_path / "secret",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    """A session on the test database, for arranging data and checking what the API wrote."""
+    with app.state.db.read() as session:
+        yield session
+
+
+@dataclass
+class ClinicWorld:
+    """One clinic with a user of every role, a provider and a patient."""
+
+    clinic: Clinic
+    users: dict[str, User]
+    provider: Provider
+    patient: Patient
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_world(session: Session, settings: Settings, name: str) -> ClinicWorld:
+    clinic = Clinic(name=name, time_zone="Europe/London", min_lead_time_minutes=120)
+    session.add(clinic)
+    session.flush()
+    provider = Provider(clinic_id=clinic.id, name=f"Dr {name}")
+    patient = Patient(
+        clinic_id=clinic.id, first_name="Pat", last_name=name, date_of_birth=date(2010, 5, 1)
+    )
+    session.add_all([provider, patient])
+    session.flush()
+    users = {}
+    slug = name.lower().replace(" ", "-")
+    for role in ("admin", "frontdesk", "provider", "patient"):
+        users[role] = User(
+            clinic_id=clinic.id,
+            email=f"{role}@{slug}.example",
+            password_hash=hash_password(PASSWORD),
+            role=role,
+            provider_id=provider.id if role == "provider" else None,
+            patient_id=patient.id if role == "patient" else None,
+        )
+    session.add_all(users.values())
+    session.commit()
+    world = ClinicWorld(clinic=clinic, users=users, provider=provider, patient=patient)
+    for role, user in users.items():
+        world.tokens[role] = issue_token(
+            settings,
+            TokenClaims(user.id, clinic.id, role, user.patient_id, user.provider_id),
+        )
+    return world
+
+
+@pytest.fixture
+def world(db: Session, settings: Settings) -> ClinicWorld:
+    return make_world(db, settings, "Smile Clinic")
+
+
+@pytest.fixture
+def other_world(db: Session, settings: Settings) -> ClinicWorld:
+    return make_world(db, settings, "Rival Clinic")
