@@ -128,6 +128,8 @@ class ClinicWorld:
 
 
 PASSWORD = "correct horse battery"
+# Argon2 is deliberately slow; hash once for every test user rather than per user per test.
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def make_world(session: Session, settings: Settings, name: str) -> ClinicWorld:
@@ -146,7 +148,7 @@ def make_world(session: Session, settings: Settings, name: str) -> ClinicWorld:
         users[role] = User(
             clinic_id=clinic.id,
             email=f"{role}@{slug}.example",
-            password_hash=hash_password(PASSWORD),
+            password_hash=PASSWORD_HASH,
             role=role,
             provider_id=provider.id if role == "provider" else None,
             patient_id=patient.id if role == "patient" else None,

@@ -1,0 +1,43 @@
+# Two commands matter: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DATABASE_URL ?= sqlite:///./slotwise.db
+
+.PHONY: demo serve test lint bench stress clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/slotwise db upgrade
+	$(BIN)/slotwise demo
+	@echo ""
+	@echo "Slotwise is starting on http://127.0.0.1:8000"
+	@echo "  API docs:  http://127.0.0.1:8000/docs"
+	@echo "  Sign in:   POST http://127.0.0.1:8000/api/auth/token"
+	@echo ""
+	$(BIN)/slotwise serve --host 127.0.0.1 --port 8000
+
+serve: $(STAMP)
+	$(BIN)/slotwise db upgrade
+	$(BIN)/slotwise serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.solver_bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis slotwise.db* .slotwise-secret

@@ -1,0 +1,147 @@
+"""`slotwise` command line: serve, migrate, load the demo clinic, manage users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from api.auth.passwords import hash_password
+from api.auth.permissions import Role
+from api.config import get_settings
+from api.db import Database
+from api.models import Clinic, User
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.main:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from api.migrate import upgrade
+
+    upgrade(get_settings().database_url, args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from api.demo import load_demo
+
+    db = Database(get_settings().database_url)
+    try:
+        with db.write() as session:
+            report = load_demo(session)
+            session.commit()
+    finally:
+        db.dispose()
+    print(report)
+    return 0
+
+
+def _read_password(prompted: bool) -> str:
+    if not prompted:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise SystemExit("error: the passwords do not match")
+    return first
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    password = _read_password(prompted=sys.stdin.isatty())
+    if len(password) < 10:
+        print("error: the password must have at least 10 characters", file=sys.stderr)
+        return 2
+    db = Database(get_settings().database_url)
+    try:
+        with db.write() as session:
+            clinics = list(session.scalars(select(Clinic)))
+            if args.clinic_id:
+                clinic = next((c for c in clinics if c.id == args.clinic_id), None)
+            elif len(clinics) == 1:
+                clinic = clinics[0]
+            else:
+                clinic = None
+            if clinic is None:
+                names = ", ".join(f"{c.id} ({c.name})" for c in clinics) or "none yet"
+                print(f"error: name the clinic with --clinic-id; clinics: {names}", file=sys.stderr)
+                return 2
+            email = args.email.lower()
+            if session.scalar(select(User.id).where(func.lower(User.email) == email)):
+                print(f"error: a user with email {email} already exists", file=sys.stderr)
+                return 1
+            if args.role == Role.PATIENT and not args.patient_id:
+                print("error: a patient user needs --patient-id", file=sys.stderr)
+                return 2
+            user = User(
+                clinic_id=clinic.id,
+                email=email,
+                password_hash=hash_password(password),
+                role=args.role,
+                full_name=args.full_name,
+                provider_id=args.provider_id,
+                patient_id=args.patient_id,
+            )
+            session.add(user)
+            session.commit()
+            print(f"created {args.role} {email} in {clinic.name} (id {user.id})")
+    finally:
+        db.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slotwise", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply Alembic migrations")
+    up.add_argument("--revision", default="head")
+    up.set_defaults(func=_db_upgrade)
+
+    demo = sub.add_parser("demo", help="load the demo clinic (idempotent)")
+    demo.set_defaults(func=_demo)
+
+    users = sub.add_parser("users", help="manage user accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser(
+        "create", help="create a user; the password is read from stdin or prompted for"
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--clinic-id")
+    create.add_argument("--full-name", default="")
+    create.add_argument("--provider-id")
+    create.add_argument("--patient-id")
+    create.set_defaults(func=_users_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
