@@ -9,14 +9,30 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.appointment_types.router import router as appointment_types_router
 from api.auth.router import router as auth_router
 from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
 from api.db import Database
 from api.errors import install_handlers
+from api.patients.router import router as patients_router
+from api.providers.router import router as providers_router
+from api.rooms.router import router as rooms_router
+from api.schedule_templates.router import router as schedule_templates_router
+from api.treatment_plans.router import router as treatment_plans_router
 
-ROUTERS = (auth_router, clinics_router, chairs_router)
+ROUTERS = (
+    auth_router,
+    clinics_router,
+    chairs_router,
+    providers_router,
+    rooms_router,
+    patients_router,
+    treatment_plans_router,
+    appointment_types_router,
+    schedule_templates_router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.auth.deps import Configure, ViewCalendar
+from api.db import SessionDep
+from api.errors import problem_responses
+from api.rooms import service
+from api.rooms.schemas import RoomCreate, RoomRead, RoomUpdate, normalize_kind
+from api.schemas import Page
+
+router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+
+
+@router.get("", response_model=Page[RoomRead], responses=problem_responses(401, 403, 422))
+def list_rooms(
+    session: SessionDep,
+    principal: ViewCalendar,
+    active: bool | None = None,
+    kind: Annotated[str | None, Query(max_length=50, examples=["x-ray"])] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[RoomRead]:
+    # Same normalisation as on write, so ?kind=X-Ray finds the rooms stored as "x-ray".
+    wanted = None if kind is None else str(normalize_kind(kind))
+    items, total = service.list_rooms(
+        session, principal, active=active, kind=wanted, limit=limit, offset=offset
+    )
+    return Page(
+        items=[RoomRead.model_validate(r) for r in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    response_model=RoomRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_room(body: RoomCreate, session: SessionDep, principal: Configure) -> RoomRead:
+    return RoomRead.model_validate(service.create_room(session, principal, body))
+
+
+@router.get("/{room_id}", response_model=RoomRead, responses=problem_responses(401, 403, 404))
+def get_room(room_id: str, session: SessionDep, principal: ViewCalendar) -> RoomRead:
+    return RoomRead.model_validate(service.get_room(session, principal, room_id))
+
+
+@router.put(
+    "/{room_id}", response_model=RoomRead, responses=problem_responses(401, 403, 404, 409, 422)
+)
+def update_room(
+    room_id: str, body: RoomUpdate, session: SessionDep, principal: Configure
+) -> RoomRead:
+    room = service.get_room(session, principal, room_id)
+    return RoomRead.model_validate(service.update_room(session, room, body))
+
+
+@router.delete(
+    "/{room_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def delete_room(room_id: str, session: SessionDep, principal: Configure) -> None:
+    service.delete_room(session, service.get_room(session, principal, room_id))

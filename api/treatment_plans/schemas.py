@@ -1,0 +1,100 @@
+"""Treatment plan bodies.
+
+A plan's procedures are sent and returned as one ordered list; `sequence` is the 1-based
+position in that list, never sent. On PUT the list, when present, replaces the plan's
+procedures whole: an item with an `id` of this plan keeps that procedure (and its links to
+appointments), an item without one is new, and procedures left out are removed.
+
+PUT is a partial update: only the fields sent change (procedures omitted: unchanged). Null for
+any field is a 422 rather than being ignored, so a client bug never looks like a save;
+`procedures: []` is how to empty the list. The patient of a plan cannot be changed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+
+from api.schemas import ApiModel, StrictInput
+
+MAX_PROCEDURES = 100
+
+
+class PlanStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class ProcedureStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    SCHEDULED = "SCHEDULED"
+    DONE = "DONE"
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    StringConstraints(strip_whitespace=True, max_length=50),
+]
+
+
+class ProcedureInput(StrictInput):
+    id: str | None = Field(None, description="Keep this existing procedure of the plan.")
+    name: Name
+    code: Code = None
+    appointment_type_id: str = Field(min_length=1)
+    status: ProcedureStatus = ProcedureStatus.PENDING
+
+
+class TreatmentPlanCreate(StrictInput):
+    patient_id: str = Field(min_length=1)
+    name: Name
+    status: PlanStatus = PlanStatus.ACTIVE
+    procedures: list[ProcedureInput] = Field(default_factory=list, max_length=MAX_PROCEDURES)
+
+
+class TreatmentPlanUpdate(StrictInput):
+    """Partial update; `procedures`, when sent, replaces the list whole. Null is a 422."""
+
+    name: Name | None = None
+    status: PlanStatus | None = None
+    procedures: list[ProcedureInput] | None = Field(None, max_length=MAX_PROCEDURES)
+
+    @field_validator("name", "status", "procedures")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only runs for values actually sent, so None here means an explicit null.
+        if value is None:
+            raise ValueError("cannot be null; omit the field to leave it unchanged")
+        return value
+
+
+class ProcedureRead(ApiModel):
+    id: str
+    sequence: int
+    name: str
+    code: str | None
+    appointment_type_id: str
+    status: ProcedureStatus
+
+
+class TreatmentPlanRead(ApiModel):
+    id: str
+    clinic_id: str
+    patient_id: str
+    name: str
+    status: PlanStatus
+    procedures: list[ProcedureRead]
+    created_at: datetime
+    updated_at: datetime
