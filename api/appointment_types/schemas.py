@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from api.models import AppointmentType
+from api.schemas import ApiModel, StrictInput
+
+# Minutes; 480 is a full clinic day, beyond which a "type" is a data-entry mistake.
+Minutes = Annotated[int, Field(ge=1, le=480)]
+Buffer = Annotated[int, Field(ge=0, le=120)]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+RoomKind = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=50)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ProcedureCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
+]
+
+
+class AppointmentTypeCreate(StrictInput):
+    name: Name
+    code: Code
+    color: Color = "#4a90d9"
+    default_duration: Minutes
+    # Omitted bounds default to defaultDuration: a fixed-length type unless said otherwise.
+    min_duration: Minutes | None = None
+    max_duration: Minutes | None = None
+    online_bookable: bool = False
+    new_patient_bookable: bool = False
+    needs_provider: bool = True
+    provider_ids: list[str] = Field(
+        default_factory=list, description="Providers who may do it; empty means any provider."
+    )
+    needs_chair: bool = True
+    room_kind: RoomKind | None = None
+    buffer_before: Buffer = 0
+    buffer_after: Buffer = 0
+    procedure_codes: list[ProcedureCode] = Field(default_factory=list)
+    active: bool = True
+
+
+class AppointmentTypeUpdate(StrictInput):
+    name: Name | None = None
+    code: Code | None = None
+    color: Color | None = None
+    default_duration: Minutes | None = None
+    min_duration: Minutes | None = None
+    max_duration: Minutes | None = None
+    online_bookable: bool | None = None
+    new_patient_bookable: bool | None = None
+    needs_provider: bool | None = None
+    provider_ids: list[str] | None = None
+    needs_chair: bool | None = None
+    # null clears the room requirement, so it is the one field where null is meaningful.
+    room_kind: RoomKind | None = None
+    buffer_before: Buffer | None = None
+    buffer_after: Buffer | None = None
+    procedure_codes: list[ProcedureCode] | None = None
+    active: bool | None = None
+
+
+class AppointmentTypeRead(ApiModel):
+    id: str
+    clinic_id: str
+    name: str
+    code: str
+    color: str
+    default_duration: int
+    min_duration: int
+    max_duration: int
+    online_bookable: bool
+    new_patient_bookable: bool
+    needs_provider: bool
+    provider_ids: list[str]
+    needs_chair: bool
+    room_kind: str | None
+    buffer_before: int
+    buffer_after: int
+    procedure_codes: list[str]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, obj: AppointmentType) -> AppointmentTypeRead:
+        # The ORM holds Provider rows; the API speaks ids, sorted so responses are stable.
+        return cls.model_validate(
+            {
+                **{name: getattr(obj, name) for name in cls.model_fields if name != "provider_ids"},
+                "provider_ids": sorted(p.id for p in obj.providers),
+            }
+        )

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.appointment_types.schemas import AppointmentTypeCreate, AppointmentTypeUpdate
+from api.auth.deps import Principal
+from api.core.crud import (
+    apply_changes,
+    delete_or_conflict,
+    flush_or_conflict,
+    get_in_clinic,
+    list_in_clinic,
+)
+from api.errors import Conflict, InvalidInput
+from api.models import AppointmentType, Provider, ScheduleTemplate
+
+# Fields where an explicit null in a PUT means "clear it" rather than "leave it alone".
+_NULLABLE = frozenset({"room_kind"})
+
+
+def list_appointment_types(
+    session: Session,
+    principal: Principal,
+    *,
+    active: bool | None,
+    online_bookable: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AppointmentType], int]:
+    where = []
+    if active is not None:
+        where.append(AppointmentType.active.is_(active))
+    if online_bookable is not None:
+        where.append(AppointmentType.online_bookable.is_(online_bookable))
+    return list_in_clinic(
+        session,
+        AppointmentType,
+        principal.clinic_id,
+        where=where,
+        order_by=[AppointmentType.name, AppointmentType.code, AppointmentType.id],
+        limit=limit,
+        offset=offset,
+    )
+
+
+def get_appointment_type(session: Session, principal: Principal, type_id: str) -> AppointmentType:
+    return get_in_clinic(session, AppointmentType, type_id, principal.clinic_id, "appointment type")
+
+
+def create_appointment_type(
+    session: Session, principal: Principal, data: AppointmentTypeCreate
+) -> AppointmentType:
+    values = data.model_dump(by_alias=False, exclude={"provider_ids"})
+    values["min_duration"] = values["min_duration"] or data.default_duration
+    values["max_duration"] = values["max_duration"] or data.default_duration
+    _check_durations(values, sent=set(data.model_fields_set))
+    appt_type = AppointmentType(clinic_id=principal.clinic_id, **values)
+    appt_type.providers = _providers(session, principal.clinic_id, data.provider_ids)
+    session.add(appt_type)
+    flush_or_conflict(session, _duplicate_code(data.code))
+    return appt_type
+
+
+def update_appointment_type(
+    session: Session, appt_type: AppointmentType, data: AppointmentTypeUpdate
+) -> AppointmentType:
+    changes = {
+        k: v
+        for k, v in data.model_dump(by_alias=False, exclude_unset=True).items()
+        if v is not None or k in _NULLABLE
+    }
+    provider_ids: list[str] | None = changes.pop("provider_ids", None)
+    # The bounds must hold for the row as it will be, not just for the fields sent.
+    merged = {
+        name: changes.get(name, getattr(appt_type, name))
+        for name in ("min_duration", "default_duration", "max_duration")
+    }
+    _check_durations(merged, sent=set(changes))
+    if provider_ids is not None:
+        appt_type.providers = _providers(session, appt_type.clinic_id, provider_ids)
+    apply_changes(appt_type, changes)
+    flush_or_conflict(session, _duplicate_code(changes.get("code", appt_type.code)))
+    return appt_type
+
+
+def delete_appointment_type(session: Session, appt_type: AppointmentType) -> None:
+    # Template slots list type ids in a JSON column, which no foreign key protects.
+    templates = session.scalars(
+        select(ScheduleTemplate).where(ScheduleTemplate.clinic_id == appt_type.clinic_id)
+    )
+    using = sorted(
+        t.name
+        for t in templates
+        if any(appt_type.id in slot.appointment_type_ids for slot in t.template_slots)
+    )
+    if using:
+        names = ", ".join(f"'{n}'" for n in using)
+        raise Conflict(
+            f"Template slots in schedule template(s) {names} are reserved for this appointment "
+            "type; remove it from those slots first, or set active to false instead."
+        )
+    delete_or_conflict(session, appt_type, "appointment type")
+
+
+def _duplicate_code(code: str) -> str:
+    return f"An appointment type with code '{code}' already exists in your clinic."
+
+
+def _check_durations(values: dict[str, Any], *, sent: set[str]) -> None:
+    """min <= default <= max, blaming the field the caller most likely got wrong."""
+    pairs = (("min_duration", "default_duration"), ("default_duration", "max_duration"))
+    for low, high in pairs:
+        lo, hi = values[low], values[high]
+        if lo <= hi:
+            continue
+        # On a PUT that only moved the upper bound, the upper bound is what to fix.
+        if high in sent and low not in sent:
+            raise InvalidInput(_camel(high), f"{_camel(high)} {hi} is below {_camel(low)} {lo}")
+        raise InvalidInput(_camel(low), f"{_camel(low)} {lo} is above {_camel(high)} {hi}")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _providers(session: Session, clinic_id: str, provider_ids: list[str]) -> list[Provider]:
+    wanted = list(dict.fromkeys(provider_ids))  # drop repeats, keep the caller's order
+    if not wanted:
+        return []
+    found = {
+        p.id: p
+        for p in session.scalars(
+            select(Provider).where(Provider.clinic_id == clinic_id, Provider.id.in_(wanted))
+        )
+    }
+    missing = [pid for pid in wanted if pid not in found]
+    if missing:
+        listed = ", ".join(f"'{m}'" for m in missing)
+        raise InvalidInput("providerIds", f"No provider with id {listed} in your clinic.")
+    return [found[pid] for pid in wanted]
