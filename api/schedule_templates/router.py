@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.auth.deps import Configure, ViewCalendar
+from api.db import SessionDep
+from api.errors import problem_responses
+from api.schedule_templates import service
+from api.schedule_templates.schemas import (
+    ScheduleTemplateCreate,
+    ScheduleTemplateRead,
+    ScheduleTemplateUpdate,
+)
+from api.schemas import Page
+
+router = APIRouter(prefix="/api/schedule-templates", tags=["schedule templates"])
+
+
+@router.get(
+    "", response_model=Page[ScheduleTemplateRead], responses=problem_responses(401, 403, 422)
+)
+def list_schedule_templates(
+    session: SessionDep,
+    principal: ViewCalendar,
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ScheduleTemplateRead]:
+    items, total = service.list_templates(
+        session, principal, active=active, limit=limit, offset=offset
+    )
+    return Page(
+        items=[ScheduleTemplateRead.from_model(t) for t in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    response_model=ScheduleTemplateRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 422),
+)
+def create_schedule_template(
+    body: ScheduleTemplateCreate, session: SessionDep, principal: Configure
+) -> ScheduleTemplateRead:
+    return ScheduleTemplateRead.from_model(service.create_template(session, principal, body))
+
+
+# Declared before "/{template_id}" so "active" is not taken for an id.
+@router.get(
+    "/active", response_model=ScheduleTemplateRead, responses=problem_responses(401, 403, 404)
+)
+def get_active_schedule_template(
+    session: SessionDep, principal: ViewCalendar
+) -> ScheduleTemplateRead:
+    return ScheduleTemplateRead.from_model(service.get_active_template(session, principal))
+
+
+@router.get(
+    "/{template_id}",
+    response_model=ScheduleTemplateRead,
+    responses=problem_responses(401, 403, 404),
+)
+def get_schedule_template(
+    template_id: str, session: SessionDep, principal: ViewCalendar
+) -> ScheduleTemplateRead:
+    return ScheduleTemplateRead.from_model(service.get_template(session, principal, template_id))
+
+
+@router.put(
+    "/{template_id}",
+    response_model=ScheduleTemplateRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def update_schedule_template(
+    template_id: str, body: ScheduleTemplateUpdate, session: SessionDep, principal: Configure
+) -> ScheduleTemplateRead:
+    template = service.get_template(session, principal, template_id)
+    return ScheduleTemplateRead.from_model(service.update_template(session, template, body))
+
+
+@router.delete(
+    "/{template_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def delete_schedule_template(template_id: str, session: SessionDep, principal: Configure) -> None:
+    service.delete_template(session, service.get_template(session, principal, template_id))

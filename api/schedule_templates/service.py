@@ -1,0 +1,479 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import time
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.auth.deps import Principal
+from api.core.crud import get_in_clinic, list_in_clinic
+from api.errors import Conflict, InvalidInput, NotFound
+from api.models import (
+    AppointmentType,
+    Chair,
+    Clinic,
+    Provider,
+    Room,
+    ScheduleException,
+    ScheduleTemplate,
+    TemplateSlot,
+    WorkingHours,
+)
+from api.schedule_templates.schemas import (
+    ScheduleExceptionIn,
+    ScheduleTemplateCreate,
+    ScheduleTemplateUpdate,
+    TemplateSlotIn,
+    TimeBlock,
+    WorkingHoursIn,
+    format_clock,
+    sorted_exceptions,
+    sorted_slots,
+    sorted_working_hours,
+)
+
+# Time ranges in messages use an en dash ("08:00\u201312:00"), as on a printed rota.
+EN_DASH = "\u2013"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def list_templates(
+    session: Session, principal: Principal, *, active: bool | None, limit: int, offset: int
+) -> tuple[list[ScheduleTemplate], int]:
+    where = [] if active is None else [ScheduleTemplate.active.is_(active)]
+    return list_in_clinic(
+        session,
+        ScheduleTemplate,
+        principal.clinic_id,
+        where=where,
+        order_by=[ScheduleTemplate.name, ScheduleTemplate.id],
+        limit=limit,
+        offset=offset,
+    )
+
+
+def get_template(session: Session, principal: Principal, template_id: str) -> ScheduleTemplate:
+    return get_in_clinic(
+        session, ScheduleTemplate, template_id, principal.clinic_id, "schedule template"
+    )
+
+
+def get_active_template(session: Session, principal: Principal) -> ScheduleTemplate:
+    template = session.scalars(
+        select(ScheduleTemplate)
+        .where(
+            ScheduleTemplate.clinic_id == principal.clinic_id,
+            ScheduleTemplate.active.is_(True),
+        )
+        # Only one should ever be active; the newest wins should older data disagree.
+        .order_by(ScheduleTemplate.updated_at.desc(), ScheduleTemplate.id)
+        .limit(1)
+    ).first()
+    if template is None:
+        raise NotFound(
+            "Your clinic has no active schedule template; set active to true on one "
+            "(PUT /api/schedule-templates/{id}) so booking knows the clinic's hours."
+        )
+    return template
+
+
+def create_template(
+    session: Session, principal: Principal, data: ScheduleTemplateCreate
+) -> ScheduleTemplate:
+    _validate(
+        session, principal.clinic_id, data.working_hours, data.exceptions, data.template_slots
+    )
+    template = ScheduleTemplate(clinic_id=principal.clinic_id, name=data.name, active=data.active)
+    template.working_hours = [_working_hours_row(w) for w in data.working_hours]
+    template.exceptions = [_exception_row(e) for e in data.exceptions]
+    template.template_slots = _slot_rows(template, data.template_slots)
+    session.add(template)
+    session.flush()
+    if template.active:
+        _deactivate_others(session, template)
+    return template
+
+
+def update_template(
+    session: Session, template: ScheduleTemplate, data: ScheduleTemplateUpdate
+) -> ScheduleTemplate:
+    # Rules span lists (a slot must sit inside working hours), so check the merged document.
+    hours = (
+        data.working_hours
+        if data.working_hours is not None
+        else [_working_hours_in(w) for w in sorted_working_hours(template.working_hours)]
+    )
+    exceptions = (
+        data.exceptions
+        if data.exceptions is not None
+        else [_exception_in(e) for e in sorted_exceptions(template.exceptions)]
+    )
+    slots = (
+        data.template_slots
+        if data.template_slots is not None
+        else [_slot_in(s) for s in sorted_slots(template.template_slots)]
+    )
+    _validate(session, template.clinic_id, hours, exceptions, slots)
+
+    if data.name is not None:
+        template.name = data.name
+    if data.active is not None:
+        template.active = data.active
+    if data.working_hours is not None:
+        template.working_hours = [_working_hours_row(w) for w in data.working_hours]
+    if data.exceptions is not None:
+        template.exceptions = [_exception_row(e) for e in data.exceptions]
+    if data.template_slots is not None:
+        template.template_slots = _slot_rows(template, data.template_slots)
+    session.flush()
+    if template.active:
+        _deactivate_others(session, template)
+    return template
+
+
+def delete_template(session: Session, template: ScheduleTemplate) -> None:
+    if template.active:
+        raise Conflict(
+            f"'{template.name}' is your clinic's active schedule template; "
+            "activate another template first, then delete this one."
+        )
+    # Appointments booked into its slots keep their times; the FK sets template_slot_id NULL.
+    session.delete(template)
+    session.flush()
+
+
+def _deactivate_others(session: Session, template: ScheduleTemplate) -> None:
+    """Keep at most one active template per clinic, within the caller's transaction.
+
+    The schema has no partial unique index for this, so lock the clinic row first: two
+    concurrent activations on PostgreSQL then run one after the other, and the second one's
+    UPDATE sees the first one's template. (SQLite writers are already serialised.)
+    """
+    session.execute(select(Clinic.id).where(Clinic.id == template.clinic_id).with_for_update())
+    session.execute(
+        update(ScheduleTemplate)
+        .where(
+            ScheduleTemplate.clinic_id == template.clinic_id,
+            ScheduleTemplate.id != template.id,
+            ScheduleTemplate.active.is_(True),
+        )
+        .values(active=False)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+# --- converting between the API shapes and rows -------------------------------------------
+
+
+def _working_hours_row(w: WorkingHoursIn) -> WorkingHours:
+    return WorkingHours(
+        resource_type=w.resource_type,
+        resource_id=w.resource_id,
+        weekday=w.weekday,
+        start_time=w.start,
+        end_time=w.end,
+    )
+
+
+def _working_hours_in(w: WorkingHours) -> WorkingHoursIn:
+    return WorkingHoursIn.model_validate(
+        {
+            "resource_type": w.resource_type,
+            "resource_id": w.resource_id,
+            "weekday": w.weekday,
+            "start": w.start_time,
+            "end": w.end_time,
+        }
+    )
+
+
+def _exception_row(e: ScheduleExceptionIn) -> ScheduleException:
+    return ScheduleException(
+        resource_type=e.resource_type,
+        resource_id=e.resource_id,
+        date=e.date,
+        blocks=[[format_clock(b.start), format_clock(b.end)] for b in e.blocks],
+        reason=e.reason,
+    )
+
+
+def _exception_in(e: ScheduleException) -> ScheduleExceptionIn:
+    return ScheduleExceptionIn.model_validate(
+        {
+            "resource_type": e.resource_type,
+            "resource_id": e.resource_id,
+            "date": e.date,
+            "blocks": [{"start": s, "end": t} for s, t in e.blocks],
+            "reason": e.reason,
+        }
+    )
+
+
+def _slot_in(s: TemplateSlot) -> TemplateSlotIn:
+    return TemplateSlotIn.model_validate(
+        {
+            "id": s.id,
+            "name": s.name,
+            "weekday": s.weekday,
+            "start": s.start_time,
+            "end": s.end_time,
+            "chair_id": s.chair_id,
+            "provider_id": s.provider_id,
+            "appointment_type_ids": list(s.appointment_type_ids),
+        }
+    )
+
+
+def _slot_rows(template: ScheduleTemplate, slots: list[TemplateSlotIn]) -> list[TemplateSlot]:
+    """Reuse this template's rows for ids sent back, so appointments booked into them stay linked.
+
+    An id that is not one of this template's slots (e.g. copied from another template) is
+    ignored and the slot is created afresh, which makes "GET one, POST as a copy" work.
+    """
+    existing = {s.id: s for s in template.template_slots}
+    rows = []
+    for s in slots:
+        row = existing.pop(s.id, None) if s.id else None
+        if row is None:
+            row = TemplateSlot()
+        row.name = s.name
+        row.weekday = s.weekday
+        row.start_time = s.start
+        row.end_time = s.end
+        row.chair_id = s.chair_id
+        row.provider_id = s.provider_id
+        row.appointment_type_ids = list(dict.fromkeys(s.appointment_type_ids))
+        rows.append(row)
+    return rows
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Errors:
+    """Collects every problem, so an admin fixes a whole week in one round trip."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        # InvalidInput carries one field; widen its errors list to every problem found.
+        exc = InvalidInput(self.items[0][0], "; ".join(f"{p}: {m}" for p, m in self.items))
+        exc.extra["errors"] = [{"field": p, "message": m} for p, m in self.items]
+        raise exc
+
+
+@dataclass
+class _Clinic:
+    """Names of the clinic's resources by id: what exists, and what to call it in messages."""
+
+    resources: dict[str, dict[str, str]]
+    type_ids: set[str]
+
+    @classmethod
+    def load(cls, session: Session, clinic_id: str) -> _Clinic:
+        resources: dict[str, dict[str, str]] = {}
+        for kind, model in (("provider", Provider), ("chair", Chair), ("room", Room)):
+            rows = session.execute(
+                select(model.id, model.name).where(model.clinic_id == clinic_id)
+            ).all()
+            resources[kind] = {rid: name for rid, name in rows}
+        type_ids = set(
+            session.scalars(
+                select(AppointmentType.id).where(AppointmentType.clinic_id == clinic_id)
+            )
+        )
+        return cls(resources=resources, type_ids=type_ids)
+
+    def has(self, kind: str, rid: str) -> bool:
+        return rid in self.resources[kind]
+
+    def label(self, kind: str, rid: str) -> str:
+        return self.resources[kind].get(rid, f"{kind} '{rid}'")
+
+
+def _span(start: time, end: time) -> str:
+    return f"{format_clock(start)}{EN_DASH}{format_clock(end)}"
+
+
+def _overlaps(a: TimeBlock | WorkingHoursIn, b: TimeBlock | WorkingHoursIn) -> bool:
+    # Touching blocks (12:00-13:00 then 13:00-17:00) are fine: a break-free split day.
+    return a.start < b.end and b.start < a.end
+
+
+def _validate(
+    session: Session,
+    clinic_id: str,
+    hours: list[WorkingHoursIn],
+    exceptions: list[ScheduleExceptionIn],
+    slots: list[TemplateSlotIn],
+) -> None:
+    clinic = _Clinic.load(session, clinic_id)
+    errors = _Errors()
+    by_day = _check_working_hours(clinic, hours, errors)
+    _check_exceptions(clinic, exceptions, errors)
+    _check_slots(clinic, slots, by_day, errors)
+    errors.raise_if_any()
+
+
+def _check_working_hours(
+    clinic: _Clinic, hours: list[WorkingHoursIn], errors: _Errors
+) -> dict[tuple[str, str, int], list[WorkingHoursIn]]:
+    """Checks each block; returns the well-formed ones by (type, resource, weekday)."""
+    by_day: dict[tuple[str, str, int], list[tuple[int, WorkingHoursIn]]] = defaultdict(list)
+    for i, w in enumerate(hours):
+        path = f"workingHours.{i}"
+        if not clinic.has(w.resource_type, w.resource_id):
+            errors.add(
+                f"{path}.resourceId",
+                f"No {w.resource_type} with id '{w.resource_id}' in your clinic.",
+            )
+        if w.start >= w.end:
+            errors.add(
+                f"{path}.end",
+                f"end {format_clock(w.end)} must be after start {format_clock(w.start)}",
+            )
+            continue
+        day = WEEKDAYS[w.weekday]
+        same_day = by_day[(w.resource_type, w.resource_id, w.weekday)]
+        clash = next(((j, o) for j, o in same_day if _overlaps(w, o)), None)
+        if clash is not None:
+            j, other = clash
+            errors.add(
+                path,
+                f"{day} {_span(w.start, w.end)} overlaps {day} {_span(other.start, other.end)} "
+                f"for {clinic.label(w.resource_type, w.resource_id)} (workingHours.{j}); "
+                "merge the two blocks or shorten one",
+            )
+            continue
+        same_day.append((i, w))
+    return {key: [w for _, w in items] for key, items in by_day.items()}
+
+
+def _check_exceptions(
+    clinic: _Clinic, exceptions: list[ScheduleExceptionIn], errors: _Errors
+) -> None:
+    seen: dict[tuple[str, str, object], int] = {}
+    for i, e in enumerate(exceptions):
+        path = f"exceptions.{i}"
+        label = clinic.label(e.resource_type, e.resource_id)
+        if not clinic.has(e.resource_type, e.resource_id):
+            errors.add(
+                f"{path}.resourceId",
+                f"No {e.resource_type} with id '{e.resource_id}' in your clinic.",
+            )
+        key = (e.resource_type, e.resource_id, e.date)
+        if key in seen:
+            errors.add(
+                f"{path}.date",
+                f"{label} already has an exception on {e.date.isoformat()} "
+                f"(exceptions.{seen[key]}); put all of that day's blocks in one exception",
+            )
+        else:
+            seen[key] = i
+        good: list[tuple[int, TimeBlock]] = []
+        for k, b in enumerate(e.blocks):
+            if b.start >= b.end:
+                errors.add(
+                    f"{path}.blocks.{k}.end",
+                    f"end {format_clock(b.end)} must be after start {format_clock(b.start)}",
+                )
+                continue
+            clash = next(((j, o) for j, o in good if _overlaps(b, o)), None)
+            if clash is not None:
+                j, other = clash
+                errors.add(
+                    f"{path}.blocks.{k}",
+                    f"{_span(b.start, b.end)} overlaps {_span(other.start, other.end)} "
+                    f"on {e.date.isoformat()} for {label} ({path}.blocks.{j}); "
+                    "merge the two blocks or shorten one",
+                )
+                continue
+            good.append((k, b))
+
+
+def _check_slots(
+    clinic: _Clinic,
+    slots: list[TemplateSlotIn],
+    by_day: dict[tuple[str, str, int], list[WorkingHoursIn]],
+    errors: _Errors,
+) -> None:
+    seen_ids: dict[str, int] = {}
+    for i, s in enumerate(slots):
+        path = f"templateSlots.{i}"
+        day = WEEKDAYS[s.weekday]
+        if s.id is not None:
+            if s.id in seen_ids:
+                errors.add(
+                    f"{path}.id",
+                    f"slot id '{s.id}' is also used by templateSlots.{seen_ids[s.id]}; "
+                    "each slot may appear once",
+                )
+            else:
+                seen_ids[s.id] = i
+        if not s.appointment_type_ids:
+            errors.add(
+                f"{path}.appointmentTypeIds",
+                "choose at least one appointment type this slot is reserved for",
+            )
+        for k, type_id in enumerate(s.appointment_type_ids):
+            if type_id not in clinic.type_ids:
+                errors.add(
+                    f"{path}.appointmentTypeIds.{k}",
+                    f"No appointment type with id '{type_id}' in your clinic.",
+                )
+        named: list[tuple[str, str]] = []
+        for kind, rid, attr in (
+            ("chair", s.chair_id, "chairId"),
+            ("provider", s.provider_id, "providerId"),
+        ):
+            if rid is None:
+                continue
+            if clinic.has(kind, rid):
+                named.append((kind, rid))
+            else:
+                errors.add(f"{path}.{attr}", f"No {kind} with id '{rid}' in your clinic.")
+        if s.start >= s.end:
+            errors.add(
+                f"{path}.end",
+                f"end {format_clock(s.end)} must be after start {format_clock(s.start)}",
+            )
+            continue
+        slot = f"{day} {_span(s.start, s.end)}"
+        for kind, rid in named:
+            blocks = by_day.get((kind, rid, s.weekday), [])
+            if any(b.start <= s.start and s.end <= b.end for b in blocks):
+                continue
+            label = clinic.label(kind, rid)
+            if blocks:
+                spans = ", ".join(_span(b.start, b.end) for b in sorted(blocks, key=_start))
+                errors.add(path, f"{slot} is outside {label}'s {day} hours {spans}")
+            else:
+                errors.add(path, f"{slot} is outside {label}'s hours: no hours on {day}")
+        if s.chair_id is None and s.provider_id is None:
+            chair_blocks = [
+                b
+                for (kind, _, weekday), blocks in by_day.items()
+                if kind == "chair" and weekday == s.weekday
+                for b in blocks
+            ]
+            if not any(b.start <= s.start and s.end <= b.end for b in chair_blocks):
+                reason = (
+                    f"no chair's {day} hours cover it" if chair_blocks else f"no chair works {day}"
+                )
+                errors.add(
+                    path,
+                    f"{slot} is outside every chair's hours ({reason}); "
+                    "move the slot or name its chair",
+                )
+
+
+def _start(b: WorkingHoursIn) -> time:
+    return b.start
