@@ -31,13 +31,14 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 BirthDate = Annotated[date, Field(ge=EARLIEST_BIRTH, examples=["1985-04-12"])]
 Email = Annotated[EmailStr | None, BeforeValidator(_blank_to_none)]
 # At least one digit, so "+" or "()" alone is not taken for a number.
-Phone = Annotated[
-    str | None,
-    BeforeValidator(_blank_to_none),
+# Constraints sit on the inner str: applied to the whole `| None` union they would reject null.
+PhoneText = Annotated[
+    str,
     StringConstraints(
         strip_whitespace=True, max_length=40, pattern=r"^[0-9 +()\-]*[0-9][0-9 +()\-]*$"
     ),
 ]
+Phone = Annotated[PhoneText | None, BeforeValidator(_blank_to_none)]
 ProviderId = Annotated[str | None, BeforeValidator(_blank_to_none)]
 
 

@@ -27,17 +27,17 @@ def _lower(value: object) -> object:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Constraints sit on the inner str: applied to the whole `| None` union they would reject null.
 Title = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None,
     BeforeValidator(_blank_to_none),
-    StringConstraints(strip_whitespace=True, max_length=100),
 ]
 # Stored lowercase so the calendar can compare and render colours without normalising.
 Color = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(pattern=r"^#[0-9a-f]{6}$")] | None,
     BeforeValidator(_blank_to_none),
     BeforeValidator(_lower),
-    Field(pattern=r"^#[0-9a-f]{6}$", examples=["#4a90d9"]),
+    Field(examples=["#4a90d9"]),
 ]
 
 

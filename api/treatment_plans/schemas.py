@@ -42,10 +42,10 @@ def _blank_to_none(value: object) -> object:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The constraint sits on the inner str: on the whole `| None` union it would reject null.
 Code = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None,
     BeforeValidator(_blank_to_none),
-    StringConstraints(strip_whitespace=True, max_length=50),
 ]
 
 
