@@ -14,6 +14,7 @@ from api.models import (
     TreatmentPlan,
     appointment_procedures,
 )
+from api.models.base import utcnow
 from api.treatment_plans.schemas import (
     PlanStatus,
     ProcedureInput,
@@ -165,6 +166,8 @@ def update_plan(
                 "Keep them in the list (with their id) or cancel the appointments first."
             )
         plan.procedures = procedures
+        # Only child rows may change; the plan's own updatedAt should still say it was edited.
+        plan.updated_at = utcnow()
     session.flush()
     return plan
 
