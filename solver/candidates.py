@@ -1,0 +1,251 @@
+"""Exact candidate starts for a visit, computed on the grid with numpy.
+
+For each part ``A_i[state, j]`` says whether the part can start at grid point ``j`` at all:
+the global mask (patient, global template slots, slot booking) and, for every resource kind it
+needs, some resource of the pool that fits. Chains are then solved backwards:
+``G_last = A_last & end <= latest`` and ``G_i = A_i & any(G_{i+1} over the gap range of j)``;
+the first part's candidate starts are ``any(G_0)``.
+
+Coupling between parts is handled as follows:
+
+- ``same_provider`` / ``same_chair`` are exact in the DP by making the shared resource part of
+  the state (one row per common resource, or per pair when both are asked).
+  Consecutive parts on that shared resource may not overlap with their buffers, which only
+  raises the effective minimum gap to ``buffer_after_i + buffer_before_{i+1}``.
+- Two parts that *may* pick the same resource while their buffered intervals could overlap
+  (short gaps and long buffers) couple the choices; the DP is then a relaxation, and each of its
+  candidate starts is confirmed by a small exact depth-first search (``coupled`` is True).
+  This never happens when buffers fit inside the gaps, which is the usual case.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time as _time
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.grid import I64
+from solver.masks import Bool, PartMasks, Timeline
+from solver.prepare import Part
+from solver.problem import ResourceKind
+
+
+def range_any(g: Bool, lo: I64, hi: I64) -> Bool:
+    c = np.zeros((g.shape[0], g.shape[1] + 1), dtype=np.int64)
+    np.cumsum(g, axis=1, out=c[:, 1:])
+    return (c[:, hi] - c[:, lo]) > 0
+
+
+@dataclass
+class Chain:
+    """One concrete assignment: grid index and resource id per kind for every part."""
+
+    js: list[int]
+    resources: list[dict[ResourceKind, str]]
+
+
+class Chains:
+    def __init__(self, tl: Timeline) -> None:
+        self.tl = tl
+        prep = tl.prep
+        self.parts: tuple[Part, ...] = prep.parts
+        self.pms: list[PartMasks] = [tl.part_masks(p) for p in prep.parts]
+        grid = tl.grid
+        n = len(grid)
+        visit = prep.query.visit
+
+        self.tracked: list[ResourceKind] = []
+        self.common: dict[ResourceKind, list[str]] = {}
+        for kind, flag in (
+            (ResourceKind.PROVIDER, visit.same_provider),
+            (ResourceKind.CHAIR, visit.same_chair),
+        ):
+            needing = [p for p in self.parts if kind in p.pools]
+            if flag and len(needing) >= 2:
+                self.tracked.append(kind)
+                self.common[kind] = [
+                    r for r in needing[0].pools[kind] if all(r in q.pools[kind] for q in needing)
+                ]
+        self.states = list(itertools.product(*(self.common[k] for k in self.tracked)))
+
+        # Effective minimum gap before each part (index 0 unused).
+        self.gmin = [0] * len(self.parts)
+        for i in range(1, len(self.parts)):
+            prev, cur = self.parts[i - 1], self.parts[i]
+            g = cur.min_gap
+            if any(k in prev.pools and k in cur.pools for k in self.tracked):
+                g = max(g, prev.ba + cur.bb)
+            self.gmin[i] = g
+        self.lo: list[I64] = []
+        self.hi: list[I64] = []
+        for i in range(len(self.parts) - 1):
+            p, nxt = self.parts[i], self.parts[i + 1]
+            self.lo.append(np.searchsorted(grid, grid + p.dur + self.gmin[i + 1], side="left"))
+            self.hi.append(np.searchsorted(grid, grid + p.dur + nxt.max_gap, side="right"))
+
+        self.A = [self._allowed(i) for i in range(len(self.parts))]
+        self.G: list[Bool] = [np.zeros((len(self.states), n), dtype=np.bool_)] * len(self.parts)
+        last = len(self.parts) - 1
+        self.G[last] = self.A[last] & (grid + self.parts[last].dur <= prep.latest)[None, :]
+        for i in range(last - 1, -1, -1):
+            self.G[i] = self.A[i] & range_any(self.G[i + 1], self.lo[i], self.hi[i])
+        self.any_g = [g.any(axis=0) for g in self.G]
+        self.coupled = self._coupled()
+
+    def _rows(self, i: int, kind: ResourceKind) -> I64:
+        ids = self.pms[i].kinds[kind].ids
+        t = self.tracked.index(kind)
+        return np.array([ids.index(s[t]) for s in self.states], dtype=np.int64)
+
+    def _allowed(self, i: int) -> Bool:
+        pm = self.pms[i]
+        a = pm.glob.copy()
+        for kind, km in pm.kinds.items():
+            if kind not in self.tracked:
+                a &= km.ok.any(axis=0)
+        out = np.repeat(a[None, :], len(self.states), axis=0)
+        for kind in self.tracked:
+            if kind in pm.kinds:
+                out &= pm.kinds[kind].ok[self._rows(i, kind)]
+        return out
+
+    def _coupled(self) -> bool:
+        """Could two parts want one resource while their buffered intervals overlap?"""
+        ps = self.parts
+        for i, j in itertools.combinations(range(len(ps)), 2):
+            least_gap = sum(self.gmin[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
+            if least_gap >= ps[i].ba + ps[j].bb:
+                continue
+            for kind in set(ps[i].pools) & set(ps[j].pools):
+                if kind in self.tracked:
+                    if j > i + 1:
+                        return True
+                elif set(ps[i].pools[kind]) & set(ps[j].pools[kind]):
+                    return True
+        return False
+
+    def coupled_kinds(self) -> set[ResourceKind]:
+        """Kinds whose choice interacts across parts (never pruned to one best resource)."""
+        out = set(self.tracked)
+        ps = self.parts
+        for i, j in itertools.combinations(range(len(ps)), 2):
+            least_gap = sum(self.gmin[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
+            if least_gap >= ps[i].ba + ps[j].bb:
+                continue
+            for kind in set(ps[i].pools) & set(ps[j].pools):
+                if set(ps[i].pools[kind]) & set(ps[j].pools[kind]):
+                    out.add(kind)
+        return out
+
+    # -- witnesses -------------------------------------------------------------------------
+
+    def witnesses(self, js: I64) -> list[tuple[I64, dict[ResourceKind, I64]]]:
+        """For uncoupled visits: one chain per first-part start, all starts at once.
+
+        Per part: the grid indices and, per kind, the pool row chosen (the first that fits;
+        later parts take the earliest start that still completes the chain).
+        """
+        n = len(self.tl.grid)
+        if len(js) == 0:
+            return []
+        sig = np.argmax(self.G[0][:, js], axis=0)
+        out = []
+        cur = js
+        for i, pm in enumerate(self.pms):
+            if i > 0:
+                g = self.G[i]
+                idx = np.where(g, np.arange(n)[None, :], n)
+                nxt = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+                nxt = np.concatenate([nxt, np.full((len(self.states), 1), n)], axis=1)
+                cur = nxt[sig, self.lo[i - 1][cur]]
+            rows: dict[ResourceKind, I64] = {}
+            for kind, km in pm.kinds.items():
+                if kind in self.tracked:
+                    rows[kind] = self._rows(i, kind)[sig]
+                else:
+                    rows[kind] = np.argmax(km.ok[:, cur], axis=0)
+            out.append((cur, rows))
+        return out
+
+    def exact_chain(self, j0: int, deadline: float) -> Chain | None:
+        """Depth-first search for one fully feasible chain from first start ``j0``."""
+        js = [j0]
+
+        def rec(i: int) -> list[dict[ResourceKind, str]] | None:
+            res = self.assign(js)
+            if res is None or i == len(self.parts):
+                return res
+            if _time.perf_counter() > deadline:
+                raise TimeoutError
+            lo, hi = int(self.lo[i - 1][js[-1]]), int(self.hi[i - 1][js[-1]])
+            for j in np.flatnonzero(self.any_g[i][lo:hi]) + lo:
+                js.append(int(j))
+                found = rec(i + 1)
+                if found is not None:
+                    return found
+                js.pop()
+            return None
+
+        found = rec(1)
+        return None if found is None else Chain(list(js), found)
+
+    def occupancy(self, i: int, j: int) -> tuple[int, int]:
+        p, t = self.parts[i], int(self.tl.grid[j])
+        return t - p.bb, t + p.dur + p.ba
+
+    def assign(self, js: list[int]) -> list[dict[ResourceKind, str]] | None:
+        """Resources for parts ``0..len(js)-1`` at these starts, or None if none exist.
+
+        Kinds never interact with each other, so each kind is a tiny independent search.
+        """
+        out: list[dict[ResourceKind, str]] = [{} for _ in js]
+        occ = [self.occupancy(i, j) for i, j in enumerate(js)]
+        kinds = {k for i in range(len(js)) for k in self.pms[i].kinds}
+        for kind in kinds:
+            parts = [i for i in range(len(js)) if kind in self.pms[i].kinds]
+            cands = []
+            for i in parts:
+                km = self.pms[i].kinds[kind]
+                cands.append([km.ids[r] for r in np.flatnonzero(km.ok[:, js[i]])])
+            clash = {
+                (a, b)
+                for a, b in itertools.combinations(parts, 2)
+                if occ[b][0] < occ[a][1] and occ[a][0] < occ[b][1]
+            }
+            if kind in self.tracked:
+                shared = [r for r in self.common[kind] if all(r in c for c in cands)]
+                if not shared or clash:
+                    return None
+                for i in parts:
+                    out[i][kind] = shared[0]
+                continue
+            picked = _distinct(parts, cands, clash)
+            if picked is None:
+                return None
+            for i in parts:
+                out[i][kind] = picked[i]
+        return out
+
+
+def _distinct(
+    parts: list[int], cands: list[list[str]], clash: set[tuple[int, int]]
+) -> dict[int, str] | None:
+    """Pick one candidate per part so that clashing parts get different resources."""
+    picked: dict[int, str] = {}
+
+    def go(x: int) -> bool:
+        if x == len(parts):
+            return True
+        i = parts[x]
+        taken = {picked[a] for a in parts[:x] if (a, i) in clash}
+        for r in cands[x]:
+            if r not in taken:
+                picked[i] = r
+                if go(x + 1):
+                    return True
+        return False
+
+    return picked if go(0) else None
+

@@ -1,0 +1,194 @@
+"""Clinic-local time on an integer grid.
+
+Inside the engine an instant is an integer count of seconds since the Unix epoch (UTC). Inputs
+are rounded outwards to whole seconds (busy starts down, busy ends up), which is exact for the
+minute-aligned data the API stores.
+
+Grid rule: an instant is a possible start when its clinic-local wall-clock time is a whole number
+of ``granularity_minutes`` after local midnight (seconds zero). Because the rule is about real
+instants, a nonexistent local time (spring-forward gap) never appears, and across a fall-back
+overlap both real instants of "01:30" appear, each once: the local day has 23 or 25 hours.
+
+Wall-clock to instant (working-hours blocks, template slots, local midnight) follows PEP 495
+``fold=0``: a nonexistent wall time moves forward by the gap (01:30 on 2026-03-29 in
+Europe/London is 02:30 BST) and an ambiguous one means its first occurrence (01:30 on 2026-10-25
+in Europe/London is 01:30 BST = 00:30 UTC). A block that becomes empty this way is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from solver.problem import LocalBlock, WeeklyHours
+
+I64 = npt.NDArray[np.int64]
+DAY = 86_400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_sec_floor(dt: datetime) -> int:
+    return math.floor(dt.timestamp())
+
+
+def to_sec_ceil(dt: datetime) -> int:
+    return math.ceil(dt.timestamp())
+
+
+def to_datetime(t: int) -> datetime:
+    return _EPOCH + timedelta(seconds=int(t))
+
+
+def secs_of_day(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=65_536)
+def local_to_utc(tz_name: str, day: date, sod: int) -> int:
+    """Wall-clock ``sod`` seconds after midnight of ``day`` as an instant, ``fold=0`` rule."""
+    naive = datetime.combine(day, time()) + timedelta(seconds=sod)
+    return to_sec_floor(naive.replace(tzinfo=zone(tz_name)))
+
+
+class LocalCalendar:
+    """The clinic-local dates ``first..last`` with their midnights as instants.
+
+    A date is "regular" when its UTC offset is the same at its midnight and the next one; the
+    engine then maps wall-clock times by adding seconds to midnight and only asks zoneinfo on the
+    (two a year) transition dates. Two transitions inside one local date are not supported.
+    """
+
+    def __init__(self, tz_name: str, first: date, last: date) -> None:
+        self.tz_name = tz_name
+        n = (last - first).days + 1
+        self.dates = [first + timedelta(days=i) for i in range(n)]
+        mids = [local_to_utc(tz_name, d, 0) for d in [*self.dates, last + timedelta(days=1)]]
+        self.mid: I64 = np.array(mids, dtype=np.int64)
+        self.regular = np.diff(self.mid) == DAY
+        self.weekday = np.array([d.weekday() for d in self.dates], dtype=np.int64)
+        self.index = {d: i for i, d in enumerate(self.dates)}
+
+    def to_utc(self, i: int, sod: int) -> int:
+        if self.regular[i]:
+            return int(self.mid[i]) + sod
+        return local_to_utc(self.tz_name, self.dates[i], sod)
+
+    def date_index(self, t: I64) -> I64:
+        """Index of the local date holding each instant (-1 / n outside the calendar)."""
+        return np.searchsorted(self.mid, t, side="right").astype(np.int64) - 1
+
+    def blocks(self, i: int, blocks: Iterable[LocalBlock]) -> list[tuple[int, int]]:
+        out = []
+        for b in blocks:
+            s = self.to_utc(i, secs_of_day(b.start))
+            e = self.to_utc(i, secs_of_day(b.end))
+            if e > s:
+                out.append((s, e))
+        return out
+
+    def hours(self, hours: WeeklyHours) -> list[tuple[int, int]]:
+        """Working-hour intervals of every calendar date, in date order (may touch)."""
+        out: list[tuple[int, int]] = []
+        for i, d in enumerate(self.dates):
+            day_blocks = hours.exceptions.get(d)
+            if day_blocks is None:
+                day_blocks = hours.weekly.get(int(self.weekday[i]), ())
+            out.extend(self.blocks(i, day_blocks))
+        return out
+
+    def grid(self, granularity_minutes: int, lo: int, hi: int) -> I64:
+        """All grid instants ``t`` with ``lo <= t <= hi``, ascending, each real instant once."""
+        step = granularity_minutes * 60
+        parts: list[I64] = []
+        offsets = np.arange(0, DAY, step, dtype=np.int64)
+        for i, d in enumerate(self.dates):
+            m0, m1 = int(self.mid[i]), int(self.mid[i + 1])
+            if m1 < lo or m0 > hi:
+                continue
+            if self.regular[i]:
+                pts = m0 + offsets
+            else:
+                pts = self._irregular_grid(d, m0, m1, step)
+            parts.append(pts[(pts >= lo) & (pts <= hi) & (pts < m1)])
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts)
+
+    def _irregular_grid(self, d: date, m0: int, m1: int, step: int) -> I64:
+        # On a transition date walk every wall time with both folds and keep the real instants:
+        # a wall time that does not round-trip does not exist.
+        tz = zone(self.tz_name)
+        seen: set[int] = set()
+        for sod in range(0, DAY, step):
+            naive = datetime.combine(d, time()) + timedelta(seconds=sod)
+            for fold in (0, 1):
+                aware = naive.replace(tzinfo=tz, fold=fold)
+                back = aware.astimezone(UTC).astimezone(tz)
+                if back.replace(tzinfo=None) == naive:
+                    t = to_sec_floor(aware)
+                    if m0 <= t < m1:
+                        seen.add(t)
+        return np.array(sorted(seen), dtype=np.int64)
+
+    def on_grid(self, t: int, granularity_minutes: int) -> bool:
+        local = to_datetime(t).astimezone(zone(self.tz_name))
+        sod = local.hour * 3600 + local.minute * 60 + local.second
+        return local.microsecond == 0 and sod % (granularity_minutes * 60) == 0
+
+
+def calendar_for(tz_name: str, lo: int, hi: int) -> LocalCalendar:
+    """A calendar covering every local date that instants in ``[lo, hi]`` fall on, plus one."""
+    tz = zone(tz_name)
+    first = to_datetime(lo).astimezone(tz).date() - timedelta(days=1)
+    last = to_datetime(hi).astimezone(tz).date() + timedelta(days=1)
+    return LocalCalendar(tz_name, first, last)
+
+
+def merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted union of half-open intervals; touching intervals join."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(intervals):
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def expand_hours(
+    hours: WeeklyHours, tz: str, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Working hours within ``[start, end]`` as aware UTC intervals, merged and clipped.
+
+    Blocks are expanded per clinic-local date with the ``fold=0`` rule (see module docstring);
+    touching blocks are joined, so 09:00-12:00 and 12:00-17:00 come back as one interval.
+    """
+    for name, dt in (("start", start), ("end", end)):
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            from solver.errors import InvalidQuery
+
+            raise InvalidQuery(name, "must be a timezone-aware datetime")
+    lo, hi = to_sec_floor(start), to_sec_ceil(end)
+    if hi <= lo:
+        return []
+    cal = calendar_for(tz, lo, hi)
+    out = []
+    for s, e in merge(cal.hours(hours)):
+        s, e = max(s, lo), min(e, hi)
+        if e > s:
+            out.append((to_datetime(s), to_datetime(e)))
+    return out

@@ -1,0 +1,272 @@
+"""Free time as numpy arrays: the exact, cheap part of the search.
+
+For every resource a query can use, its free time is (working hours) minus (busy intervals),
+kept as sorted disjoint half-open intervals. A part of type T with duration d at start s fits on a
+resource when its occupied interval ``[s - T.buffer_before, s + d + T.buffer_after]`` lies inside
+one free interval; that test is one ``searchsorted`` over all (resource, start) pairs at once,
+because every resource's intervals live in one array keyed by ``resource_index * KEY + time``.
+
+Template slots (reserved time): a slot applies to a part that uses the chair or provider it
+names, or to every part when it names neither. A part whose ``[s, s + d]`` (no buffers) overlaps
+an applicable slot not reserved for its type is not allowed; since "uses chair X or provider P"
+is a disjunction, that is exactly "forbidden on X and forbidden on P", so it is a per-resource
+mask. A part lying wholly inside an applicable slot reserved for its type fills it.
+
+The patient is busy only for ``[s, s + d]`` of each part, against ``patient_busy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from solver.errors import InvalidQuery
+from solver.grid import I64, LocalCalendar, calendar_for, merge, to_sec_ceil, to_sec_floor
+from solver.prepare import Part, Prepared
+from solver.problem import BusyInterval, ResourceKind, TemplateSlot, WeeklyHours
+
+Bool = npt.NDArray[np.bool_]
+KEY = np.int64(1 << 40)  # larger than any time offset inside one query
+
+
+@dataclass
+class KindMasks:
+    """One part's choice of one resource kind: rows are the pool, columns the grid."""
+
+    ids: tuple[str, ...]
+    rix: I64  # row -> timeline resource index
+    ok: Bool  # the resource can hold the part at that start
+    fill: Bool  # a template slot naming this resource and reserved for the type contains it
+    before: I64  # free time left between the free interval's start and the occupancy
+    after: I64  # free time left between the occupancy and the free interval's end
+
+
+@dataclass
+class PartMasks:
+    part: Part
+    glob: Bool  # everything not tied to a resource: patient, global slots, slot booking
+    gfill: Bool  # a slot naming no resource and reserved for the type contains the part
+    kinds: dict[ResourceKind, KindMasks] = field(default_factory=dict)
+
+
+def busy_pairs(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) -> list[tuple]:
+    """``(start, end, ref)`` in seconds of the busy intervals meeting ``[lo, hi]``."""
+    out = []
+    for b in busy:
+        s, e = b.start, b.end
+        if s.tzinfo is None or e.tzinfo is None:
+            raise InvalidQuery(owner, f"busy interval {b.ref or ''} has a naive datetime")
+        ts, te = to_sec_floor(s), to_sec_ceil(e)
+        if te > lo and ts < hi and te > ts:
+            out.append((ts, te, b.ref))
+    return out
+
+
+def slot_instances(
+    cal: LocalCalendar, slots: tuple[TemplateSlot, ...]
+) -> list[tuple[TemplateSlot, int, int]]:
+    out = []
+    for slot in slots:
+        for i in np.flatnonzero(cal.weekday == slot.weekday):
+            for s, e in cal.blocks(int(i), (slot.block,)):
+                out.append((slot, s, e))
+    return out
+
+
+def _hours_key(h: WeeklyHours) -> tuple:
+    return (tuple(sorted(h.weekly.items())), tuple(sorted(h.exceptions.items())))
+
+
+def overlaps(ms: I64, me: I64, qs: I64, qe: I64) -> Bool:
+    """Does ``[qs, qe)`` overlap the union of the sorted disjoint intervals ``ms/me``?"""
+    if len(ms) == 0:
+        return np.zeros(np.shape(qs), dtype=np.bool_)
+    idx = np.searchsorted(ms, qe, side="left") - 1
+    return (idx >= 0) & (me[np.maximum(idx, 0)] > qs)
+
+
+def contained(starts: I64, ends: I64, qs: I64, qe: I64) -> Bool:
+    """Is ``[qs, qe)`` inside at least one of the (possibly overlapping) intervals?"""
+    if len(starts) == 0:
+        return np.zeros(np.shape(qs), dtype=np.bool_)
+    order = np.argsort(starts, kind="stable")
+    s, pmax = starts[order], np.maximum.accumulate(ends[order])
+    idx = np.searchsorted(s, qs, side="right") - 1
+    return (idx >= 0) & (pmax[np.maximum(idx, 0)] >= qe)
+
+
+class Timeline:
+    """Free intervals of the resources a query can use, over the query's time range."""
+
+    def __init__(self, prep: Prepared) -> None:
+        self.prep = prep
+        parts = prep.parts
+        self.lo = prep.earliest - max(p.bb for p in parts)
+        self.hi = prep.latest + max(p.ba for p in parts)
+        self.cal = calendar_for(prep.tz_name, self.lo, max(self.hi, self.lo))
+        # Free time is computed over whole local dates around the range (not clipped to it), so
+        # leftovers next to the range's edges and per-day loads are those of the real schedule.
+        self.span = (int(self.cal.mid[0]), int(self.cal.mid[-1]))
+        self.grid: I64 = (
+            self.cal.grid(prep.step // 60, prep.earliest, prep.latest)
+            if prep.latest > prep.earliest
+            else np.zeros(0, dtype=np.int64)
+        )
+        ids: list[str] = []
+        for p in parts:
+            for pool in p.pools.values():
+                ids.extend(r for r in pool if r not in ids)
+        self.ids = ids
+        self.index = {rid: i for i, rid in enumerate(ids)}
+        self.hours: list[list[tuple[int, int]]] = []
+        self.busy: list[list[tuple]] = []
+        cache: dict[tuple, list[tuple[int, int]]] = {}
+        for rid in ids:
+            r = prep.resources[rid]
+            key = _hours_key(r.hours)
+            if key not in cache:
+                cache[key] = merge(self.cal.hours(r.hours))
+            self.hours.append(cache[key])
+            self.busy.append(busy_pairs(f"clinic.resources[{rid}].busy", r.busy, *self.span))
+        self._sweep()
+        self.slots = slot_instances(self.cal, prep.query.clinic.template_slots)
+
+    def _sweep(self) -> None:
+        # One sort over every resource's hour and busy edges: keys carry the resource index, so
+        # running counts return to zero between resources and one pass serves them all.
+        keys, dh, db = [], [], []
+        lo, hi = self.span
+        for r, (hours, busy) in enumerate(zip(self.hours, self.busy, strict=True)):
+            base = r * int(KEY) - lo
+            for s, e in hours:
+                keys += (base + max(s, lo), base + min(e, hi))
+                dh += (1, -1)
+                db += (0, 0)
+            for s, e, _ in busy:
+                keys += (base + max(s, lo), base + min(e, hi))
+                dh += (0, 0)
+                db += (1, -1)
+        k = np.array(keys, dtype=np.int64)
+        order = np.argsort(k, kind="stable")
+        k = k[order]
+        h = np.cumsum(np.array(dh, dtype=np.int64)[order])
+        b = np.cumsum(np.array(db, dtype=np.int64)[order])
+        if len(k) < 2:
+            fs = fe = np.zeros(0, dtype=np.int64)
+        else:
+            seg_s, seg_e = k[:-1], k[1:]
+            free = (h[:-1] > 0) & (b[:-1] == 0)
+            keep = seg_e > seg_s
+            seg_s, seg_e, free = seg_s[keep], seg_e[keep], free[keep]
+            # Kept segments tile the key line, so runs of free segments are free intervals.
+            edge = np.diff(np.concatenate(([0], free.astype(np.int8), [0])))
+            fs = seg_s[np.flatnonzero(edge == 1)]
+            fe = seg_e[np.flatnonzero(edge == -1) - 1]
+        # A sentinel keeps "the interval before the first one" inside the array.
+        self.fs_key: I64 = np.concatenate(([np.int64(-(1 << 62))], fs))
+        self.fe_key: I64 = np.concatenate(([np.int64(-(1 << 62))], fe))
+
+    def free_of(self, r: int) -> list[tuple[int, int]]:
+        lo_k, hi_k = r * KEY, (r + 1) * KEY
+        a = np.searchsorted(self.fs_key, lo_k, side="left")
+        b = np.searchsorted(self.fs_key, hi_k, side="left")
+        off = int(r * KEY) - self.span[0]
+        return [
+            (int(s) - off, int(e) - off)
+            for s, e in zip(self.fs_key[a:b], self.fe_key[a:b], strict=True)
+        ]
+
+    def fit(self, rix: I64, occ_s: I64, occ_e: I64) -> tuple[Bool, I64, I64]:
+        """For rows ``rix`` x starts: fits?, leftover before, leftover after (seconds)."""
+        base = (rix * KEY - self.span[0])[:, None]
+        qs = base + occ_s[None, :]
+        idx = np.searchsorted(self.fs_key, qs, side="right") - 1
+        fs, fe = self.fs_key[idx], self.fe_key[idx]
+        qe = base + occ_e[None, :]
+        return fe >= qe, qs - fs, fe - qe
+
+    def part_masks(self, part: Part, with_scores: bool = False) -> PartMasks:
+        q = self.prep.query
+        s = self.grid
+        e = s + part.dur
+        glob = np.ones(len(s), dtype=np.bool_)
+        pb = merge(
+            (a, b)
+            for a, b, _ in busy_pairs("patient_busy", q.patient_busy, *self.span)
+        )
+        if pb:
+            arr = np.array(pb, dtype=np.int64)
+            glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+        tid = part.type.id
+        # Split template instances by whom they apply to and whether they suit this type.
+        reserved: dict[str | None, list[tuple[int, int]]] = {}
+        fills: dict[str | None, list[tuple[int, int]]] = {}
+        for slot, a, b in self.slots:
+            bucket = fills if tid in slot.type_ids else reserved
+            owners = [x for x in (slot.chair_id, slot.provider_id) if x is not None] or [None]
+            for o in owners:
+                bucket.setdefault(o, []).append((a, b))
+        if None in reserved:
+            arr = np.array(merge(reserved[None]), dtype=np.int64)
+            glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+        gfill = self._contained(fills.get(None), s, e)
+        if part.slot is not None:
+            own = [(a, b) for slot, a, b in self.slots if slot.id == part.slot.id]
+            glob &= self._contained(own, s, e)
+        pm = PartMasks(part, glob, gfill)
+        for kind, pool in part.pools.items():
+            rix = np.array([self.index[r] for r in pool], dtype=np.int64)
+            ok, before, after = self.fit(rix, s - part.bb, e + part.ba)
+            fill = np.zeros(ok.shape, dtype=np.bool_)
+            for row, rid in enumerate(pool):
+                res = reserved.get(rid)
+                if res:
+                    arr = np.array(merge(res), dtype=np.int64)
+                    ok[row] &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+                if rid in fills:
+                    fill[row] = self._contained(fills[rid], s, e)
+            pm.kinds[kind] = KindMasks(pool, rix, ok, fill, before, after)
+        return pm
+
+    @staticmethod
+    def _contained(iv: list[tuple[int, int]] | None, s: I64, e: I64) -> Bool:
+        if not iv:
+            return np.zeros(len(s), dtype=np.bool_)
+        arr = np.array(iv, dtype=np.int64)
+        return contained(arr[:, 0], arr[:, 1], s, e)
+
+    def day_load(self, r: int) -> tuple[I64, I64]:
+        """Per calendar date: open seconds and booked (open but busy) seconds of resource r."""
+        n = len(self.cal.dates)
+        open_s = np.zeros(n, dtype=np.int64)
+        free_s = np.zeros(n, dtype=np.int64)
+        for iv, acc in ((self.hours[r], open_s), (self.free_of(r), free_s)):
+            if iv:
+                arr = np.array(iv, dtype=np.int64)
+                di = self.cal.date_index(arr[:, 0])
+                good = (di >= 0) & (di < n)
+                np.add.at(acc, di[good], (arr[:, 1] - arr[:, 0])[good])
+        return open_s, open_s - free_s
+
+    def filled_slot(self, part: Part, start: int, resources: dict[ResourceKind, str]) -> str | None:
+        """The template slot a placed part fills: the one it books into, else the first
+        applicable slot reserved for its type (clinic order) that wholly contains it."""
+        if part.slot is not None:
+            return part.slot.id
+        end = start + part.dur
+        used = set(resources.values())
+        for slot, a, b in self.slots:
+            if (
+                a <= start
+                and end <= b
+                and part.type.id in slot.type_ids
+                and (
+                    (slot.chair_id is None and slot.provider_id is None)
+                    or slot.chair_id in used
+                    or slot.provider_id in used
+                )
+            ):
+                return slot.id
+        return None

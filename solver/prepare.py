@@ -1,0 +1,224 @@
+"""Check a SlotQuery and resolve it into plain integers the other modules share.
+
+Every caller mistake becomes an ``InvalidQuery`` here, before any search, so the rest of the
+engine can assume a well-formed problem.
+
+Resource rules per part: a provider is needed when ``type.needs_provider`` (restricted to
+``qualified_provider_ids`` when set), a chair when ``type.needs_chair``, a room of
+``type.room_kind`` when that is set. A pinned id narrows the choice to that resource; pinning an
+unknown resource, one of the wrong kind, one the type does not need, or an unsuitable one
+(unqualified provider, wrong room kind) is an error. ``template_slot_id`` pins the slot's chair
+and/or provider too and requires the part's type to be one the slot is reserved for.
+
+Gaps: part ``i+1`` starts between ``end_i + min_gap`` and ``end_i + max_gap``. ``same_provider``
+/ ``same_chair`` apply to the parts that need a provider / chair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfoNotFoundError
+
+from solver.errors import InvalidQuery
+from solver.grid import to_sec_ceil, to_sec_floor, zone
+from solver.problem import (
+    AppointmentTypeSpec,
+    Resource,
+    ResourceKind,
+    SlotQuery,
+    TemplateSlot,
+    VisitPart,
+)
+
+KINDS = (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A visit part with everything resolved: seconds, buffers and candidate resource ids."""
+
+    index: int
+    type: AppointmentTypeSpec
+    dur: int  # seconds
+    bb: int  # buffer before, seconds
+    ba: int  # buffer after, seconds
+    min_gap: int  # seconds after the previous part's end (0 for the first part)
+    max_gap: int
+    pools: dict[ResourceKind, tuple[str, ...]]  # only the kinds this part needs
+    slot: TemplateSlot | None  # "book into template slot"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    query: SlotQuery
+    tz_name: str
+    step: int  # grid step, seconds
+    parts: tuple[Part, ...]
+    resources: dict[str, Resource]
+    earliest: int  # first allowed start of the first part
+    latest: int  # last allowed end of the last part
+    short_gap: int  # seconds: the shortest bookable type's minimum duration
+
+
+def check_aware(field: str, dt: datetime | None) -> None:
+    if dt is not None and (dt.tzinfo is None or dt.utcoffset() is None):
+        raise InvalidQuery(field, "must be a timezone-aware datetime (got a naive one)")
+
+
+def prepare(query: SlotQuery) -> Prepared:
+    clinic = query.clinic
+    try:
+        zone(clinic.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidQuery("clinic.time_zone", f"unknown time zone {clinic.time_zone!r}") from exc
+    g = clinic.policy.granularity_minutes
+    if g <= 0 or 1440 % g:
+        raise InvalidQuery(
+            "clinic.policy.granularity_minutes", f"must divide a day into whole steps, got {g}"
+        )
+    for name in ("window_start", "window_end", "now"):
+        check_aware(name, getattr(query, name))
+    check_aware("preferences.preferred_start", query.preferences.preferred_start)
+    for i, b in enumerate(query.patient_busy):
+        check_aware(f"patient_busy[{i}].start", b.start)
+        check_aware(f"patient_busy[{i}].end", b.end)
+    if query.window_end < query.window_start:
+        raise InvalidQuery(
+            "window_end",
+            f"window ends ({query.window_end.isoformat()}) before it starts "
+            f"({query.window_start.isoformat()})",
+        )
+    if not query.visit.parts:
+        raise InvalidQuery("visit.parts", "a visit needs at least one part")
+
+    resources = {r.id: r for r in clinic.resources}
+    types = {t.id: t for t in clinic.types}
+    slots = {s.id: s for s in clinic.template_slots}
+    by_kind = {k: tuple(r.id for r in clinic.resources if r.kind == k) for k in KINDS}
+    parts = tuple(
+        _part(i, vp, types, resources, slots, by_kind) for i, vp in enumerate(query.visit.parts)
+    )
+
+    policy = clinic.policy
+    earliest = max(to_sec_ceil(query.window_start), to_sec_ceil(query.now + policy.min_lead_time))
+    latest = min(to_sec_floor(query.window_end), to_sec_floor(query.now + policy.max_horizon))
+    short = min((t.min_minutes for t in clinic.types), default=0) * 60
+    return Prepared(query, clinic.time_zone, g * 60, parts, resources, earliest, latest, short)
+
+
+def _part(
+    i: int,
+    vp: VisitPart,
+    types: dict[str, AppointmentTypeSpec],
+    resources: dict[str, Resource],
+    slots: dict[str, TemplateSlot],
+    by_kind: dict[ResourceKind, tuple[str, ...]],
+) -> Part:
+    f = f"visit.parts[{i}]"
+    t = types.get(vp.type_id)
+    if t is None:
+        raise InvalidQuery(f"{f}.type_id", f"unknown appointment type {vp.type_id!r}")
+    if t.min_minutes <= 0 or t.min_minutes > t.max_minutes:
+        raise InvalidQuery(f"{f}.type_id", f"type {t.id!r} has inconsistent duration bounds")
+    minutes = t.default_minutes if vp.duration_minutes is None else vp.duration_minutes
+    if minutes < t.min_minutes:
+        raise InvalidQuery(
+            f"{f}.duration_minutes",
+            f"{minutes} min is shorter than the minimum {t.min_minutes} min for {t.id!r}",
+        )
+    if minutes > t.max_minutes:
+        raise InvalidQuery(
+            f"{f}.duration_minutes",
+            f"{minutes} min is longer than the maximum {t.max_minutes} min for {t.id!r}",
+        )
+    if t.buffer_before_minutes < 0 or t.buffer_after_minutes < 0:
+        raise InvalidQuery(f"{f}.type_id", f"type {t.id!r} has a negative buffer")
+    if i > 0 and (vp.min_gap_minutes < 0 or vp.max_gap_minutes < vp.min_gap_minutes):
+        raise InvalidQuery(
+            f"{f}.max_gap_minutes",
+            f"gap bounds must satisfy 0 <= min <= max, got {vp.min_gap_minutes}.."
+            f"{vp.max_gap_minutes}",
+        )
+
+    slot = None
+    pins: dict[ResourceKind, str | None] = {
+        ResourceKind.PROVIDER: vp.provider_id,
+        ResourceKind.CHAIR: vp.chair_id,
+        ResourceKind.ROOM: vp.room_id,
+    }
+    if vp.template_slot_id is not None:
+        slot = slots.get(vp.template_slot_id)
+        if slot is None:
+            raise InvalidQuery(
+                f"{f}.template_slot_id", f"unknown template slot {vp.template_slot_id!r}"
+            )
+        if t.id not in slot.type_ids:
+            raise InvalidQuery(
+                f"{f}.template_slot_id",
+                f"template slot {slot.id!r} is not reserved for type {t.id!r}",
+            )
+        for kind, sid, field in (
+            (ResourceKind.PROVIDER, slot.provider_id, "provider_id"),
+            (ResourceKind.CHAIR, slot.chair_id, "chair_id"),
+        ):
+            if sid is None:
+                continue
+            if pins[kind] is not None and pins[kind] != sid:
+                raise InvalidQuery(
+                    f"{f}.{field}",
+                    f"pinned {pins[kind]!r} but template slot {slot.id!r} belongs to {sid!r}",
+                )
+            pins[kind] = sid
+
+    needs = {
+        ResourceKind.PROVIDER: t.needs_provider,
+        ResourceKind.CHAIR: t.needs_chair,
+        ResourceKind.ROOM: t.room_kind is not None,
+    }
+    pools: dict[ResourceKind, tuple[str, ...]] = {}
+    for kind in KINDS:
+        pin = pins[kind]
+        field = f"{f}.{kind.value}_id"
+        if not needs[kind]:
+            if pin is not None:
+                raise InvalidQuery(field, f"type {t.id!r} needs no {kind.value}, got {pin!r}")
+            continue
+        pool = [rid for rid in by_kind[kind] if _suits(t, resources[rid])]
+        if pin is not None:
+            r = resources.get(pin)
+            if r is None:
+                raise InvalidQuery(field, f"unknown {kind.value} {pin!r}")
+            if r.kind != kind:
+                raise InvalidQuery(field, f"{pin!r} is a {r.kind.value}, not a {kind.value}")
+            if not _suits(t, r):
+                why = (
+                    f"is not qualified for {t.id!r}"
+                    if kind == ResourceKind.PROVIDER
+                    else f"is not a {t.room_kind!r} room"
+                )
+                raise InvalidQuery(field, f"{kind.value} {pin!r} {why}")
+            pool = [pin]
+        pools[kind] = tuple(pool)
+
+    gap_min = vp.min_gap_minutes * 60 if i > 0 else 0
+    gap_max = vp.max_gap_minutes * 60 if i > 0 else 0
+    return Part(
+        i,
+        t,
+        minutes * 60,
+        t.buffer_before_minutes * 60,
+        t.buffer_after_minutes * 60,
+        gap_min,
+        gap_max,
+        pools,
+        slot,
+    )
+
+
+def _suits(t: AppointmentTypeSpec, r: Resource) -> bool:
+    if r.kind == ResourceKind.PROVIDER:
+        return t.qualified_provider_ids is None or r.id in t.qualified_provider_ids
+    if r.kind == ResourceKind.ROOM:
+        return r.room_kind == t.room_kind
+    return True

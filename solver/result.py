@@ -1,0 +1,91 @@
+"""The engine's output: frozen dataclasses, every datetime aware and in UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class SolveStatus(StrEnum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class PartAssignment:
+    """One booked part: its times (without buffers) and the resources it holds."""
+
+    type_id: str
+    start: datetime
+    end: datetime
+    provider_id: str | None
+    chair_id: str | None
+    room_id: str | None
+    template_slot_id: str | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A bookable visit: ``start`` of the first part, ``end`` of the last."""
+
+    start: datetime
+    end: datetime
+    parts: tuple[PartAssignment, ...]
+
+
+@dataclass(frozen=True)
+class ScoreTerm:
+    """One soft rule's contribution to a suggestion's score, with a reason staff can read."""
+
+    rule: str
+    points: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    slot: Slot
+    score: float
+    terms: tuple[ScoreTerm, ...]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One Slot per distinct feasible start, ascending, each with one feasible assignment.
+
+    ``complete`` is False only when the time limit cut the search short (some starts may then be
+    missing; every returned one is still bookable).
+    """
+
+    slots: tuple[Slot, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class BestFit:
+    """Ranked suggestions, best first, at most one per start time.
+
+    ``objective`` is the top suggestion's score; ``bound`` an upper bound on the score of any
+    bookable suggestion (equal to ``objective`` when ``complete``). ``complete`` means the list is
+    provably the k best starts.
+    """
+
+    suggestions: tuple[Suggestion, ...]
+    status: SolveStatus
+    objective: float | None
+    bound: float | None
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A hard rule a concrete booking breaks; ``code`` is stable, ``message`` is for people."""
+
+    code: str
+    message: str
+    part_index: int
+    resource_id: str | None = None
+    ref: str | None = None
