@@ -149,9 +149,13 @@ def _deactivate_others(session: Session, template: ScheduleTemplate) -> None:
 
     The schema has no partial unique index for this, so lock the clinic row first: two
     concurrent activations on PostgreSQL then run one after the other, and the second one's
-    UPDATE sees the first one's template. (SQLite writers are already serialised.)
+    UPDATE sees the first one's template. NO KEY UPDATE, because the template insert's foreign
+    key already holds KEY SHARE on the clinic and plain FOR UPDATE would deadlock two callers.
+    (SQLite writers are already serialised by BEGIN IMMEDIATE.)
     """
-    session.execute(select(Clinic.id).where(Clinic.id == template.clinic_id).with_for_update())
+    session.execute(
+        select(Clinic.id).where(Clinic.id == template.clinic_id).with_for_update(key_share=True)
+    )
     session.execute(
         update(ScheduleTemplate)
         .where(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -626,6 +627,28 @@ class TestSingleActiveTemplate:
         assert client.get(f"{URL}/{winter['id']}", headers=h).json()["active"] is False
         listed = client.get(URL, params={"active": True}, headers=h).json()
         assert [t["id"] for t in listed["items"]] == [summer["id"]]
+
+    def test_concurrent_activations_leave_exactly_one_active(
+        self, client: TestClient, world: ClinicWorld, setup: Setup
+    ) -> None:
+        # Without the clinic row lock PostgreSQL ends with two active templates; with a plain
+        # FOR UPDATE the callers deadlock. SQLite serialises writers, so it must pass trivially.
+        h = world.headers("admin")
+        start = threading.Barrier(6)
+        statuses: list[int] = []
+
+        def activate(i: int) -> None:
+            start.wait()
+            res = client.post(URL, json=week(setup, name=f"T{i}", active=True), headers=h)
+            statuses.append(res.status_code)
+
+        threads = [threading.Thread(target=activate, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [201] * 6
+        assert client.get(URL, params={"active": True}, headers=h).json()["total"] == 1
 
     def test_activation_leaves_other_clinics_alone(
         self,
