@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -61,6 +62,9 @@ class Appointment(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "occupied_start <= start_time AND occupied_end >= end_time", name="occupied"
         ),
+        # The calendar and the engine both ask "what is busy in this window of this clinic".
+        Index("ix_appointments_clinic_window", "clinic_id", "occupied_start"),
+        Index("ix_appointments_patient_window", "patient_id", "start_time"),
     )
 
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,317 @@
+"""Builds the solver's view of a clinic from the database: the only place rows become a SlotQuery.
+
+Busy time is loaded for the window asked about (widened by the longest buffer), so a query
+over two weeks reads two weeks of appointments, not the clinic's whole history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, InvalidInput
+from api.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Chair,
+    Clinic,
+    Provider,
+    Room,
+    ScheduleTemplate,
+)
+from solver.problem import (
+    AppointmentTypeSpec,
+    BookingPolicy,
+    BusyInterval,
+    LocalBlock,
+    Preferences,
+    Resource,
+    ResourceKind,
+    SlotQuery,
+    TemplateSlot,
+    Visit,
+    WeeklyHours,
+)
+from solver.problem import Clinic as SolverClinic
+
+# Cancelled and no-show appointments free their time; overridden ones are the staff's call
+# and still occupy the resources (the engine should not offer a slot on top of them).
+INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+
+
+def active_appointment():  # type: ignore[no-untyped-def]
+    return and_(Appointment.deleted_at.is_(None), Appointment.status.not_in(INACTIVE_STATUSES))
+
+
+def _parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")[:2]
+    return time(int(hours), int(minutes))
+
+
+def _exception_blocks(blocks: Iterable[object]) -> tuple[LocalBlock, ...]:
+    parsed = []
+    for block in blocks:
+        if isinstance(block, dict):
+            start, end = block["start"], block["end"]
+        else:
+            start, end = block  # type: ignore[misc]
+        parsed.append(LocalBlock(_parse_hhmm(str(start)), _parse_hhmm(str(end))))
+    return tuple(sorted(parsed, key=lambda b: b.start))
+
+
+def active_template(session: Session, clinic_id: str) -> ScheduleTemplate | None:
+    return session.scalar(
+        select(ScheduleTemplate).where(
+            ScheduleTemplate.clinic_id == clinic_id, ScheduleTemplate.active.is_(True)
+        )
+    )
+
+
+def weekly_hours(template: ScheduleTemplate | None) -> dict[tuple[str, str], WeeklyHours]:
+    weekly: dict[tuple[str, str], dict[int, list[LocalBlock]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    exceptions: dict[tuple[str, str], dict] = defaultdict(dict)  # type: ignore[type-arg]
+    if template is not None:
+        for wh in template.working_hours:
+            weekly[(wh.resource_type, wh.resource_id)][wh.weekday].append(
+                LocalBlock(wh.start_time, wh.end_time)
+            )
+        for ex in template.exceptions:
+            exceptions[(ex.resource_type, ex.resource_id)][ex.date] = _exception_blocks(ex.blocks)
+    keys = set(weekly) | set(exceptions)
+    return {
+        key: WeeklyHours(
+            weekly={d: tuple(sorted(bs, key=lambda b: b.start)) for d, bs in weekly[key].items()},
+            exceptions=dict(exceptions[key]),
+        )
+        for key in keys
+    }
+
+
+def type_spec(kind: AppointmentType) -> AppointmentTypeSpec:
+    return AppointmentTypeSpec(
+        id=kind.id,
+        min_minutes=kind.min_duration,
+        max_minutes=kind.max_duration,
+        default_minutes=kind.default_duration,
+        buffer_before_minutes=kind.buffer_before,
+        buffer_after_minutes=kind.buffer_after,
+        needs_provider=kind.needs_provider,
+        qualified_provider_ids=frozenset(p.id for p in kind.providers) or None,
+        needs_chair=kind.needs_chair,
+        room_kind=kind.room_kind,
+        name=kind.name,
+    )
+
+
+def policy(clinic: Clinic, *, lead_time_override: bool = False) -> BookingPolicy:
+    return BookingPolicy(
+        granularity_minutes=clinic.slot_granularity_minutes,
+        min_lead_time=timedelta(0 if lead_time_override else clinic.min_lead_time_minutes),
+        max_horizon=timedelta(days=clinic.max_horizon_days),
+    )
+
+
+class ClinicState:
+    """Everything the engine needs about one clinic for one window, loaded in a few queries."""
+
+    def __init__(
+        self,
+        session: Session,
+        clinic: Clinic,
+        window_start: datetime,
+        window_end: datetime,
+        *,
+        exclude_appointment_ids: Iterable[str] = (),
+        lead_time_override: bool = False,
+    ) -> None:
+        self.session = session
+        self.clinic = clinic
+        self.types = {
+            t.id: t
+            for t in session.scalars(
+                select(AppointmentType).where(AppointmentType.clinic_id == clinic.id)
+            )
+        }
+        max_buffer = max(
+            (max(t.buffer_before, t.buffer_after) for t in self.types.values()), default=0
+        )
+        margin = timedelta(minutes=max_buffer)
+        self.window_start = window_start
+        self.window_end = window_end
+        self.exclude = frozenset(exclude_appointment_ids)
+        self.template = active_template(session, clinic.id)
+        hours = weekly_hours(self.template)
+        empty = WeeklyHours()
+
+        self.providers = list(
+            session.scalars(
+                select(Provider).where(Provider.clinic_id == clinic.id, Provider.active.is_(True))
+            )
+        )
+        self.chairs = list(
+            session.scalars(
+                select(Chair).where(Chair.clinic_id == clinic.id, Chair.active.is_(True))
+            )
+        )
+        self.rooms = list(
+            session.scalars(select(Room).where(Room.clinic_id == clinic.id, Room.active.is_(True)))
+        )
+
+        appointments = list(
+            session.scalars(
+                select(Appointment).where(
+                    Appointment.clinic_id == clinic.id,
+                    active_appointment(),
+                    Appointment.occupied_start < window_end + margin,
+                    Appointment.occupied_end > window_start - margin,
+                )
+            )
+        )
+        self.appointments = {a.id: a for a in appointments if a.id not in self.exclude}
+        busy: dict[str, list[BusyInterval]] = defaultdict(list)
+        for appt in self.appointments.values():
+            interval = BusyInterval(appt.occupied_start, appt.occupied_end, ref=appt.id)
+            for resource_id in (appt.provider_id, appt.chair_id, appt.room_id):
+                if resource_id:
+                    busy[resource_id].append(interval)
+
+        resources: list[Resource] = []
+        for kind, rows in (
+            (ResourceKind.PROVIDER, self.providers),
+            (ResourceKind.CHAIR, self.chairs),
+            (ResourceKind.ROOM, self.rooms),
+        ):
+            for row in rows:
+                resources.append(
+                    Resource(
+                        id=row.id,
+                        kind=kind,
+                        hours=hours.get((kind.value, row.id), empty),
+                        busy=tuple(sorted(busy[row.id], key=lambda b: b.start)),
+                        room_kind=getattr(row, "kind", None) if kind is ResourceKind.ROOM else None,
+                        name=row.name,
+                    )
+                )
+        template_slots = ()
+        if self.template is not None:
+            template_slots = tuple(
+                TemplateSlot(
+                    id=s.id,
+                    weekday=s.weekday,
+                    block=LocalBlock(s.start_time, s.end_time),
+                    type_ids=frozenset(s.appointment_type_ids),
+                    chair_id=s.chair_id,
+                    provider_id=s.provider_id,
+                )
+                for s in self.template.template_slots
+            )
+        self.solver_clinic = SolverClinic(
+            time_zone=clinic.time_zone,
+            policy=policy(clinic, lead_time_override=lead_time_override),
+            resources=tuple(resources),
+            types=tuple(type_spec(t) for t in self.types.values() if t.active),
+            template_slots=template_slots,
+        )
+
+    def patient_busy(self, patient_id: str | None) -> tuple[BusyInterval, ...]:
+        if patient_id is None:
+            return ()
+        rows = self.session.scalars(
+            select(Appointment).where(
+                Appointment.clinic_id == self.clinic.id,
+                Appointment.patient_id == patient_id,
+                active_appointment(),
+                Appointment.start_time < self.window_end,
+                Appointment.end_time > self.window_start,
+            )
+        )
+        return tuple(
+            BusyInterval(a.start_time, a.end_time, ref=a.id)
+            for a in sorted(rows, key=lambda a: a.start_time)
+            if a.id not in self.exclude
+        )
+
+    def query(
+        self,
+        visit: Visit,
+        now: datetime,
+        *,
+        patient_id: str | None = None,
+        preferences: Preferences | None = None,
+        time_limit_seconds: float = 2.0,
+    ) -> SlotQuery:
+        return SlotQuery(
+            clinic=self.solver_clinic,
+            visit=visit,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            now=now,
+            patient_busy=self.patient_busy(patient_id),
+            preferences=preferences or Preferences(),
+            time_limit_seconds=time_limit_seconds,
+        )
+
+    def require_type(self, type_id: str) -> AppointmentType:
+        kind = self.types.get(type_id)
+        if kind is None:
+            raise InvalidInput(
+                "appointmentTypeId", f"No appointment type with id '{type_id}' in your clinic."
+            )
+        if not kind.active:
+            raise Conflict(f"The appointment type '{kind.name}' is no longer offered.")
+        return kind
+
+
+def overlapping(
+    session: Session,
+    clinic_id: str,
+    occupied: tuple[datetime, datetime],
+    attended: tuple[datetime, datetime],
+    *,
+    provider_id: str | None,
+    chair_id: str | None,
+    room_id: str | None,
+    patient_id: str | None,
+    exclude: Iterable[str] = (),
+) -> list[Appointment]:
+    """Active appointments that clash with the given occupancy (for 409 bodies)."""
+    resource_clash = []
+    if provider_id:
+        resource_clash.append(Appointment.provider_id == provider_id)
+    if chair_id:
+        resource_clash.append(Appointment.chair_id == chair_id)
+    if room_id:
+        resource_clash.append(Appointment.room_id == room_id)
+    clauses = []
+    if resource_clash:
+        clauses.append(
+            and_(
+                or_(*resource_clash),
+                Appointment.occupied_start < occupied[1],
+                Appointment.occupied_end > occupied[0],
+            )
+        )
+    if patient_id:
+        clauses.append(
+            and_(
+                Appointment.patient_id == patient_id,
+                Appointment.start_time < attended[1],
+                Appointment.end_time > attended[0],
+            )
+        )
+    if not clauses:
+        return []
+    excluded = list(exclude)
+    stmt = select(Appointment).where(
+        Appointment.clinic_id == clinic_id, active_appointment(), or_(*clauses)
+    )
+    if excluded:
+        stmt = stmt.where(Appointment.id.not_in(excluded))
+    return list(session.scalars(stmt.order_by(Appointment.start_time)))

@@ -1,0 +1,419 @@
+"""The seed's staff booking endpoints, exactly as its API table names them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from api.audit import service as audit
+from api.auth.deps import (
+    CancelAppointment,
+    CreateAppointment,
+    ModifyAppointment,
+    Principal,
+    SettingsDep,
+    ViewCalendar,
+)
+from api.booking import availability, service
+from api.booking.schemas import (
+    AppointmentCreate,
+    AppointmentDetail,
+    AppointmentRead,
+    AppointmentUpdate,
+    AuditRead,
+    AvailabilityRead,
+    DuplicateRequest,
+    NamedRef,
+    ProcedureRef,
+    RescheduleRequest,
+    RoomRef,
+    TypeRef,
+    VisitRead,
+)
+from api.core import clock
+from api.core.idempotency import IdempotentRequest, fingerprint
+from api.db import SessionDep
+from api.errors import InvalidInput, problem_responses
+from api.models import (
+    Appointment,
+    AppointmentSource,
+    AppointmentStatus,
+    AppointmentType,
+    Chair,
+    Clinic,
+    Patient,
+    Provider,
+    Room,
+    TreatmentPlan,
+)
+from api.schemas import Page
+
+router = APIRouter(prefix="/api/booking", tags=["booking"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key returns the first response; no second booking.",
+    ),
+]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The appointment's ETag.")]
+
+
+def _ctx(session: SessionDep, principal: Principal, request: Request) -> service.Context:
+    return service.Context(session, principal, getattr(request.state, "request_id", None))
+
+
+def _require_aware(*named: tuple[str, datetime | None]) -> None:
+    for name, value in named:
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(name, "Give a time zone offset, e.g. 2026-11-25T09:00:00Z.")
+
+
+def _etag(appointment: Appointment) -> str:
+    return f'"{appointment.version}"'
+
+
+def _idempotent(
+    ctx: service.Context,
+    request: Request,
+    key: str | None,
+    body: Any,
+    run: Callable[[], tuple[int, Any, dict[str, str]]],
+) -> JSONResponse:
+    guard = IdempotentRequest(
+        ctx.session,
+        ctx.principal.user_id,
+        key,
+        fingerprint(request.method, request.url.path, body),
+    )
+    replay = guard.replay()
+    if replay is not None:
+        code, stored = replay
+        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
+    code, payload, headers = run()
+    encoded = jsonable_encoder(payload, by_alias=True)
+    guard.store(code, encoded)
+    return JSONResponse(encoded, status_code=code, headers=headers)
+
+
+@router.get(
+    "/appointments",
+    response_model=Page[AppointmentRead],
+    responses=problem_responses(401, 403, 422),
+)
+def list_appointments(
+    session: SessionDep,
+    principal: ViewCalendar,
+    start: Annotated[datetime | None, Query(alias="from", description="Ends after this")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Starts before this")] = None,
+    provider_id: Annotated[str | None, Query(alias="providerId")] = None,
+    chair_id: Annotated[str | None, Query(alias="chairId")] = None,
+    room_id: Annotated[str | None, Query(alias="roomId")] = None,
+    patient_id: Annotated[str | None, Query(alias="patientId")] = None,
+    appointment_type_id: Annotated[str | None, Query(alias="appointmentTypeId")] = None,
+    visit_id: Annotated[str | None, Query(alias="visitId")] = None,
+    status_: Annotated[list[AppointmentStatus] | None, Query(alias="status")] = None,
+    source: Annotated[list[AppointmentSource] | None, Query()] = None,
+    include_cancelled: Annotated[bool, Query(alias="includeCancelled")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[AppointmentRead]:
+    _require_aware(("from", start), ("to", end))
+    where: list[Any] = [Appointment.clinic_id == principal.clinic_id]
+    if not include_cancelled:
+        where.append(Appointment.deleted_at.is_(None))
+    if start is not None:
+        where.append(Appointment.end_time > start)
+    if end is not None:
+        where.append(Appointment.start_time < end)
+    for column, value in (
+        (Appointment.provider_id, provider_id),
+        (Appointment.chair_id, chair_id),
+        (Appointment.room_id, room_id),
+        (Appointment.patient_id, patient_id),
+        (Appointment.appointment_type_id, appointment_type_id),
+        (Appointment.visit_id, visit_id),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if status_:
+        where.append(Appointment.status.in_(status_))
+    if source:
+        where.append(Appointment.source.in_(source))
+    total = session.scalar(select(func.count()).select_from(Appointment).where(*where)) or 0
+    rows = session.scalars(
+        select(Appointment)
+        .where(*where)
+        .order_by(Appointment.start_time, Appointment.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return Page(items=[service.to_read(a) for a in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentDetail,
+    responses=problem_responses(401, 403, 404),
+)
+def get_appointment(
+    appointment_id: str, session: SessionDep, principal: ViewCalendar, response: Response
+) -> AppointmentDetail:
+    appt = service.get_appointment(session, principal, appointment_id)
+    response.headers["ETag"] = _etag(appt)
+    return _detail(session, appt)
+
+
+def _detail(session: SessionDep, appt: Appointment) -> AppointmentDetail:
+    kind = session.get(AppointmentType, appt.appointment_type_id)
+    patient = session.get(Patient, appt.patient_id)
+    provider = session.get(Provider, appt.provider_id)
+    chair = session.get(Chair, appt.chair_id) if appt.chair_id else None
+    room = session.get(Room, appt.room_id) if appt.room_id else None
+    plan = session.get(TreatmentPlan, appt.treatment_plan_id) if appt.treatment_plan_id else None
+    assert kind is not None and patient is not None and provider is not None
+    return AppointmentDetail(
+        **service.to_read(appt).model_dump(by_alias=False),
+        appointment_type=TypeRef.model_validate(kind),
+        patient=NamedRef(id=patient.id, name=f"{patient.first_name} {patient.last_name}"),
+        provider=NamedRef(id=provider.id, name=provider.name),
+        chair=NamedRef(id=chair.id, name=chair.name) if chair else None,
+        room=RoomRef(id=room.id, name=room.name, kind=room.kind) if room else None,
+        treatment_plan=NamedRef(id=plan.id, name=plan.name) if plan else None,
+        procedures=[ProcedureRef.model_validate(p) for p in appt.procedures],
+        visit_appointment_ids=service.appointments_of_visit(session, appt),
+    )
+
+
+@router.post(
+    "/appointments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppointmentRead | VisitRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_appointment(
+    body: AppointmentCreate,
+    session: SessionDep,
+    principal: CreateAppointment,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Book one appointment, or a visit (`parts`) whose appointments are booked all or none."""
+    ctx = _ctx(session, principal, request)
+
+    def run() -> tuple[int, Any, dict[str, str]]:
+        rows = service.create(ctx, body)
+        if body.parts is None:
+            return (
+                201,
+                service.to_read(rows[0]),
+                {"ETag": _etag(rows[0]), "Location": f"{request.url.path}/{rows[0].id}"},
+            )
+        visit = VisitRead(
+            visit_id=rows[0].visit_id or "", appointments=[service.to_read(r) for r in rows]
+        )
+        return 201, visit, {}
+
+    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+
+
+@router.put(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def update_appointment(
+    appointment_id: str,
+    body: AppointmentUpdate,
+    session: SessionDep,
+    principal: ModifyAppointment,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AppointmentRead:
+    """Change resources, duration, notes or status. Needs If-Match; a stale version is 412."""
+    appt = service.get_for_update(session, principal, appointment_id)
+    service.update(_ctx(session, principal, request), appt, body, if_match)
+    response.headers["ETag"] = _etag(appt)
+    return service.to_read(appt)
+
+
+@router.delete(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def cancel_appointment(
+    appointment_id: str,
+    session: SessionDep,
+    principal: CancelAppointment,
+    request: Request,
+    response: Response,
+    reason: Annotated[str, Query(min_length=1, max_length=1000)],
+    waive_fee: Annotated[bool, Query(alias="waiveFee")] = False,
+    if_match: IfMatch = None,
+) -> AppointmentRead:
+    """Cancel with a reason. Inside the late-cancel window the record carries the clinic's fee."""
+    appt = service.get_appointment(session, principal, appointment_id)
+    service.cancel(_ctx(session, principal, request), appt, reason, if_match, waive_fee=waive_fee)
+    response.headers["ETag"] = _etag(appt)
+    return service.to_read(appt)
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    response_model=AppointmentRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def reschedule_appointment(
+    appointment_id: str,
+    body: RescheduleRequest,
+    session: SessionDep,
+    principal: ModifyAppointment,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Move to a new time and/or resources in one step; every rule is checked again."""
+    ctx = _ctx(session, principal, request)
+    appt = service.get_for_update(session, principal, appointment_id)
+
+    def run() -> tuple[int, Any, dict[str, str]]:
+        service.reschedule(ctx, appt, body, if_match)
+        return 200, service.to_read(appt), {"ETag": _etag(appt)}
+
+    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+
+
+@router.post(
+    "/appointments/{appointment_id}/duplicate",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppointmentRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def duplicate_appointment(
+    appointment_id: str,
+    body: DuplicateRequest,
+    session: SessionDep,
+    principal: CreateAppointment,
+    settings: SettingsDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Copy to `startTime`, or without one to the next best-fit time (same resources if free)."""
+    ctx = _ctx(session, principal, request)
+    source = service.get_appointment(session, principal, appointment_id)
+
+    def run() -> tuple[int, Any, dict[str, str]]:
+        copy = service.duplicate(ctx, source, body, settings.solver_time_limit_seconds)
+        return 201, service.to_read(copy), {"ETag": _etag(copy)}
+
+    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+
+
+@router.get(
+    "/appointments/{appointment_id}/audit",
+    response_model=list[AuditRead],
+    responses=problem_responses(401, 403, 404),
+)
+def appointment_audit(
+    appointment_id: str, session: SessionDep, principal: ViewCalendar
+) -> list[AuditRead]:
+    appt = service.get_appointment(session, principal, appointment_id)
+    return [
+        AuditRead(
+            id=e.id,
+            action=e.action,
+            actor_id=e.actor_id,
+            at=e.at,
+            request_id=e.request_id,
+            reason=e.reason,
+            changes=audit.changes(e.before, e.after),
+            before=e.before,
+            after=e.after,
+        )
+        for e in audit.entries_for(session, principal.clinic_id, appt.id)
+    ]
+
+
+@router.get(
+    "/availability",
+    response_model=AvailabilityRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_availability(
+    session: SessionDep,
+    principal: ViewCalendar,
+    settings: SettingsDep,
+    appointment_type_id: Annotated[
+        list[str] | None,
+        Query(alias="appointmentTypeId", description="One type, or several in visit order"),
+    ] = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    duration: Annotated[list[int] | None, Query(description="Minutes, one per type")] = None,
+    provider_id: Annotated[str | None, Query(alias="providerId")] = None,
+    chair_id: Annotated[str | None, Query(alias="chairId")] = None,
+    room_id: Annotated[str | None, Query(alias="roomId")] = None,
+    patient_id: Annotated[str | None, Query(alias="patientId")] = None,
+    template_slot_id: Annotated[str | None, Query(alias="templateSlotId")] = None,
+    mode: Literal["all", "best"] = "all",
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=5000,
+            description="mode=all: at most this many starts; "
+            "mode=best: this many suggestions (default 10, at most 50)",
+        ),
+    ] = None,
+    preferred_start: Annotated[datetime | None, Query(alias="preferredStart")] = None,
+    same_provider: Annotated[bool, Query(alias="sameProvider")] = False,
+    same_chair: Annotated[bool, Query(alias="sameChair")] = False,
+    min_gap: Annotated[int, Query(alias="minGap", ge=0, le=24 * 60)] = 0,
+    max_gap: Annotated[int, Query(alias="maxGap", ge=0, le=24 * 60)] = 30,
+) -> AvailabilityRead:
+    """Bookable starts (`mode=all`) or ranked best-fit suggestions (`mode=best`, top `limit`).
+
+    Without `appointmentTypeId` but with `patientId`, this finds the patient's next planned
+    procedure: `mode=best&limit=1` is quick booking from the patient record.
+    """
+    _require_aware(("from", start), ("to", end), ("preferredStart", preferred_start))
+    if mode == "best":
+        limit = limit or 10
+        if limit > 50:
+            raise InvalidInput("limit", "Ask for at most 50 best-fit suggestions.")
+    else:
+        limit = limit or 5000
+    if max_gap < min_gap:
+        raise InvalidInput("maxGap", "maxGap must not be below minGap.")
+    clinic = session.get(Clinic, principal.clinic_id)
+    assert clinic is not None
+    req = availability.AvailabilityRequest(
+        type_ids=appointment_type_id or [],
+        window_start=start,
+        window_end=end,
+        durations=duration or [],
+        provider_id=provider_id,
+        chair_id=chair_id,
+        room_id=room_id,
+        patient_id=patient_id,
+        template_slot_id=template_slot_id,
+        mode=mode,
+        limit=limit,
+        preferred_start=preferred_start,
+        same_provider=same_provider,
+        same_chair=same_chair,
+        min_gap_minutes=min_gap,
+        max_gap_minutes=max_gap,
+    )
+    return availability.find(
+        session, clinic, req, clock.now(), time_limit=settings.solver_time_limit_seconds
+    )

@@ -1,0 +1,282 @@
+"""Booking request and response bodies; JSON names follow the seed's Appointment model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from api.models import AppointmentSource, AppointmentStatus
+from api.schemas import ApiModel, StrictInput
+
+NOTE_MAX = 4000
+
+
+class Override(StrictInput):
+    """Staff with booking:override_conflicts may book over a conflict, giving a reason."""
+
+    override: bool = False
+    override_reason: str | None = Field(None, max_length=1000)
+    # Booking inside the clinic's minimum lead time (e.g. a same-hour emergency repair).
+    override_lead_time: bool = False
+
+    @model_validator(mode="after")
+    def _reason_required(self) -> Override:
+        if (self.override or self.override_lead_time) and not (self.override_reason or "").strip():
+            raise ValueError("overrideReason is required when overriding")
+        return self
+
+
+class PartInput(StrictInput):
+    appointment_type_id: str
+    provider_id: str
+    chair_id: str | None = None
+    room_id: str | None = None
+    start_time: AwareDatetime
+    end_time: AwareDatetime | None = None
+    duration: int | None = Field(None, ge=1, le=24 * 60)
+    template_slot_id: str | None = None
+    procedure_ids: list[str] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _end_matches(self) -> PartInput:
+        if self.end_time is not None:
+            minutes = (self.end_time - self.start_time).total_seconds() / 60
+            if self.duration is not None and minutes != self.duration:
+                raise ValueError("endTime must equal startTime + duration; send one of them")
+            if minutes <= 0 or minutes != int(minutes):
+                raise ValueError("endTime must be a whole number of minutes after startTime")
+            self.duration = int(minutes)
+        return self
+
+
+class AppointmentCreate(Override):
+    """One appointment (part fields at the top level) or a visit (`parts`, booked together)."""
+
+    patient_id: str
+    appointment_type_id: str | None = None
+    provider_id: str | None = None
+    chair_id: str | None = None
+    room_id: str | None = None
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+    duration: int | None = Field(None, ge=1, le=24 * 60)
+    template_slot_id: str | None = None
+    procedure_ids: list[str] = Field(default_factory=list, max_length=50)
+    parts: list[PartInput] | None = Field(None, min_length=1, max_length=6)
+
+    treatment_plan_id: str | None = None
+    notes: str | None = Field(None, max_length=NOTE_MAX)
+    patient_notes: str | None = Field(None, max_length=NOTE_MAX)
+    source: AppointmentSource = AppointmentSource.STAFF
+
+    @model_validator(mode="after")
+    def _single_or_visit(self) -> AppointmentCreate:
+        single = {
+            "appointmentTypeId": self.appointment_type_id,
+            "providerId": self.provider_id,
+            "startTime": self.start_time,
+        }
+        if self.parts is not None:
+            extra = [k for k, v in single.items() if v is not None]
+            if extra or self.chair_id or self.room_id or self.duration or self.template_slot_id:
+                raise ValueError(
+                    "send either the appointment's fields or `parts`, not both "
+                    f"(found {', '.join(extra) or 'resource fields'} beside parts)"
+                )
+            return self
+        missing = [k for k, v in single.items() if v is None]
+        if missing:
+            raise ValueError(f"required: {', '.join(missing)} (or `parts` for a visit)")
+        return self
+
+    def part_inputs(self) -> list[PartInput]:
+        if self.parts is not None:
+            return list(self.parts)
+        assert self.appointment_type_id and self.provider_id and self.start_time
+        return [
+            PartInput(
+                appointment_type_id=self.appointment_type_id,
+                provider_id=self.provider_id,
+                chair_id=self.chair_id,
+                room_id=self.room_id,
+                start_time=self.start_time,
+                end_time=self.end_time,
+                duration=self.duration,
+                template_slot_id=self.template_slot_id,
+                procedure_ids=self.procedure_ids,
+            )
+        ]
+
+
+class AppointmentUpdate(Override):
+    """PUT: the fields sent change; time moves go through /reschedule."""
+
+    provider_id: str | None = None
+    chair_id: str | None = None
+    room_id: str | None = None
+    duration: int | None = Field(None, ge=1, le=24 * 60)
+    notes: str | None = Field(None, max_length=NOTE_MAX)
+    patient_notes: str | None = Field(None, max_length=NOTE_MAX)
+    status: AppointmentStatus | None = None
+
+
+class RescheduleRequest(Override):
+    start_time: AwareDatetime
+    duration: int | None = Field(None, ge=1, le=24 * 60)
+    provider_id: str | None = None
+    chair_id: str | None = None
+    room_id: str | None = None
+
+
+class DuplicateRequest(Override):
+    """Copy to `startTime`, or to the engine's next best-fit time when none is given."""
+
+    start_time: AwareDatetime | None = None
+    provider_id: str | None = None
+    chair_id: str | None = None
+    room_id: str | None = None
+    notes: str | None = Field(None, max_length=NOTE_MAX)
+
+
+class Money(ApiModel):
+    amount: Decimal
+    currency: str
+
+
+class AppointmentRead(ApiModel):
+    id: str
+    clinic_id: str
+    patient_id: str
+    start_time: datetime
+    end_time: datetime
+    duration: int
+    appointment_type_id: str
+    provider_id: str
+    chair_id: str | None
+    room_id: str | None
+    status: AppointmentStatus
+    treatment_plan_id: str | None
+    procedure_ids: list[str]
+    notes: str | None
+    patient_notes: str | None
+    booked_by: str
+    booked_at: datetime
+    source: AppointmentSource
+    template_slot_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    visit_id: str | None
+    version: int
+    conflict_override: bool
+    override_reason: str | None
+    cancellation_reason: str | None
+    cancellation_fee: Money | None
+    needs_confirmation: bool
+
+
+class NamedRef(ApiModel):
+    id: str
+    name: str
+
+
+class TypeRef(NamedRef):
+    code: str
+    color: str
+    min_duration: int
+    max_duration: int
+    default_duration: int
+
+
+class RoomRef(NamedRef):
+    kind: str
+
+
+class ProcedureRef(ApiModel):
+    id: str
+    name: str
+    code: str | None
+    status: str
+    sequence: int
+
+
+class AppointmentDetail(AppointmentRead):
+    appointment_type: TypeRef
+    patient: NamedRef
+    provider: NamedRef
+    chair: NamedRef | None
+    room: RoomRef | None
+    treatment_plan: NamedRef | None
+    procedures: list[ProcedureRef]
+    visit_appointment_ids: list[str]
+
+
+class VisitRead(ApiModel):
+    visit_id: str
+    appointments: list[AppointmentRead]
+
+
+class AuditRead(ApiModel):
+    id: int
+    action: str
+    actor_id: str
+    at: datetime
+    request_id: str | None
+    reason: str | None
+    changes: dict[str, list[object]]
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+
+
+class PartSlot(ApiModel):
+    appointment_type_id: str
+    start_time: datetime
+    end_time: datetime
+    duration: int
+    provider_id: str | None
+    chair_id: str | None
+    room_id: str | None
+    template_slot_id: str | None
+
+
+class SlotRead(ApiModel):
+    start_time: datetime
+    end_time: datetime
+    local_date: str
+    parts: list[PartSlot]
+
+
+class ScoreTermRead(ApiModel):
+    rule: str
+    points: float
+    reason: str
+
+
+class SuggestionRead(SlotRead):
+    score: float
+    terms: list[ScoreTermRead]
+
+
+class AvailabilityRead(ApiModel):
+    mode: Literal["all", "best"]
+    time_zone: str
+    complete: bool
+    status: str | None = None
+    slots: list[SlotRead] = Field(default_factory=list)
+    suggestions: list[SuggestionRead] = Field(default_factory=list)
+    # Quick booking: what the suggestion is for, so one click can book it.
+    patient_id: str | None = None
+    treatment_plan_id: str | None = None
+    procedure_ids: list[str] = Field(default_factory=list)
+
+
+class ConflictItem(ApiModel):
+    code: str
+    message: str
+    resource: str | None = None
+    resource_id: str | None = None
+    appointment_id: str | None = None
+    part_index: int = 0
