@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.chairs.schemas import ChairCreate, ChairUpdate
 from api.core.crud import (
     apply_changes,
-    delete_or_conflict,
+    delete_unless_used,
     flush_or_conflict,
     get_in_clinic,
     list_in_clinic,
+    schedule_references,
 )
-from api.models import Chair
+from api.models import Appointment, Chair, TemplateSlot
 
 
 def list_chairs(
@@ -52,4 +54,10 @@ def update_chair(session: Session, chair: Chair, data: ChairUpdate) -> Chair:
 
 
 def delete_chair(session: Session, chair: Chair) -> None:
-    delete_or_conflict(session, chair, "chair")
+    """Template slots would cascade away with the chair, so they count as uses too."""
+    uses = {
+        "appointments": select(Appointment.id).where(Appointment.chair_id == chair.id),
+        **schedule_references("chair", chair.id),
+        "template slots": select(TemplateSlot.id).where(TemplateSlot.chair_id == chair.id),
+    }
+    delete_unless_used(session, chair, "chair", chair.name, uses)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound
+from api.models import ScheduleException, WorkingHours
 
 M = TypeVar("M")
 
@@ -65,3 +66,32 @@ def delete_or_conflict(session: Session, obj: object, what: str) -> None:
             f"This {what} is still used by appointments or schedules; "
             "set active to false instead of deleting it."
         ) from exc
+
+
+def schedule_references(resource_type: str, resource_id: str) -> dict[str, Select[Any]]:
+    """Schedule rows naming a resource. They carry no foreign key (one column serves three
+    resource kinds), so the database alone would let the resource go and leave hours
+    pointing at nothing."""
+    return {
+        "working hours": select(WorkingHours.id).where(
+            WorkingHours.resource_type == resource_type, WorkingHours.resource_id == resource_id
+        ),
+        "schedule exceptions": select(ScheduleException.id).where(
+            ScheduleException.resource_type == resource_type,
+            ScheduleException.resource_id == resource_id,
+        ),
+    }
+
+
+def delete_unless_used(
+    session: Session, obj: object, what: str, label: str, uses: dict[str, Select[Any]]
+) -> None:
+    """Delete, or 409 naming everything that still points at the object."""
+    found = [name for name, stmt in uses.items() if session.scalar(select(exists(stmt)))]
+    if found:
+        raise Conflict(
+            f"{what.capitalize()} '{label}' is still used by {', '.join(found)}; "
+            "set active to false instead of deleting it."
+        )
+    # Backstop for a reference added concurrently: a foreign key still refuses.
+    delete_or_conflict(session, obj, what)

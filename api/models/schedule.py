@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Time
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.models.base import Base, IdMixin, TimestampMixin
@@ -16,6 +27,16 @@ class ScheduleTemplate(IdMixin, TimestampMixin, Base):
     """One clinic's week. Booking uses the clinic's active template; planners compare others."""
 
     __tablename__ = "schedule_templates"
+    __table_args__ = (
+        # Booking reads "the" active template; two would make availability ambiguous.
+        Index(
+            "uq_schedule_templates_one_active",
+            "clinic_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
 
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))

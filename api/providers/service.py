@@ -1,18 +1,21 @@
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import apply_changes, delete_or_conflict, get_in_clinic, list_in_clinic
-from api.errors import Conflict
+from api.core.crud import (
+    apply_changes,
+    delete_unless_used,
+    get_in_clinic,
+    list_in_clinic,
+    schedule_references,
+)
 from api.models import (
     Appointment,
     Provider,
-    ScheduleException,
     TemplateSlot,
     User,
-    WorkingHours,
     appointment_type_providers,
 )
 from api.providers.schemas import ProviderCreate, ProviderUpdate
@@ -53,38 +56,17 @@ def update_provider(session: Session, provider: Provider, data: ProviderUpdate) 
     return provider
 
 
-def _uses(session: Session, provider: Provider) -> list[str]:
-    """What still points at the provider.
-
-    Working hours and exceptions name resources by id without a foreign key, and template
-    slots / appointment-type restrictions cascade, so the database alone would delete
-    silently (an appointment type restricted to only this provider would even become open to
-    every provider). Staff logins would lose their provider. Refuse instead.
-    """
-    checks = {
+def delete_provider(session: Session, provider: Provider) -> None:
+    """Template slots and appointment-type restrictions cascade, and staff logins would lose
+    their provider (a type restricted to only this provider would even open to everyone), so
+    all of them count as uses."""
+    uses = {
         "appointments": select(Appointment.id).where(Appointment.provider_id == provider.id),
-        "working hours": select(WorkingHours.id).where(
-            WorkingHours.resource_type == "provider", WorkingHours.resource_id == provider.id
-        ),
-        "schedule exceptions": select(ScheduleException.id).where(
-            ScheduleException.resource_type == "provider",
-            ScheduleException.resource_id == provider.id,
-        ),
+        **schedule_references("provider", provider.id),
         "template slots": select(TemplateSlot.id).where(TemplateSlot.provider_id == provider.id),
         "appointment types": select(appointment_type_providers.c.provider_id).where(
             appointment_type_providers.c.provider_id == provider.id
         ),
         "user accounts": select(User.id).where(User.provider_id == provider.id),
     }
-    return [what for what, stmt in checks.items() if session.scalar(select(exists(stmt)))]
-
-
-def delete_provider(session: Session, provider: Provider) -> None:
-    uses = _uses(session, provider)
-    if uses:
-        raise Conflict(
-            f"Provider '{provider.name}' is still used by {', '.join(uses)}; "
-            "set active to false instead of deleting it.",
-        )
-    # Backstop for a reference added concurrently: the foreign key still refuses.
-    delete_or_conflict(session, provider, "provider")
+    delete_unless_used(session, provider, "provider", provider.name, uses)

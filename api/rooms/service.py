@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.core.crud import (
     apply_changes,
-    delete_or_conflict,
+    delete_unless_used,
     flush_or_conflict,
     get_in_clinic,
     list_in_clinic,
+    schedule_references,
 )
-from api.errors import Conflict
-from api.models import Appointment, Room, ScheduleException, WorkingHours
+from api.models import Appointment, Room
 from api.rooms.schemas import RoomCreate, RoomUpdate
 
 
@@ -63,26 +63,9 @@ def update_room(session: Session, room: Room, data: RoomUpdate) -> Room:
     return room
 
 
-def _uses(session: Session, room: Room) -> list[str]:
-    # Working hours and exceptions name rooms by id without a foreign key: the database would
-    # let the room go and leave hours pointing at nothing.
-    checks = {
-        "appointments": select(Appointment.id).where(Appointment.room_id == room.id),
-        "working hours": select(WorkingHours.id).where(
-            WorkingHours.resource_type == "room", WorkingHours.resource_id == room.id
-        ),
-        "schedule exceptions": select(ScheduleException.id).where(
-            ScheduleException.resource_type == "room", ScheduleException.resource_id == room.id
-        ),
-    }
-    return [what for what, stmt in checks.items() if session.scalar(select(exists(stmt)))]
-
-
 def delete_room(session: Session, room: Room) -> None:
-    uses = _uses(session, room)
-    if uses:
-        raise Conflict(
-            f"Room '{room.name}' is still used by {', '.join(uses)}; "
-            "set active to false instead of deleting it."
-        )
-    delete_or_conflict(session, room, "room")
+    uses = {
+        "appointments": select(Appointment.id).where(Appointment.room_id == room.id),
+        **schedule_references("room", room.id),
+    }
+    delete_unless_used(session, room, "room", room.name, uses)

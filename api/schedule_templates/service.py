@@ -21,6 +21,7 @@ from api.models import (
     TemplateSlot,
     WorkingHours,
 )
+from api.models.base import new_id
 from api.schedule_templates.schemas import (
     ScheduleExceptionIn,
     ScheduleTemplateCreate,
@@ -85,14 +86,17 @@ def create_template(
     _validate(
         session, principal.clinic_id, data.working_hours, data.exceptions, data.template_slots
     )
-    template = ScheduleTemplate(clinic_id=principal.clinic_id, name=data.name, active=data.active)
+    template = ScheduleTemplate(
+        id=new_id(), clinic_id=principal.clinic_id, name=data.name, active=data.active
+    )
     template.working_hours = [_working_hours_row(w) for w in data.working_hours]
     template.exceptions = [_exception_row(e) for e in data.exceptions]
     template.template_slots = _slot_rows(template, data.template_slots)
+    # Before the insert: the one-active-template index would refuse two at once.
+    if template.active:
+        _deactivate_others(session, template.clinic_id, template.id)
     session.add(template)
     session.flush()
-    if template.active:
-        _deactivate_others(session, template)
     return template
 
 
@@ -119,6 +123,8 @@ def update_template(
 
     if data.name is not None:
         template.name = data.name
+    if data.active and not template.active:
+        _deactivate_others(session, template.clinic_id, template.id)
     if data.active is not None:
         template.active = data.active
     if data.working_hours is not None:
@@ -128,8 +134,6 @@ def update_template(
     if data.template_slots is not None:
         template.template_slots = _slot_rows(template, data.template_slots)
     session.flush()
-    if template.active:
-        _deactivate_others(session, template)
     return template
 
 
@@ -144,23 +148,22 @@ def delete_template(session: Session, template: ScheduleTemplate) -> None:
     session.flush()
 
 
-def _deactivate_others(session: Session, template: ScheduleTemplate) -> None:
+def _deactivate_others(session: Session, clinic_id: str, keep_id: str) -> None:
     """Keep at most one active template per clinic, within the caller's transaction.
 
-    The schema has no partial unique index for this, so lock the clinic row first: two
+    A partial unique index refuses a second active template; to make concurrent activations
+    wait for each other rather than fail, lock the clinic row first: two
     concurrent activations on PostgreSQL then run one after the other, and the second one's
     UPDATE sees the first one's template. NO KEY UPDATE, because the template insert's foreign
     key already holds KEY SHARE on the clinic and plain FOR UPDATE would deadlock two callers.
     (SQLite writers are already serialised by BEGIN IMMEDIATE.)
     """
-    session.execute(
-        select(Clinic.id).where(Clinic.id == template.clinic_id).with_for_update(key_share=True)
-    )
+    session.execute(select(Clinic.id).where(Clinic.id == clinic_id).with_for_update(key_share=True))
     session.execute(
         update(ScheduleTemplate)
         .where(
-            ScheduleTemplate.clinic_id == template.clinic_id,
-            ScheduleTemplate.id != template.id,
+            ScheduleTemplate.clinic_id == clinic_id,
+            ScheduleTemplate.id != keep_id,
             ScheduleTemplate.active.is_(True),
         )
         .values(active=False)

@@ -70,3 +70,28 @@ class TestChairCrud:
         )
         assert client.delete(f"/api/chairs/{theirs['id']}", headers=mine).status_code == 404
         assert client.get("/api/chairs", headers=mine).json()["total"] == 0
+
+
+def test_chair_in_a_schedule_cannot_be_deleted(client: TestClient, world: ClinicWorld, db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import time
+
+    from api.models import ScheduleTemplate, WorkingHours
+
+    h = world.headers("admin")
+    chair = client.post("/api/chairs", json={"name": "Chair 9"}, headers=h).json()
+    template = ScheduleTemplate(clinic_id=world.clinic.id, name="Week", active=True)
+    template.working_hours.append(
+        WorkingHours(
+            resource_type="chair",
+            resource_id=chair["id"],
+            weekday=0,
+            start_time=time(8),
+            end_time=time(12),
+        )
+    )
+    db.add(template)
+    db.commit()
+    resp = client.delete(f"/api/chairs/{chair['id']}", headers=h)
+    assert resp.status_code == 409
+    assert "working hours" in resp.json()["detail"]
+    assert client.get(f"/api/chairs/{chair['id']}", headers=h).status_code == 200

@@ -1,0 +1,308 @@
+"""A deliberately simple brute-force reference for the slot engine.
+
+Plain datetimes and loops, nothing shared with the engine except the input/output dataclasses
+and the documented objective weights: enumerate every grid start, every chain of later starts
+within the gap bounds and every resource assignment, and check each hard rule directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from solver import objective as W
+from solver.problem import Resource, ResourceKind, SlotQuery
+
+Interval = tuple[datetime, datetime]
+
+
+def wall(d: date, t: time, tz: ZoneInfo) -> datetime:
+    """Local wall time on date d as UTC, PEP 495 fold=0."""
+    return datetime.combine(d, t, tzinfo=tz).astimezone(UTC)
+
+
+def merged(iv: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for s, e in sorted(iv):
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def overlap(a: Interval, b: Interval) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+@dataclass(frozen=True)
+class OPart:
+    type_id: str
+    start: datetime
+    end: datetime
+    res: tuple[tuple[ResourceKind, str], ...]
+
+
+class Oracle:
+    def __init__(self, q: SlotQuery) -> None:
+        self.q = q
+        c = q.clinic
+        self.tz = ZoneInfo(c.time_zone)
+        self.g = c.policy.granularity_minutes
+        self.types = {t.id: t for t in c.types}
+        self.res = {r.id: r for r in c.resources}
+        lo = q.window_start.astimezone(self.tz).date() - timedelta(days=2)
+        hi = q.window_end.astimezone(self.tz).date() + timedelta(days=2)
+        self.dates = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+        self.earliest = max(q.window_start, q.now + c.policy.min_lead_time)
+        self.latest = min(q.window_end, q.now + c.policy.max_horizon)
+        self.slots = [
+            (s, wall(d, s.block.start, self.tz), wall(d, s.block.end, self.tz))
+            for s in c.template_slots
+            for d in self.dates
+            if d.weekday() == s.weekday
+        ]
+        self.slots = [(s, a, b) for s, a, b in self.slots if b > a]
+        self.short = min(t.min_minutes for t in c.types)
+
+    # -- time ------------------------------------------------------------------------------
+
+    @cached_property
+    def grid(self) -> list[datetime]:
+        out = set()
+        for d in self.dates:
+            for m in range(0, 1440, self.g):
+                naive = datetime.combine(d, time(m // 60, m % 60))
+                for fold in (0, 1):
+                    aware = naive.replace(tzinfo=self.tz, fold=fold)
+                    if aware.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None) == naive:
+                        out.add(aware.astimezone(UTC))
+        return sorted(t for t in out if self.earliest <= t <= self.latest)
+
+    def hours(self, r: Resource) -> list[Interval]:
+        iv = []
+        for d in self.dates:
+            blocks = r.hours.exceptions.get(d, r.hours.weekly.get(d.weekday(), ()))
+            for b in blocks:
+                iv.append((wall(d, b.start, self.tz), wall(d, b.end, self.tz)))
+        return merged(iv)
+
+    def free(self, r: Resource) -> list[Interval]:
+        out = []
+        busy = merged([(b.start, b.end) for b in r.busy])
+        for s, e in self.hours(r):
+            cur = s
+            for bs, be in busy:
+                if be <= cur or bs >= e:
+                    continue
+                if bs > cur:
+                    out.append((cur, bs))
+                cur = max(cur, be)
+            if cur < e:
+                out.append((cur, e))
+        return out
+
+    # -- pools -----------------------------------------------------------------------------
+
+    def pools(self, i: int) -> dict[ResourceKind, list[str]]:
+        vp = self.q.visit.parts[i]
+        t = self.types[vp.type_id]
+        slot = next((s for s in self.q.clinic.template_slots if s.id == vp.template_slot_id), None)
+        pins = {
+            ResourceKind.PROVIDER: vp.provider_id or (slot.provider_id if slot else None),
+            ResourceKind.CHAIR: vp.chair_id or (slot.chair_id if slot else None),
+            ResourceKind.ROOM: vp.room_id,
+        }
+        out = {}
+        for r in self.q.clinic.resources:
+            if r.kind == ResourceKind.PROVIDER and t.needs_provider:
+                ok = t.qualified_provider_ids is None or r.id in t.qualified_provider_ids
+            elif r.kind == ResourceKind.CHAIR and t.needs_chair:
+                ok = True
+            elif r.kind == ResourceKind.ROOM and t.room_kind is not None:
+                ok = r.room_kind == t.room_kind
+            else:
+                continue
+            out.setdefault(r.kind, [])
+            if ok and pins[r.kind] in (None, r.id):
+                out[r.kind].append(r.id)
+        return out
+
+    def duration(self, i: int) -> timedelta:
+        vp = self.q.visit.parts[i]
+        t = self.types[vp.type_id]
+        return timedelta(minutes=t.default_minutes if vp.duration_minutes is None else vp.duration_minutes)
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def part_ok(self, i: int, s: datetime, res: tuple[tuple[ResourceKind, str], ...]) -> bool:
+        vp = self.q.visit.parts[i]
+        t = self.types[vp.type_id]
+        e = s + self.duration(i)
+        occ = (s - timedelta(minutes=t.buffer_before_minutes), e + timedelta(minutes=t.buffer_after_minutes))
+        for _, rid in res:
+            r = self.res[rid]
+            if not any(a <= occ[0] and occ[1] <= b for a, b in self.hours(r)):
+                return False
+            if any(overlap(occ, (b.start, b.end)) for b in r.busy):
+                return False
+        if any(overlap((s, e), (b.start, b.end)) for b in self.q.patient_busy):
+            return False
+        used = {rid for _, rid in res}
+        for slot, a, b in self.slots:
+            applies = (slot.chair_id is None and slot.provider_id is None) or (
+                slot.chair_id in used or slot.provider_id in used
+            )
+            if applies and overlap((s, e), (a, b)) and vp.type_id not in slot.type_ids:
+                return False
+        if vp.template_slot_id is not None and not any(
+            slot.id == vp.template_slot_id and a <= s and e <= b for slot, a, b in self.slots
+        ):
+            return False
+        return True
+
+    def chain_ok(self, parts: list[OPart]) -> bool:
+        v = self.q.visit
+        for kind, flag in ((ResourceKind.PROVIDER, v.same_provider), (ResourceKind.CHAIR, v.same_chair)):
+            ids = {rid for p in parts for k, rid in p.res if k == kind}
+            if flag and len(ids) > 1:
+                return False
+        for (i, a), (j, b) in itertools.combinations(enumerate(parts), 2):
+            ta, tb = self.types[a.type_id], self.types[b.type_id]
+            oa = (a.start - timedelta(minutes=ta.buffer_before_minutes), a.end + timedelta(minutes=ta.buffer_after_minutes))
+            ob = (b.start - timedelta(minutes=tb.buffer_before_minutes), b.end + timedelta(minutes=tb.buffer_after_minutes))
+            if {r for _, r in a.res} & {r for _, r in b.res} and overlap(oa, ob):
+                return False
+        return parts[-1].end <= self.latest and parts[0].start >= self.earliest
+
+    # -- enumeration -----------------------------------------------------------------------
+
+    def _options(self, i: int, s: datetime) -> list[OPart]:
+        key = (i, s)
+        if key not in self._cache:
+            pools = self.pools(i)
+            kinds = sorted(pools)
+            out = []
+            for combo in itertools.product(*(pools[k] for k in kinds)):
+                res = tuple(zip(kinds, combo, strict=True))
+                if self.part_ok(i, s, res):
+                    out.append(OPart(self.q.visit.parts[i].type_id, s, s + self.duration(i), res))
+            self._cache[key] = out
+        return self._cache[key]
+
+    def chains(self, s0: datetime) -> list[list[OPart]]:
+        if not hasattr(self, "_cache"):
+            self._cache: dict = {}
+        n = len(self.q.visit.parts)
+        out: list[list[OPart]] = []
+
+        def rec(prefix: list[OPart]) -> None:
+            i = len(prefix)
+            if i == n:
+                if self.chain_ok(prefix):
+                    out.append(list(prefix))
+                return
+            vp = self.q.visit.parts[i]
+            lo = prefix[-1].end + timedelta(minutes=vp.min_gap_minutes)
+            hi = prefix[-1].end + timedelta(minutes=vp.max_gap_minutes)
+            for s in self.grid:
+                if lo <= s <= hi:
+                    for opt in self._options(i, s):
+                        rec([*prefix, opt])
+
+        for opt in self._options(0, s0):
+            rec([opt])
+        return out
+
+    def available(self) -> list[datetime]:
+        return [s for s in self.grid if self.chains(s)]
+
+    def feasible(self, parts: list[OPart]) -> bool:
+        if len(parts) != len(self.q.visit.parts):
+            return False
+        if any(p.start not in set(self.grid) for p in parts):
+            return False
+        for i, p in enumerate(parts):
+            pools = self.pools(i)
+            if sorted(k for k, _ in p.res) != sorted(pools):
+                return False
+            if any(rid not in pools[k] for k, rid in p.res):
+                return False
+            if p.end - p.start != self.duration(i) or not self.part_ok(i, p.start, p.res):
+                return False
+            if i:
+                vp = self.q.visit.parts[i]
+                gap = p.start - parts[i - 1].end
+                if not timedelta(minutes=vp.min_gap_minutes) <= gap <= timedelta(minutes=vp.max_gap_minutes):
+                    return False
+        return self.chain_ok(parts)
+
+    # -- objective -------------------------------------------------------------------------
+
+    def score(self, parts: list[OPart]) -> int:
+        """Centipoints, from the documented rules in solver.objective, computed independently."""
+        q = self.q
+        ref = q.preferences.preferred_start or self.earliest
+        ref_s = math.ceil(ref.timestamp()) if q.preferences.preferred_start is None else ref.timestamp()
+        total = -int(abs(parts[0].start.timestamp() - ref_s) * W.NEARNESS_CP_PER_HOUR // 3600)
+        for i, p in enumerate(parts):
+            vp = q.visit.parts[i]
+            t = self.types[p.type_id]
+            used = {rid for _, rid in p.res}
+            if vp.template_slot_id is not None or any(
+                p.type_id in slot.type_ids
+                and a <= p.start
+                and p.end <= b
+                and ((slot.chair_id is None and slot.provider_id is None) or slot.chair_id in used or slot.provider_id in used)
+                for slot, a, b in self.slots
+            ):
+                total += W.TEMPLATE_FILL_CP
+            for kind, rid in p.res:
+                if kind == ResourceKind.PROVIDER and rid == q.preferences.usual_provider_id:
+                    total += W.USUAL_PROVIDER_CP
+                occ = (p.start - timedelta(minutes=t.buffer_before_minutes), p.end + timedelta(minutes=t.buffer_after_minutes))
+                for a, b in self.free(self.res[rid]):
+                    if a <= occ[0] and occ[1] <= b:
+                        for left in (occ[0] - a, b - occ[1]):
+                            if timedelta(0) < left < timedelta(minutes=self.short):
+                                total -= W.SHORT_GAP_CP
+                if kind == ResourceKind.CHAIR:
+                    d = p.start.astimezone(self.tz).date()
+                    day = (wall(d, time(), self.tz), wall(d + timedelta(days=1), time(), self.tz))
+                    r = self.res[rid]
+                    open_s = sum((min(b, day[1]) - max(a, day[0])).total_seconds() for a, b in self.hours(r) if overlap((a, b), day))
+                    free_s = sum((min(b, day[1]) - max(a, day[0])).total_seconds() for a, b in self.free(r) if overlap((a, b), day))
+                    if open_s > 0:
+                        booked = int(open_s - free_s)
+                        total -= (W.CHAIR_LOAD_CP * booked + int(open_s) // 2) // int(open_s)
+        return total
+
+    def best(self) -> tuple[int, list[OPart]] | None:
+        best = None
+        for s in self.grid:
+            for ch in self.chains(s):
+                sc = self.score(ch)
+                if best is None or sc > best[0]:
+                    best = (sc, ch)
+        return best
+
+
+def from_assignments(parts) -> list[OPart]:  # type: ignore[no-untyped-def]
+    out = []
+    for a in parts:
+        res = []
+        for kind, rid in (
+            (ResourceKind.PROVIDER, a.provider_id),
+            (ResourceKind.CHAIR, a.chair_id),
+            (ResourceKind.ROOM, a.room_id),
+        ):
+            if rid is not None:
+                res.append((kind, rid))
+        out.append(OPart(a.type_id, a.start, a.end, tuple(sorted(res))))
+    return out

@@ -1,0 +1,105 @@
+"""The engine against the brute-force oracle on random small clinics (DST dates included)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver import SolveStatus, best_fit, find_availability, validate
+from solver.problem import SlotQuery
+from solver.result import PartAssignment
+from tests.solver.oracle import Oracle, from_assignments
+from tests.solver.strategies import queries
+
+SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("SOLVER_EXAMPLES", "500")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@SETTINGS
+@given(queries())
+def test_availability_equals_oracle(q: SlotQuery) -> None:
+    got = find_availability(q)
+    oracle = Oracle(q)
+    assert got.complete
+    starts = [s.start for s in got.slots]
+    assert starts == sorted(set(starts))
+    assert starts == oracle.available()
+    for slot in got.slots:
+        assert oracle.feasible(from_assignments(slot.parts)), slot
+        assert validate(q, slot.parts) == [], slot
+        assert all(p.start.utcoffset() == timedelta(0) for p in slot.parts)
+
+
+@SETTINGS
+@given(queries(), st.integers(1, 4))
+def test_best_fit_equals_oracle(q: SlotQuery, k: int) -> None:
+    got = best_fit(q, k)
+    oracle = Oracle(q)
+    best = oracle.best()
+    assert got.complete
+    if best is None:
+        assert got.status == SolveStatus.INFEASIBLE and got.suggestions == ()
+        return
+    assert got.status == SolveStatus.OPTIMAL
+    assert 1 <= len(got.suggestions) <= k
+    assert len({s.slot.start for s in got.suggestions}) == len(got.suggestions)
+    scores = [s.score for s in got.suggestions]
+    assert scores == sorted(scores, reverse=True)
+    for s in got.suggestions:
+        parts = from_assignments(s.slot.parts)
+        assert oracle.feasible(parts), s
+        assert validate(q, s.slot.parts) == [], s
+        assert round(oracle.score(parts)) == round(s.score * 100), s
+        assert abs(sum(t.points for t in s.terms) - s.score) < 1e-6
+    assert round(got.suggestions[0].score * 100) == best[0]
+    assert got.objective == got.suggestions[0].score == got.bound
+    # As many suggestions as there are bookable starts, up to k.
+    assert len(got.suggestions) == min(k, len(oracle.available()))
+
+
+@st.composite
+def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]:
+    q = draw(queries())
+    oracle = Oracle(q)
+    grid = oracle.grid
+    if not grid:
+        return q, []
+    parts = []
+    start = draw(st.sampled_from(grid))
+    for i, vp in enumerate(q.visit.parts):
+        if i:
+            later = [t for t in grid if t >= parts[-1].end]
+            near = [t for t in later if t - parts[-1].end <= timedelta(minutes=vp.max_gap_minutes)]
+            start = draw(st.sampled_from(near or later or grid))
+        pools = oracle.pools(i)
+        pick = {k: draw(st.sampled_from(v)) for k, v in pools.items() if v}
+        slot = vp.template_slot_id
+        parts.append(
+            PartAssignment(
+                vp.type_id,
+                start,
+                start + oracle.duration(i),
+                pick.get("provider"),  # type: ignore[call-overload]
+                pick.get("chair"),  # type: ignore[call-overload]
+                pick.get("room"),  # type: ignore[call-overload]
+                slot,
+            )
+        )
+    return q, parts
+
+
+@SETTINGS
+@given(query_and_booking())
+def test_validate_agrees_with_oracle(case: tuple[SlotQuery, list[PartAssignment]]) -> None:
+    q, parts = case
+    if not parts:
+        return
+    oracle = Oracle(q)
+    violations = validate(q, parts)
+    ok = oracle.feasible(from_assignments(parts))
+    assert (violations == []) == ok, violations
