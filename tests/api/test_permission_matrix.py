@@ -1,0 +1,79 @@
+"""Every role against every endpoint, generated from the app's own route table.
+
+Each route declares its permission once (a `require_<permission>` dependency). A role without
+it must get 403 before anything else happens; a role with it must get past authorization
+(any status but 401/403). A route that declares no permission must be on the public list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from api.auth.permissions import Permission, permissions_for
+from api.main import create_app
+from tests.conftest import ClinicWorld
+
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/auth/me")}
+ROLES = ("admin", "frontdesk", "provider", "patient")
+
+
+def _permissions(dependant: Dependant) -> Iterator[str]:
+    name = getattr(dependant.call, "__name__", "")
+    if name.startswith("require_"):
+        yield name.removeprefix("require_").replace("_", ":", 1)
+    for sub in dependant.dependencies:
+        yield from _permissions(sub)
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str, str | None]]:
+    rows = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        perms = set(_permissions(route.dependant))
+        assert len(perms) <= 1, f"{route.path} declares several permissions: {perms}"
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            rows.append((method, route.path, perms.pop() if perms else None))
+            perms = set(_permissions(route.dependant))
+    return rows
+
+
+ROUTES = route_table(create_app())
+
+
+def test_every_route_declares_a_permission_or_is_public() -> None:
+    undeclared = [(m, p) for m, p, perm in ROUTES if perm is None and (m, p) not in PUBLIC]
+    assert undeclared == []
+    assert {perm for *_, perm in ROUTES if perm} <= {p.value for p in Permission}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_against_every_endpoint(client: TestClient, world: ClinicWorld, role: str) -> None:
+    granted = {p.value for p in permissions_for(role)}
+    failures = []
+    for method, path, permission in ROUTES:
+        if permission is None:
+            continue
+        url = re.sub(r"\{[^}]+\}", "0" * 32, path)
+        resp = client.request(method, url, headers=world.headers(role), json={})
+        allowed = permission in granted
+        if allowed and resp.status_code in (401, 403):
+            failures.append(f"{role} {method} {path}: {resp.status_code}, expected access")
+        if not allowed and resp.status_code != 403:
+            failures.append(f"{role} {method} {path}: {resp.status_code}, expected 403")
+    assert failures == []
+
+
+def test_no_token_is_401_everywhere(client: TestClient) -> None:
+    for method, path, permission in ROUTES:
+        if permission is None:
+            continue
+        url = re.sub(r"\{[^}]+\}", "0" * 32, path)
+        assert client.request(method, url, json={}).status_code == 401, (method, path)
