@@ -38,7 +38,8 @@ class Assembler:
         for p, j, res in zip(self.tl.prep.parts, js, resources, strict=True):
             t = int(grid[j])
             fill = (
-                self.tl.filled_slot(p, t, res) if p.slot is not None or self.fillable[p.index][j]
+                self.tl.filled_slot(p, t, res)
+                if p.slot is not None or self.fillable[p.index][j]
                 else None
             )
             parts.append(

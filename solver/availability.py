@@ -35,8 +35,7 @@ def find_availability(query: SlotQuery) -> Availability:
         for x in range(len(js)):
             idx = [int(c[0][x]) for c in cols]
             res = [
-                {k: km.ids[int(cols[i][1][k][x])] for k, km in kinds[i]}
-                for i in range(len(cols))
+                {k: km.ids[int(cols[i][1][k][x])] for k, km in kinds[i]} for i in range(len(cols))
             ]
             slots.append(asm.slot(idx, res))
         return Availability(tuple(slots), True)
@@ -49,4 +48,3 @@ def find_availability(query: SlotQuery) -> Availability:
         if chain is not None:
             slots.append(asm.slot(chain.js, chain.resources))
     return Availability(tuple(slots), True)
-

@@ -248,4 +248,3 @@ def _distinct(
         return False
 
     return picked if go(0) else None
-

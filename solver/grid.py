@@ -116,10 +116,7 @@ class LocalCalendar:
             m0, m1 = int(self.mid[i]), int(self.mid[i + 1])
             if m1 < lo or m0 > hi:
                 continue
-            if self.regular[i]:
-                pts = m0 + offsets
-            else:
-                pts = self._irregular_grid(d, m0, m1, step)
+            pts = m0 + offsets if self.regular[i] else self._irregular_grid(d, m0, m1, step)
             parts.append(pts[(pts >= lo) & (pts <= hi) & (pts < m1)])
         if not parts:
             return np.zeros(0, dtype=np.int64)

@@ -192,10 +192,7 @@ class Timeline:
         s = self.grid
         e = s + part.dur
         glob = np.ones(len(s), dtype=np.bool_)
-        pb = merge(
-            (a, b)
-            for a, b, _ in busy_pairs("patient_busy", q.patient_busy, *self.span)
-        )
+        pb = merge((a, b) for a, b, _ in busy_pairs("patient_busy", q.patient_busy, *self.span))
         if pb:
             arr = np.array(pb, dtype=np.int64)
             glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)

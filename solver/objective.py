@@ -90,7 +90,7 @@ class Loads:
         return self._by_r[r]
 
 
-def kind_coef(tl: Timeline, loads: Loads, part: int, kind: ResourceKind, km: KindMasks) -> I64:
+def kind_coef(tl: Timeline, loads: Loads, kind: ResourceKind, km: KindMasks) -> I64:
     """Centipoints each (resource, start) of this kind adds: short gaps, usual provider, load."""
     coef = short_gap_cp(km.before, km.after, tl.prep.short_gap)
     if kind == ResourceKind.PROVIDER:
@@ -139,7 +139,7 @@ def explain(tl: Timeline, loads: Loads, choices: list[Choice]) -> tuple[int, lis
             )
         usual = prep.query.preferences.usual_provider_id
         if usual is not None and c.resources.get(ResourceKind.PROVIDER) == usual:
-            add("usual_provider", USUAL_PROVIDER_CP, f"part {c.part + 1} is with the usual provider")
+            add("usual_provider", USUAL_PROVIDER_CP, f"part {c.part + 1} is with the usual one")
         for kind, rid in c.resources.items():
             r = tl.index[rid]
             occ_s = np.array([c.start - p.bb], dtype=np.int64)

@@ -119,7 +119,13 @@ class Oracle:
             ResourceKind.CHAIR: vp.chair_id or (slot.chair_id if slot else None),
             ResourceKind.ROOM: vp.room_id,
         }
-        out = {}
+        out: dict[ResourceKind, list[str]] = {}
+        if t.needs_provider:
+            out[ResourceKind.PROVIDER] = []
+        if t.needs_chair:
+            out[ResourceKind.CHAIR] = []
+        if t.room_kind is not None:
+            out[ResourceKind.ROOM] = []
         for r in self.q.clinic.resources:
             if r.kind == ResourceKind.PROVIDER and t.needs_provider:
                 ok = t.qualified_provider_ids is None or r.id in t.qualified_provider_ids
@@ -129,7 +135,6 @@ class Oracle:
                 ok = r.room_kind == t.room_kind
             else:
                 continue
-            out.setdefault(r.kind, [])
             if ok and pins[r.kind] in (None, r.id):
                 out[r.kind].append(r.id)
         return out
@@ -137,7 +142,9 @@ class Oracle:
     def duration(self, i: int) -> timedelta:
         vp = self.q.visit.parts[i]
         t = self.types[vp.type_id]
-        return timedelta(minutes=t.default_minutes if vp.duration_minutes is None else vp.duration_minutes)
+        return timedelta(
+            minutes=t.default_minutes if vp.duration_minutes is None else vp.duration_minutes
+        )
 
     # -- rules -----------------------------------------------------------------------------
 
@@ -145,7 +152,10 @@ class Oracle:
         vp = self.q.visit.parts[i]
         t = self.types[vp.type_id]
         e = s + self.duration(i)
-        occ = (s - timedelta(minutes=t.buffer_before_minutes), e + timedelta(minutes=t.buffer_after_minutes))
+        occ = (
+            s - timedelta(minutes=t.buffer_before_minutes),
+            e + timedelta(minutes=t.buffer_after_minutes),
+        )
         for _, rid in res:
             r = self.res[rid]
             if not any(a <= occ[0] and occ[1] <= b for a, b in self.hours(r)):
@@ -169,14 +179,23 @@ class Oracle:
 
     def chain_ok(self, parts: list[OPart]) -> bool:
         v = self.q.visit
-        for kind, flag in ((ResourceKind.PROVIDER, v.same_provider), (ResourceKind.CHAIR, v.same_chair)):
+        for kind, flag in (
+            (ResourceKind.PROVIDER, v.same_provider),
+            (ResourceKind.CHAIR, v.same_chair),
+        ):
             ids = {rid for p in parts for k, rid in p.res if k == kind}
             if flag and len(ids) > 1:
                 return False
         for (i, a), (j, b) in itertools.combinations(enumerate(parts), 2):
             ta, tb = self.types[a.type_id], self.types[b.type_id]
-            oa = (a.start - timedelta(minutes=ta.buffer_before_minutes), a.end + timedelta(minutes=ta.buffer_after_minutes))
-            ob = (b.start - timedelta(minutes=tb.buffer_before_minutes), b.end + timedelta(minutes=tb.buffer_after_minutes))
+            oa = (
+                a.start - timedelta(minutes=ta.buffer_before_minutes),
+                a.end + timedelta(minutes=ta.buffer_after_minutes),
+            )
+            ob = (
+                b.start - timedelta(minutes=tb.buffer_before_minutes),
+                b.end + timedelta(minutes=tb.buffer_after_minutes),
+            )
             if {r for _, r in a.res} & {r for _, r in b.res} and overlap(oa, ob):
                 return False
         return parts[-1].end <= self.latest and parts[0].start >= self.earliest
@@ -239,7 +258,11 @@ class Oracle:
             if i:
                 vp = self.q.visit.parts[i]
                 gap = p.start - parts[i - 1].end
-                if not timedelta(minutes=vp.min_gap_minutes) <= gap <= timedelta(minutes=vp.max_gap_minutes):
+                if (
+                    not timedelta(minutes=vp.min_gap_minutes)
+                    <= gap
+                    <= timedelta(minutes=vp.max_gap_minutes)
+                ):
                     return False
         return self.chain_ok(parts)
 
@@ -249,7 +272,9 @@ class Oracle:
         """Centipoints, from the documented rules in solver.objective, computed independently."""
         q = self.q
         ref = q.preferences.preferred_start or self.earliest
-        ref_s = math.ceil(ref.timestamp()) if q.preferences.preferred_start is None else ref.timestamp()
+        ref_s = (
+            math.ceil(ref.timestamp()) if q.preferences.preferred_start is None else ref.timestamp()
+        )
         total = -int(abs(parts[0].start.timestamp() - ref_s) * W.NEARNESS_CP_PER_HOUR // 3600)
         for i, p in enumerate(parts):
             vp = q.visit.parts[i]
@@ -259,14 +284,21 @@ class Oracle:
                 p.type_id in slot.type_ids
                 and a <= p.start
                 and p.end <= b
-                and ((slot.chair_id is None and slot.provider_id is None) or slot.chair_id in used or slot.provider_id in used)
+                and (
+                    (slot.chair_id is None and slot.provider_id is None)
+                    or slot.chair_id in used
+                    or slot.provider_id in used
+                )
                 for slot, a, b in self.slots
             ):
                 total += W.TEMPLATE_FILL_CP
             for kind, rid in p.res:
                 if kind == ResourceKind.PROVIDER and rid == q.preferences.usual_provider_id:
                     total += W.USUAL_PROVIDER_CP
-                occ = (p.start - timedelta(minutes=t.buffer_before_minutes), p.end + timedelta(minutes=t.buffer_after_minutes))
+                occ = (
+                    p.start - timedelta(minutes=t.buffer_before_minutes),
+                    p.end + timedelta(minutes=t.buffer_after_minutes),
+                )
                 for a, b in self.free(self.res[rid]):
                     if a <= occ[0] and occ[1] <= b:
                         for left in (occ[0] - a, b - occ[1]):
@@ -276,8 +308,16 @@ class Oracle:
                     d = p.start.astimezone(self.tz).date()
                     day = (wall(d, time(), self.tz), wall(d + timedelta(days=1), time(), self.tz))
                     r = self.res[rid]
-                    open_s = sum((min(b, day[1]) - max(a, day[0])).total_seconds() for a, b in self.hours(r) if overlap((a, b), day))
-                    free_s = sum((min(b, day[1]) - max(a, day[0])).total_seconds() for a, b in self.free(r) if overlap((a, b), day))
+                    open_s = sum(
+                        (min(b, day[1]) - max(a, day[0])).total_seconds()
+                        for a, b in self.hours(r)
+                        if overlap((a, b), day)
+                    )
+                    free_s = sum(
+                        (min(b, day[1]) - max(a, day[0])).total_seconds()
+                        for a, b in self.free(r)
+                        if overlap((a, b), day)
+                    )
                     if open_s > 0:
                         booked = int(open_s - free_s)
                         total -= (W.CHAIR_LOAD_CP * booked + int(open_s) // 2) // int(open_s)

@@ -25,9 +25,28 @@ from solver.problem import (
 )
 
 ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "UTC"]
-BOUNDS = [time(0), time(0, 30), time(1), time(1, 30), time(2), time(2, 15), time(2, 30), time(3),
-          time(7), time(8), time(9), time(10, 30), time(12), time(13), time(16), time(17),
-          time(21), time(22), time(23), time(23, 45)]
+BOUNDS = [
+    time(0),
+    time(0, 30),
+    time(1),
+    time(1, 30),
+    time(2),
+    time(2, 15),
+    time(2, 30),
+    time(3),
+    time(7),
+    time(8),
+    time(9),
+    time(10, 30),
+    time(12),
+    time(13),
+    time(16),
+    time(17),
+    time(21),
+    time(22),
+    time(23),
+    time(23, 45),
+]
 
 
 @cache
@@ -45,13 +64,22 @@ def transitions(tz_name: str) -> list[date]:
     return out
 
 
+TYPICAL = [
+    (LocalBlock(time(8), time(12)), LocalBlock(time(13), time(17))),
+    (LocalBlock(time(7), time(22)),),
+    (LocalBlock(time(0), time(23, 45)),),
+    (LocalBlock(time(0, 30), time(3)), LocalBlock(time(9), time(17))),
+    (LocalBlock(time(1), time(2)), LocalBlock(time(2), time(12))),
+    (LocalBlock(time(23), time(23, 45)),),
+]
+
+
 @st.composite
 def blocks(draw: st.DrawFn) -> tuple[LocalBlock, ...]:
+    if draw(st.integers(0, 2)):
+        return draw(st.sampled_from(TYPICAL))
     pts = sorted(set(draw(st.lists(st.sampled_from(BOUNDS), min_size=2, max_size=4))))
-    out = []
-    for a, b in zip(pts[::2], pts[1::2], strict=False):
-        out.append(LocalBlock(a, b))
-    return tuple(out)
+    return tuple(LocalBlock(a, b) for a, b in zip(pts[::2], pts[1::2], strict=False))
 
 
 @st.composite
@@ -62,24 +90,38 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
     g = draw(st.sampled_from([15, 30, 60]))
 
     def at(d: date, minutes: int) -> datetime:
-        return (datetime.combine(d, time(), tzinfo=tz).astimezone(UTC)
-                + timedelta(minutes=minutes))
+        return datetime.combine(d, time(), tzinfo=tz).astimezone(UTC) + timedelta(minutes=minutes)
 
     def busy(prefix: str) -> tuple[BusyInterval, ...]:
         out = []
         for n in range(draw(st.integers(0, 3))):
             start = at(day, draw(st.integers(-2 * 60, 30 * 60)) // 5 * 5)
-            out.append(BusyInterval(start, start + timedelta(minutes=draw(st.sampled_from(
-                [5, 15, 20, 30, 45, 60, 120]))), f"{prefix}-b{n}"))
+            out.append(
+                BusyInterval(
+                    start,
+                    start + timedelta(minutes=draw(st.sampled_from([5, 15, 20, 30, 45, 60, 120]))),
+                    f"{prefix}-b{n}",
+                )
+            )
         return tuple(out)
 
     def hours() -> WeeklyHours:
-        weekly = {wd: draw(blocks()) for wd in range(7)}
+        if shared is not None and draw(st.integers(0, 3)):
+            return shared
+        return hours_of(draw)
+
+    def hours_of(draw: st.DrawFn) -> WeeklyHours:
+        if draw(st.booleans()):
+            same = draw(blocks())
+            weekly = dict.fromkeys(range(7), same)
+        else:
+            weekly = {wd: draw(blocks()) for wd in range(7)}
         exceptions = {}
         if draw(st.booleans()) and draw(st.booleans()):
             exceptions[day] = draw(blocks()) if draw(st.booleans()) else ()
         return WeeklyHours(weekly, exceptions)
 
+    shared = hours_of(draw) if draw(st.booleans()) else None
     n_prov = draw(st.integers(1, 2))
     n_chair = draw(st.integers(1, 2))
     n_room = draw(st.integers(0, 2))
@@ -89,8 +131,15 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
     for i in range(n_chair):
         resources.append(Resource(f"c{i}", ResourceKind.CHAIR, hours(), busy(f"c{i}")))
     for i in range(n_room):
-        resources.append(Resource(f"r{i}", ResourceKind.ROOM, hours(), busy(f"r{i}"),
-                                  room_kind=draw(st.sampled_from(["scan", "xray"]))))
+        resources.append(
+            Resource(
+                f"r{i}",
+                ResourceKind.ROOM,
+                hours(),
+                busy(f"r{i}"),
+                room_kind=draw(st.sampled_from(["scan", "xray"])),
+            )
+        )
     providers = [r.id for r in resources if r.kind == ResourceKind.PROVIDER]
     chairs = [r.id for r in resources if r.kind == ResourceKind.CHAIR]
 
@@ -99,56 +148,86 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
         lo = draw(st.sampled_from([15, 20, 30, 45, 60]))
         hi = lo + draw(st.sampled_from([0, 15, 30, 60]))
         qual = draw(st.none() | st.frozensets(st.sampled_from(providers), min_size=1))
-        types.append(AppointmentTypeSpec(
-            f"t{i}", lo, hi, draw(st.integers(lo, hi)),
-            buffer_before_minutes=draw(st.sampled_from([0, 0, 5, 10, 15])),
-            buffer_after_minutes=draw(st.sampled_from([0, 0, 5, 10, 15])),
-            needs_provider=draw(st.sampled_from([True, True, True, False])),
-            qualified_provider_ids=qual,
-            needs_chair=draw(st.booleans()),
-            room_kind=draw(st.sampled_from([None, None, "scan", "xray"])),
-        ))
+        types.append(
+            AppointmentTypeSpec(
+                f"t{i}",
+                lo,
+                hi,
+                draw(st.integers(lo, hi)),
+                buffer_before_minutes=draw(st.sampled_from([0, 0, 5, 10, 15])),
+                buffer_after_minutes=draw(st.sampled_from([0, 0, 5, 10, 15])),
+                needs_provider=draw(st.sampled_from([True, True, True, False])),
+                qualified_provider_ids=qual,
+                needs_chair=draw(st.booleans()),
+                room_kind=draw(st.sampled_from([None, None, None, "scan", "xray"]))
+                if n_room
+                else None,
+            )
+        )
     type_ids = [t.id for t in types]
 
     slots = []
     for i in range(draw(st.integers(0, 2))):
-        b = draw(blocks())
+        b = draw(
+            st.sampled_from([(LocalBlock(time(9), time(10)),), (LocalBlock(time(1), time(3)),)])
+            | blocks()
+        )
         if not b:
             continue
         owner = draw(st.sampled_from(["none", "chair", "provider", "both"]))
-        slots.append(TemplateSlot(
-            f"s{i}", draw(st.sampled_from([day.weekday(), (day.weekday() + 1) % 7])), b[0],
-            draw(st.frozensets(st.sampled_from(type_ids), min_size=1)),
-            chair_id=draw(st.sampled_from(chairs)) if owner in ("chair", "both") else None,
-            provider_id=draw(st.sampled_from(providers)) if owner in ("provider", "both") else None,
-        ))
+        slots.append(
+            TemplateSlot(
+                f"s{i}",
+                draw(st.sampled_from([day.weekday(), (day.weekday() + 1) % 7])),
+                b[0],
+                draw(st.frozensets(st.sampled_from(type_ids), min_size=1)),
+                chair_id=draw(st.sampled_from(chairs)) if owner in ("chair", "both") else None,
+                provider_id=draw(st.sampled_from(providers))
+                if owner in ("provider", "both")
+                else None,
+            )
+        )
 
     policy = BookingPolicy(
         g,
-        timedelta(minutes=draw(st.sampled_from([0, 0, 60, 150, 360]))),
-        timedelta(hours=draw(st.sampled_from([12, 30, 48]))),
+        timedelta(minutes=draw(st.sampled_from([0, 0, 0, 60, 150, 360]))),
+        timedelta(hours=draw(st.sampled_from([12, 30, 48, 48]))),
     )
     clinic = Clinic(tz_name, policy, tuple(resources), tuple(types), tuple(slots))
 
     parts = []
     for i in range(draw(st.integers(1, max_parts))):
         t = draw(st.sampled_from(types))
-        dur = draw(st.none() | st.integers(t.min_minutes, t.max_minutes))
+        dur = draw(st.none() | st.sampled_from(range(t.min_minutes, t.max_minutes + 1, 5)))
         min_gap = draw(st.sampled_from([0, 0, 5, 15, 30]))
-        max_gap = min_gap + draw(st.sampled_from([0, 15, 30, 60]))
+        max_gap = min_gap + draw(st.sampled_from([0, 15, 30, 60, 60, 60]))
         pin_p = pin_c = slot_id = None
         if t.needs_provider and draw(st.integers(0, 4)) == 0:
-            ok = [p for p in providers if t.qualified_provider_ids is None
-                  or p in t.qualified_provider_ids]
+            ok = [
+                p
+                for p in providers
+                if t.qualified_provider_ids is None or p in t.qualified_provider_ids
+            ]
             pin_p = draw(st.sampled_from(ok))
         if t.needs_chair and draw(st.integers(0, 4)) == 0:
             pin_c = draw(st.sampled_from(chairs))
-        usable = [s for s in slots if t.id in s.type_ids
-                  and (s.chair_id is None or (t.needs_chair and pin_c in (None, s.chair_id)))
-                  and (s.provider_id is None or (
-                      t.needs_provider and pin_p in (None, s.provider_id)
-                      and (t.qualified_provider_ids is None
-                           or s.provider_id in t.qualified_provider_ids)))]
+        usable = [
+            s
+            for s in slots
+            if t.id in s.type_ids
+            and (s.chair_id is None or (t.needs_chair and pin_c in (None, s.chair_id)))
+            and (
+                s.provider_id is None
+                or (
+                    t.needs_provider
+                    and pin_p in (None, s.provider_id)
+                    and (
+                        t.qualified_provider_ids is None
+                        or s.provider_id in t.qualified_provider_ids
+                    )
+                )
+            )
+        ]
         if usable and draw(st.integers(0, 3)) == 0:
             slot_id = draw(st.sampled_from(usable)).id
         parts.append(VisitPart(t.id, dur, pin_p, pin_c, None, slot_id, min_gap, max_gap))
@@ -156,10 +235,18 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
 
     now = at(day, draw(st.integers(-10 * 60, 12 * 60)) // 5 * 5)
     window_start = at(day, draw(st.sampled_from([-120, 0, 0, 300, 600])))
-    window_end = window_start + timedelta(hours=draw(st.sampled_from([6, 24, 30])))
+    window_end = window_start + timedelta(hours=draw(st.sampled_from([6, 24, 30, 30])))
     prefs = Preferences(
         draw(st.none() | st.integers(0, 24 * 60).map(lambda m: at(day, m // 5 * 5))),
         draw(st.none() | st.sampled_from(providers)),
     )
-    return SlotQuery(clinic, visit, window_start, window_end, now, busy("patient"), prefs,
-                     time_limit_seconds=30.0)
+    return SlotQuery(
+        clinic,
+        visit,
+        window_start,
+        window_end,
+        now,
+        busy("patient"),
+        prefs,
+        time_limit_seconds=30.0,
+    )

@@ -1,0 +1,219 @@
+"""The CP-SAT model behind best fit.
+
+It is given a pool of candidate first-part starts (from the numpy DP, best upper bound first) and
+chooses, for up to ``k`` of them, the whole chain: later parts' starts and every part's resources.
+Candidates are alternatives, not simultaneous bookings, so each one is an independent sub-model
+switched on by its literal ``sel``; the model maximises the sum of the chosen sub-models' scores,
+whose optimum is exactly the k best starts of the pool.
+
+Per candidate ``c`` (first start fixed):
+
+- ``y[i][j]``: part ``i`` starts at grid point ``j``; exactly one per part when ``sel``, and a
+  part may only start inside the gap range of the previous part's chosen start.
+- ``z[i][j][kind][r]``: part ``i`` at ``j`` uses resource ``r`` of ``kind``; exactly one per
+  needed kind when ``y[i][j]``. Only resources whose free-time mask allows ``j`` exist as
+  literals, so busy time, working hours and template reservations are already pruned away.
+  A kind that couples nothing (no same_* rule, no possible overlap between parts) keeps only
+  its best resource and its best template-filling resource: any other choice is dominated.
+- ``same_provider`` / ``same_chair``: the chosen resource is equal across parts.
+- parts that could overlap (buffers included) on one resource: an optional fixed-size interval
+  per ``z`` and ``AddNoOverlap`` per resource.
+- template fill: ``f[i][j] <= sum(z that fill a slot)``, worth ``TEMPLATE_FILL`` once per part.
+
+Objective coefficients are the integer centipoints of ``objective``. Each chosen candidate also
+earns a constant large enough that choosing more candidates always wins, and a tiny bonus
+favouring the pool's order (earlier start on ties), kept below one centipoint in total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.candidates import Chains
+from solver.grid import I64
+from solver.objective import TEMPLATE_FILL_CP
+from solver.problem import ResourceKind
+
+
+@dataclass
+class Scores:
+    """Per part and kind: centipoint coefficient of each (pool row, grid index)."""
+
+    coef: list[dict[ResourceKind, I64]]
+    near: I64  # nearness centipoints per grid index of the first part
+
+
+@dataclass
+class Sub:
+    j0: int
+    sel: cp_model.IntVar
+    y: list[dict[int, cp_model.IntVar]] = field(default_factory=list)
+    z: list[dict[tuple[int, ResourceKind], list[tuple[int, cp_model.IntVar]]]] = field(
+        default_factory=list
+    )
+    value: list[tuple[cp_model.IntVar, int]] = field(default_factory=list)
+
+
+@dataclass
+class Picked:
+    j0: int
+    js: list[int]
+    rows: list[dict[ResourceKind, int]]
+    value: int
+
+
+@dataclass
+class Outcome:
+    status: str  # "optimal", "feasible", "infeasible" or "unknown"
+    picked: list[Picked]
+
+
+class BestFitModel:
+    def __init__(self, ch: Chains, scores: Scores, pool: list[int], k: int) -> None:
+        self.ch = ch
+        self.scores = scores
+        self.m = cp_model.CpModel()
+        self.coupled = ch.coupled_kinds()
+        n_parts = len(ch.parts)
+        big = int(np.abs(scores.near[pool]).max()) + 2000 * n_parts * 4 + 1
+        # Scaling the score leaves room for a pool-order bonus that can never outweigh a point.
+        self.scale = len(pool) * (len(pool) + 1) // 2 + 1
+        self.subs = [self._sub(j0) for j0 in pool]
+        terms = []
+        for rank, s in enumerate(self.subs):
+            terms.append((s.sel, (big + int(scores.near[s.j0])) * self.scale + len(pool) - rank))
+            terms += [(v, c * self.scale) for v, c in s.value]
+        self.m.add(sum(s.sel for s in self.subs) <= k)
+        self.m.maximize(sum(c * v for v, c in terms))
+
+    def _rows(self, i: int, j: int, kind: ResourceKind) -> list[int]:
+        km = self.ch.pms[i].kinds[kind]
+        ok = np.flatnonzero(km.ok[:, j])
+        if kind in self.coupled or len(ok) <= 1:
+            if kind in self.ch.tracked:
+                common = set(self.ch.common[kind])
+                return [int(r) for r in ok if km.ids[r] in common]
+            return [int(r) for r in ok]
+        coef = self.scores.coef[i][kind][ok, j]
+        keep = {int(ok[np.argmax(coef)])}
+        filling = ok[km.fill[ok, j]]
+        if len(filling):
+            keep.add(int(filling[np.argmax(self.scores.coef[i][kind][filling, j])]))
+        return sorted(keep)
+
+    def _sub(self, j0: int) -> Sub:
+        m, ch = self.m, self.ch
+        sub = Sub(j0, m.new_bool_var(f"sel{j0}"))
+        prev: dict[int, cp_model.IntVar] = {j0: sub.sel}
+        for i, part in enumerate(ch.parts):
+            if i == 0:
+                ys = prev
+            else:
+                reach: dict[int, list[cp_model.IntVar]] = {}
+                for jp, yp in prev.items():
+                    lo, hi = int(ch.lo[i - 1][jp]), int(ch.hi[i - 1][jp])
+                    for j in np.flatnonzero(ch.any_g[i][lo:hi]) + lo:
+                        reach.setdefault(int(j), []).append(yp)
+                ys = {j: m.new_bool_var(f"y{j0}_{i}_{j}") for j in sorted(reach)}
+                m.add(sum(ys.values()) == sub.sel)
+                for j, y in ys.items():
+                    m.add_bool_or([~y, *reach[j]])
+            sub.y.append(ys)
+            zs: dict[tuple[int, ResourceKind], list[tuple[int, cp_model.IntVar]]] = {}
+            pm = ch.pms[i]
+            for j, y in ys.items():
+                fillers = []
+                for kind, km in pm.kinds.items():
+                    opts = []
+                    rows = self._rows(i, j, kind)
+                    for r in rows:
+                        z = y if len(rows) == 1 else m.new_bool_var("")
+                        opts.append((r, z))
+                        sub.value.append((z, int(self.scores.coef[i][kind][r, j])))
+                        if km.fill[r, j]:
+                            fillers.append(z)
+                    if not opts:
+                        m.add(y == 0)
+                    elif len(opts) > 1:
+                        m.add(sum(z for _, z in opts) == y)
+                    zs[(j, kind)] = opts
+                if pm.gfill[j]:
+                    sub.value.append((y, TEMPLATE_FILL_CP))
+                elif fillers:
+                    f = m.new_bool_var("")
+                    m.add_bool_or([~f, *fillers])
+                    sub.value.append((f, TEMPLATE_FILL_CP))
+            sub.z.append(zs)
+            prev = ys
+        self._couple(sub)
+        return sub
+
+    def _couple(self, sub: Sub) -> None:
+        m, ch = self.m, self.ch
+        for kind in ch.tracked:
+            needing = [i for i, p in enumerate(ch.parts) if kind in p.pools]
+            for rid in ch.common[kind]:
+                uses = []
+                for i in needing:
+                    row = ch.pms[i].kinds[kind].ids.index(rid)
+                    uses.append(
+                        sum(
+                            z
+                            for (_, k), opts in sub.z[i].items()
+                            if k == kind
+                            for r, z in opts
+                            if r == row
+                        )
+                    )
+                for u in uses[1:]:
+                    m.add(u == uses[0])
+        for kind in self.coupled:
+            per_res: dict[str, list[tuple[int, cp_model.IntervalVar]]] = {}
+            for i, zs in enumerate(sub.z):
+                km = ch.pms[i].kinds.get(kind)
+                if km is None:
+                    continue
+                for (j, k), opts in zs.items():
+                    if k != kind:
+                        continue
+                    s, e = ch.occupancy(i, j)
+                    for r, z in opts:
+                        iv = m.new_optional_fixed_size_interval_var(s - ch.tl.span[0], e - s, z, "")
+                        per_res.setdefault(km.ids[r], []).append((i, iv))
+            for ivs in per_res.values():
+                if len({i for i, _ in ivs}) > 1:
+                    m.add_no_overlap([iv for _, iv in ivs])
+
+    def solve(self, time_limit: float) -> Outcome:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 2
+        solver.parameters.max_time_in_seconds = max(time_limit, 0.001)
+        code = solver.solve(self.m)
+        status = {
+            cp_model.OPTIMAL: "optimal",
+            cp_model.FEASIBLE: "feasible",
+            cp_model.INFEASIBLE: "infeasible",
+        }.get(code, "unknown")
+        picked: list[Picked] = []
+        if status in ("optimal", "feasible"):
+            for s in self.subs:
+                if not solver.boolean_value(s.sel):
+                    continue
+                js = [next(j for j, y in ys.items() if solver.boolean_value(y)) for ys in s.y]
+                rows = []
+                for i, zs in enumerate(s.z):
+                    rows.append(
+                        {
+                            k: next(r for r, z in opts if solver.boolean_value(z))
+                            for (j, k), opts in zs.items()
+                            if j == js[i]
+                        }
+                    )
+                value = int(self.scores.near[s.j0]) + sum(
+                    c * int(solver.boolean_value(v)) for v, c in s.value
+                )
+                picked.append(Picked(s.j0, js, rows, value))
+        return Outcome(status, picked)
