@@ -91,7 +91,7 @@ class Chains:
         self.G[last] = self.A[last] & (grid + self.parts[last].dur <= prep.latest)[None, :]
         for i in range(last - 1, -1, -1):
             self.G[i] = self.A[i] & range_any(self.G[i + 1], self.lo[i], self.hi[i])
-        self.any_g = [g.any(axis=0) for g in self.G]
+        self.any_g: list[Bool] = [np.asarray(g.any(axis=0), dtype=np.bool_) for g in self.G]
         self.coupled = self._coupled()
 
     def _rows(self, i: int, kind: ResourceKind) -> I64:

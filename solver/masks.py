@@ -136,7 +136,9 @@ class Timeline:
     def _sweep(self) -> None:
         # One sort over every resource's hour and busy edges: keys carry the resource index, so
         # running counts return to zero between resources and one pass serves them all.
-        keys, dh, db = [], [], []
+        keys: list[int] = []
+        dh: list[int] = []
+        db: list[int] = []
         lo, hi = self.span
         for r, (hours, busy) in enumerate(zip(self.hours, self.busy, strict=True)):
             base = r * int(KEY) - lo
@@ -202,7 +204,9 @@ class Timeline:
         fills: dict[str | None, list[tuple[int, int]]] = {}
         for slot, a, b in self.slots:
             bucket = fills if tid in slot.type_ids else reserved
-            owners = [x for x in (slot.chair_id, slot.provider_id) if x is not None] or [None]
+            owners: list[str | None] = [
+                x for x in (slot.chair_id, slot.provider_id) if x is not None
+            ] or [None]
             for o in owners:
                 bucket.setdefault(o, []).append((a, b))
         if None in reserved:

@@ -108,15 +108,15 @@ class BestFitModel:
         m, ch = self.m, self.ch
         sub = Sub(j0, m.new_bool_var(f"sel{j0}"))
         prev: dict[int, cp_model.IntVar] = {j0: sub.sel}
-        for i, part in enumerate(ch.parts):
+        for i, _part in enumerate(ch.parts):
             if i == 0:
                 ys = prev
             else:
                 reach: dict[int, list[cp_model.IntVar]] = {}
                 for jp, yp in prev.items():
                     lo, hi = int(ch.lo[i - 1][jp]), int(ch.hi[i - 1][jp])
-                    for j in np.flatnonzero(ch.any_g[i][lo:hi]) + lo:
-                        reach.setdefault(int(j), []).append(yp)
+                    for jn in np.flatnonzero(ch.any_g[i][lo:hi]) + lo:
+                        reach.setdefault(int(jn), []).append(yp)
                 ys = {j: m.new_bool_var(f"y{j0}_{i}_{j}") for j in sorted(reach)}
                 m.add(sum(ys.values()) == sub.sel)
                 for j, y in ys.items():

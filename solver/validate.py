@@ -138,10 +138,11 @@ def validate(query: SlotQuery, parts: Sequence[PartAssignment]) -> list[Violatio
 
         held = _held(a)
         for kind, pool in p.pools.items():
-            rid = held.get(kind)
-            if rid is None:
+            got_id = held.get(kind)
+            if got_id is None:
                 out.append(Violation("missing_resource", f"{label} needs a {kind.value}", i))
-            elif rid not in pool:
+            elif got_id not in pool:
+                rid = got_id
                 r = prep.resources[rid]
                 if kind == ResourceKind.ROOM and r.room_kind != t.room_kind:
                     out.append(
@@ -259,13 +260,15 @@ def validate(query: SlotQuery, parts: Sequence[PartAssignment]) -> list[Violatio
         (ResourceKind.CHAIR, query.visit.same_chair, "same_chair"),
     ):
         ids = [(i, _held(a).get(kind)) for i, a in enumerate(parts) if kind in prep.parts[i].pools]
-        for i, rid in ids[1:]:
-            if flag and rid is not None and ids[0][1] is not None and rid != ids[0][1]:
+        for i, other in ids[1:]:
+            first = ids[0][1]
+            if flag and other is not None and first is not None and other != first:
+                rid = other
                 out.append(
                     Violation(
                         code,
                         f"part {i + 1} uses {names[rid]} but part {ids[0][0] + 1} uses "
-                        f"{names[ids[0][1]]}; the visit needs one {kind.value}",
+                        f"{names[first]}; the visit needs one {kind.value}",
                         i,
                         rid,
                     )

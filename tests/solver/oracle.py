@@ -171,11 +171,12 @@ class Oracle:
             )
             if applies and overlap((s, e), (a, b)) and vp.type_id not in slot.type_ids:
                 return False
-        if vp.template_slot_id is not None and not any(
-            slot.id == vp.template_slot_id and a <= s and e <= b for slot, a, b in self.slots
-        ):
-            return False
-        return True
+        return not (
+            vp.template_slot_id is not None
+            and not any(
+                slot.id == vp.template_slot_id and a <= s and e <= b for slot, a, b in self.slots
+            )
+        )
 
     def chain_ok(self, parts: list[OPart]) -> bool:
         v = self.q.visit
@@ -186,7 +187,7 @@ class Oracle:
             ids = {rid for p in parts for k, rid in p.res if k == kind}
             if flag and len(ids) > 1:
                 return False
-        for (i, a), (j, b) in itertools.combinations(enumerate(parts), 2):
+        for (_i, a), (_j, b) in itertools.combinations(enumerate(parts), 2):
             ta, tb = self.types[a.type_id], self.types[b.type_id]
             oa = (
                 a.start - timedelta(minutes=ta.buffer_before_minutes),

@@ -196,7 +196,7 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
     clinic = Clinic(tz_name, policy, tuple(resources), tuple(types), tuple(slots))
 
     parts = []
-    for i in range(draw(st.integers(1, max_parts))):
+    for _ in range(draw(st.integers(1, max_parts))):
         t = draw(st.sampled_from(types))
         dur = draw(st.none() | st.sampled_from(range(t.min_minutes, t.max_minutes + 1, 5)))
         min_gap = draw(st.sampled_from([0, 0, 5, 15, 30]))

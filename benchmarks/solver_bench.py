@@ -1,0 +1,333 @@
+"""Slot-engine benchmark: a seeded clinic of 8 providers, 12 chairs and 3 rooms, ~60% booked.
+
+Scenarios, each over many seeded queries on a 14-day window:
+
+- (a) availability of a single-part visit (an adjustment),
+- (b) availability of a two-part visit (intraoral scan, then an adjustment 0-15 min later),
+- (c) top-10 best fit for the single-part visit (and, as an extra row, for the two-part visit).
+
+Each is reported as median and p95 wall time and as a ratio to a numpy lower bound measured in
+the same run on the same queries: the cost of the free-time masks alone (resolving the query,
+expanding hours, subtracting busy time and testing every (resource, start) pair), which every
+exact answer has to pay. Then cost against horizon (7..90 days).
+
+Like the API, each query gets only the busy intervals that touch its window (a ranged database
+read), so the clinic's history does not count as engine time.
+
+    .venv/bin/python -m benchmarks.solver_bench [--quick]
+
+writes ``benchmarks/results/solver.json`` and ``benchmarks/results/solver.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from solver import best_fit, find_availability
+from solver.candidates import Chains
+from solver.masks import Timeline
+from solver.prepare import prepare
+from solver.problem import (
+    AppointmentTypeSpec,
+    BookingPolicy,
+    BusyInterval,
+    Clinic,
+    LocalBlock,
+    Preferences,
+    Resource,
+    ResourceKind,
+    SlotQuery,
+    TemplateSlot,
+    Visit,
+    VisitPart,
+    WeeklyHours,
+)
+
+TZ = "Europe/London"
+START = datetime(2026, 3, 2, tzinfo=ZoneInfo(TZ))  # a Monday; the range crosses the DST change
+RESULTS = Path(__file__).parent / "results"
+TARGETS_MS = {"a": 5.0, "b": 30.0, "c": 50.0}
+
+TYPES = (
+    AppointmentTypeSpec("adjustment", 15, 60, 30, buffer_after_minutes=5, name="Adjustment"),
+    AppointmentTypeSpec("checkup", 20, 45, 30, name="Check-up"),
+    AppointmentTypeSpec(
+        "scan", 15, 40, 20, needs_chair=False, room_kind="scanner", name="Intraoral scan"
+    ),
+    AppointmentTypeSpec("xray", 10, 20, 10, needs_chair=False, room_kind="x-ray", name="X-ray"),
+)
+SINGLE = Visit((VisitPart("adjustment"),))
+CHAIN = Visit((VisitPart("scan"), VisitPart("adjustment", min_gap_minutes=0, max_gap_minutes=15)))
+
+
+def weekly(rng: random.Random) -> WeeklyHours:
+    am = LocalBlock(dtime(8, rng.choice([0, 30])), dtime(12, 30))
+    pm = LocalBlock(dtime(13, 30), dtime(rng.choice([17, 18]), 0))
+    week = dict.fromkeys(range(5), (am, pm))
+    if rng.random() < 0.5:
+        week[5] = (LocalBlock(dtime(9), dtime(13)),)
+    return WeeklyHours(week)
+
+
+def make_clinic(seed: int, days: int, booked: float = 0.6) -> Clinic:
+    """Resources with working hours and random bookings filling ~``booked`` of open time."""
+    rng = random.Random(seed)
+    specs = (
+        [(f"p{i:02d}", ResourceKind.PROVIDER, None) for i in range(8)]
+        + [(f"c{i:02d}", ResourceKind.CHAIR, None) for i in range(12)]
+        + [("r-scan-1", ResourceKind.ROOM, "scanner"), ("r-scan-2", ResourceKind.ROOM, "scanner")]
+        + [("r-xray", ResourceKind.ROOM, "x-ray")]
+    )
+    tz = ZoneInfo(TZ)
+    resources = []
+    for rid, kind, room_kind in specs:
+        hours = weekly(rng)
+        busy = []
+        for d in range(-1, days + 2):
+            day = START.date() + timedelta(days=d)
+            for b in hours.weekly.get(day.weekday(), ()):
+                t = datetime.combine(day, b.start, tzinfo=tz)
+                end = datetime.combine(day, b.end, tzinfo=tz)
+                while t < end:
+                    length = timedelta(minutes=rng.choice([15, 20, 30, 30, 45, 60]))
+                    if rng.random() < booked:
+                        busy.append(
+                            BusyInterval(t, min(t + length, end), f"appt-{rid}-{len(busy)}")
+                        )
+                    t += length
+        resources.append(Resource(rid, kind, hours, tuple(busy), room_kind, rid))
+    slots = (
+        TemplateSlot(
+            "adj-am",
+            1,
+            LocalBlock(dtime(9), dtime(10, 30)),
+            frozenset({"adjustment"}),
+            chair_id="c00",
+        ),
+        TemplateSlot(
+            "adj-thu",
+            3,
+            LocalBlock(dtime(14), dtime(16)),
+            frozenset({"adjustment"}),
+            provider_id="p01",
+        ),
+        TemplateSlot("checkups", 4, LocalBlock(dtime(8), dtime(9)), frozenset({"checkup"})),
+    )
+    return Clinic(
+        TZ,
+        BookingPolicy(5, timedelta(hours=2), timedelta(days=120)),
+        tuple(resources),
+        TYPES,
+        slots,
+    )
+
+
+def windowed(clinic: Clinic, lo: datetime, hi: datetime) -> Clinic:
+    """What the API hands over: only busy time that touches the query's window."""
+    lo, hi = lo - timedelta(days=1), hi + timedelta(days=1)
+    res = tuple(
+        replace(r, busy=tuple(b for b in r.busy if b.end > lo and b.start < hi))
+        for r in clinic.resources
+    )
+    return replace(clinic, resources=res)
+
+
+def queries(clinic: Clinic, visit: Visit, n: int, seed: int, days: int) -> list[SlotQuery]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        now = START.astimezone(UTC) + timedelta(minutes=rng.randrange(0, 5 * 24 * 60, 5))
+        end = now + timedelta(days=days)
+        pref = now + timedelta(minutes=rng.randrange(0, days * 24 * 60, 5))
+        out.append(
+            SlotQuery(
+                windowed(clinic, now, end),
+                visit,
+                now,
+                end,
+                now,
+                preferences=Preferences(pref, f"p{rng.randrange(8):02d}"),
+                time_limit_seconds=5.0,
+            )
+        )
+    return out
+
+
+def lower_bound(q: SlotQuery) -> None:
+    """Free-time masks alone: every exact answer needs at least this much."""
+    tl = Timeline(prepare(q))
+    for p in tl.prep.parts:
+        tl.part_masks(p)
+
+
+def timed(fn: Callable[[SlotQuery], object], qs: list[SlotQuery]) -> list[float]:
+    for q in qs[:3]:
+        fn(q)  # warm caches and imports
+    out = []
+    for q in qs:
+        t = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[max(0, round(0.95 * len(xs)) - 1)]
+
+
+def scenario(name: str, key: str, fn: Callable[[SlotQuery], object], qs: list[SlotQuery]) -> dict:
+    times = timed(fn, qs)
+    lb = timed(lower_bound, qs)
+    med, lbm = statistics.median(times), statistics.median(lb)
+    row = {
+        "scenario": name,
+        "queries": len(qs),
+        "median_ms": round(med, 3),
+        "p95_ms": round(p95(times), 3),
+        "lower_bound_median_ms": round(lbm, 3),
+        "ratio_to_lower_bound": round(med / lbm, 2),
+    }
+    if key in TARGETS_MS:
+        row["target_median_ms"] = TARGETS_MS[key]
+        row["target_met"] = med <= TARGETS_MS[key]
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="few queries, for CI smoke runs")
+    args = ap.parse_args()
+    n = 15 if args.quick else 200
+    nh = 5 if args.quick else 30
+    horizons = [7, 14, 28, 56, 90]
+
+    t0 = time.perf_counter()
+    clinic = make_clinic(7, max(horizons) + 6)
+    single = queries(clinic, SINGLE, n, 1, 14)
+    chain = queries(clinic, CHAIN, n, 2, 14)
+    booked = _booked_fraction(single[0])
+    rows = [
+        scenario("(a) availability, 1 part", "a", find_availability, single),
+        scenario("(b) availability, scan + adjustment", "b", find_availability, chain),
+        scenario("(c) best fit top-10, 1 part", "c", lambda q: best_fit(q, 10), single[: n // 2]),
+        scenario(
+            "(c2) best fit top-10, scan + adjustment",
+            "c2",
+            lambda q: best_fit(q, 10),
+            chain[: n // 2],
+        ),
+    ]
+    scaling = []
+    for days in horizons:
+        entry: dict[str, float | int] = {"days": days}
+        for label, visit, fn in (
+            ("a", SINGLE, find_availability),
+            ("b", CHAIN, find_availability),
+            ("c", SINGLE, lambda q: best_fit(q, 10)),
+        ):
+            qs = queries(clinic, visit, nh, 10 + days, days)
+            entry[f"{label}_median_ms"] = round(statistics.median(timed(fn, qs)), 3)
+        entry["lower_bound_median_ms"] = round(
+            statistics.median(timed(lower_bound, queries(clinic, SINGLE, nh, 10 + days, days))), 3
+        )
+        scaling.append(entry)
+    for key in ("a", "b", "c"):
+        per_day = [e[f"{key}_median_ms"] / e["days"] for e in scaling]
+        # "No worse than linear": the cost per day of horizon must not grow with the horizon
+        # (25% slack for a shared, noisy machine).
+        for e, pd in zip(scaling, per_day, strict=True):
+            e[f"{key}_ms_per_day"] = round(pd, 4)
+        scaling_ok = all(pd <= per_day[0] * 1.25 for pd in per_day)
+        for e in scaling:
+            e[f"{key}_at_most_linear"] = scaling_ok
+
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "clinic": {
+            "providers": 8,
+            "chairs": 12,
+            "rooms": 3,
+            "booked_fraction": round(booked, 3),
+            "granularity_minutes": 5,
+            "window_days": 14,
+        },
+        "quick": args.quick,
+        "scenarios": rows,
+        "horizon": scaling,
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "solver.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "solver.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def _booked_fraction(q: SlotQuery) -> float:
+    tl = Chains(Timeline(prepare(q))).tl
+    open_s = booked = 0
+    for r in range(len(tl.ids)):
+        o, b = tl.day_load(r)
+        open_s += int(o.sum())
+        booked += int(b.sum())
+    return booked / max(open_s, 1)
+
+
+def markdown(rep: dict) -> str:
+    lines = [
+        f"Slot engine benchmark ({'quick' if rep['quick'] else 'full'} run, "
+        f"{rep['machine']['cpus']} CPUs, Python {rep['machine']['python']}): "
+        f"8 providers, 12 chairs, 3 rooms, {rep['clinic']['booked_fraction']:.0%} booked, "
+        "5-minute grid, 14-day window.",
+        "",
+        "| scenario | queries | median ms | p95 ms | numpy lower bound ms | ratio | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in rep["scenarios"]:
+        target = f"≤ {r['target_median_ms']:g} ms" if "target_median_ms" in r else "-"
+        met = ("yes" if r["target_met"] else "NO") if "target_met" in r else "-"
+        lines.append(
+            f"| {r['scenario']} | {r['queries']} | {r['median_ms']:.2f} | {r['p95_ms']:.2f} | "
+            f"{r['lower_bound_median_ms']:.2f} | {r['ratio_to_lower_bound']:.1f}x | {target} | "
+            f"{met} |"
+        )
+    lines += [
+        "",
+        "Cost against horizon (median ms; per day of horizon in brackets):",
+        "",
+        "| days | (a) availability | (b) scan + adjustment | (c) best fit top-10 | lower bound |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for e in rep["horizon"]:
+        lines.append(
+            f"| {e['days']} | {e['a_median_ms']:.2f} ({e['a_ms_per_day']:.3f}) | "
+            f"{e['b_median_ms']:.2f} ({e['b_ms_per_day']:.3f}) | "
+            f"{e['c_median_ms']:.2f} ({e['c_ms_per_day']:.3f}) | {e['lower_bound_median_ms']:.2f} |"
+        )
+    first = rep["horizon"][0]
+    lines += [
+        "",
+        "Grows no worse than linearly (cost per day never above 1.25x the 7-day figure): "
+        + ", ".join(
+            f"({k}) {'yes' if first[f'{k}_at_most_linear'] else 'NO'}" for k in ("a", "b", "c")
+        ),
+        "",
+        f"Total wall time {rep['wall_seconds']} s.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
