@@ -239,7 +239,9 @@ def validate(query: SlotQuery, parts: Sequence[PartAssignment]) -> list[Violatio
                 )
             )
         elif got is not None:
-            problem = _slot_problem(got, t.id, s, e, used, slots, clinic.template_slots)
+            problem = _slot_problem(
+                got, t.id, s, e, used, slots, clinic.template_slots, want is not None
+            )
             if problem:
                 out.append(Violation("template_slot_mismatch", f"{label} {problem}", i, ref=got))
 
@@ -307,15 +309,20 @@ def _slot_problem(
     used: set[str],
     instances: list,
     all_slots: tuple,
+    booked_into: bool,
 ) -> str | None:
     slot = next((x for x in all_slots if x.id == slot_id), None)
     if slot is None:
         return f"names unknown template slot {slot_id}"
     if type_id not in slot.type_ids:
         return f"is not a type template slot {slot_id} is reserved for"
-    for owner in (slot.chair_id, slot.provider_id):
-        if owner is not None and owner not in used:
-            return f"does not use {owner}, whose template slot {slot_id} it claims"
+    owners = {o for o in (slot.chair_id, slot.provider_id) if o is not None}
+    if booked_into and owners - used:
+        # Booking into a slot takes the slot's chair and provider.
+        return f"does not use {', '.join(sorted(owners - used))} of template slot {slot_id}"
+    if owners and not owners & used:
+        # Filling a slot only needs it to apply: the part uses its chair or its provider.
+        return f"uses neither resource of template slot {slot_id}, so it cannot fill it"
     if not any(x.id == slot_id and a <= s and e <= b for x, a, b in instances):
         return f"does not lie wholly inside template slot {slot_id}"
     return None
