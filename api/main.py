@@ -11,9 +11,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.appointment_types.router import router as appointment_types_router
 from api.auth.router import router as auth_router
+from api.booking.router import router as booking_router
 from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
+from api.core.request_id import request_id_middleware
 from api.db import Database
 from api.errors import install_handlers
 from api.patients.router import router as patients_router
@@ -23,6 +25,7 @@ from api.schedule_templates.router import router as schedule_templates_router
 from api.treatment_plans.router import router as treatment_plans_router
 
 ROUTERS = (
+    booking_router,
     auth_router,
     clinics_router,
     chairs_router,
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = Database(settings.database_url, echo=settings.sql_echo)
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
+    app.middleware("http")(request_id_middleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.auth.permissions import Permission, permissions_for
 from api.auth.tokens import decode_token
 from api.config import Settings
-from api.db import SessionDep
+from api.db import Database
 from api.errors import Forbidden, Unauthorized
 from api.models import User
 
@@ -42,7 +42,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def current_principal(
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
@@ -54,7 +54,12 @@ def current_principal(
         raise Unauthorized("Your session has expired; sign in again.") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("The access token is not valid; sign in again.") from exc
-    user = session.get(User, claims.user_id)
+    # A short read of its own, not the request's unit of work: a write request must not take
+    # SQLite's write lock here and then wait for another worker thread to run the endpoint,
+    # or many concurrent writers starve the lock holder of threads until the busy timeout.
+    db: Database = request.app.state.db
+    with db.read() as session:
+        user = session.get(User, claims.user_id)
     # The role and clinic come from the database, not the token, so a demoted or
     # deactivated user loses access at once rather than when the token expires.
     if user is None or not user.active or user.clinic_id != claims.clinic_id:

@@ -113,7 +113,7 @@ def type_spec(kind: AppointmentType) -> AppointmentTypeSpec:
 def policy(clinic: Clinic, *, lead_time_override: bool = False) -> BookingPolicy:
     return BookingPolicy(
         granularity_minutes=clinic.slot_granularity_minutes,
-        min_lead_time=timedelta(0 if lead_time_override else clinic.min_lead_time_minutes),
+        min_lead_time=timedelta(minutes=0 if lead_time_override else clinic.min_lead_time_minutes),
         max_horizon=timedelta(days=clinic.max_horizon_days),
     )
 

@@ -29,6 +29,20 @@ class Override(StrictInput):
         return self
 
 
+def _duration_from_end(
+    start: datetime | None, end: datetime | None, duration: int | None
+) -> int | None:
+    """endTime is another way to say duration; both must agree when both are sent."""
+    if end is None or start is None:
+        return duration
+    minutes = (end - start).total_seconds() / 60
+    if duration is not None and minutes != duration:
+        raise ValueError("endTime must equal startTime + duration; send one of them")
+    if minutes <= 0 or minutes != int(minutes):
+        raise ValueError("endTime must be a whole number of minutes after startTime")
+    return int(minutes)
+
+
 class PartInput(StrictInput):
     appointment_type_id: str
     provider_id: str
@@ -42,13 +56,7 @@ class PartInput(StrictInput):
 
     @model_validator(mode="after")
     def _end_matches(self) -> PartInput:
-        if self.end_time is not None:
-            minutes = (self.end_time - self.start_time).total_seconds() / 60
-            if self.duration is not None and minutes != self.duration:
-                raise ValueError("endTime must equal startTime + duration; send one of them")
-            if minutes <= 0 or minutes != int(minutes):
-                raise ValueError("endTime must be a whole number of minutes after startTime")
-            self.duration = int(minutes)
+        self.duration = _duration_from_end(self.start_time, self.end_time, self.duration)
         return self
 
 
@@ -90,6 +98,8 @@ class AppointmentCreate(Override):
         missing = [k for k, v in single.items() if v is None]
         if missing:
             raise ValueError(f"required: {', '.join(missing)} (or `parts` for a visit)")
+        self.duration = _duration_from_end(self.start_time, self.end_time, self.duration)
+        self.end_time = None
         return self
 
     def part_inputs(self) -> list[PartInput]:

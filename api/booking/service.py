@@ -331,42 +331,74 @@ def _check_rules(
     )
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """What a refused row asked for, kept to look up the winner after the rollback."""
+
+    index: int
+    row_id: str
+    occupied: tuple[datetime, datetime]
+    attended: tuple[datetime, datetime]
+    provider_id: str
+    chair_id: str | None
+    room_id: str | None
+    patient_id: str
+
+
 def _flush_or_conflict(ctx: Context, clinic: Clinic, rows: list[Appointment]) -> None:
     """Flush; a double booking that raced past the check is refused by the database → 409."""
+    claims = [
+        _Claim(
+            i,
+            r.id,
+            (r.occupied_start, r.occupied_end),
+            (r.start_time, r.end_time),
+            r.provider_id,
+            r.chair_id,
+            r.room_id,
+            r.patient_id,
+        )
+        for i, r in enumerate(rows)
+    ]
     try:
-        with ctx.session.begin_nested():
-            ctx.session.flush()
+        ctx.session.flush()
     except IntegrityError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate != "23P01":  # exclusion_violation
+        if getattr(exc.orig, "sqlstate", None) != "23P01":  # exclusion_violation
             raise
-        items: list[ConflictItem] = []
-        for index, row in enumerate(rows):
-            for other in overlapping(
-                ctx.session,
-                clinic.id,
-                (row.occupied_start, row.occupied_end),
-                (row.start_time, row.end_time),
-                provider_id=row.provider_id,
-                chair_id=row.chair_id,
-                room_id=row.room_id,
-                patient_id=row.patient_id,
-                exclude=[r.id for r in rows],
-            ):
-                items.append(
-                    ConflictItem(
-                        code="resource_busy",
-                        part_index=index,
-                        appointment_id=other.id,
-                        message=(
-                            f"Booked meanwhile by someone else: appointment {other.id} "
-                            f"{other.start_time:%Y-%m-%d %H:%M} to {other.end_time:%H:%M} UTC."
-                        ),
-                    )
-                )
+        # The request fails anyway; roll back now so the winners can be read and named.
+        ctx.session.rollback()
         raise rules.BookingConflict(
-            "Someone else booked this time a moment ago.", conflicts=rules.dump(items)
+            "Someone else booked this time a moment ago.",
+            conflicts=rules.dump(_racing_conflicts(ctx, clinic, claims)),
         ) from exc
+
+
+def _racing_conflicts(ctx: Context, clinic: Clinic, claims: list[_Claim]) -> list[ConflictItem]:
+    items: list[ConflictItem] = []
+    for claim in claims:
+        for other in overlapping(
+            ctx.session,
+            clinic.id,
+            claim.occupied,
+            claim.attended,
+            provider_id=claim.provider_id,
+            chair_id=claim.chair_id,
+            room_id=claim.room_id,
+            patient_id=claim.patient_id,
+            exclude=[c.row_id for c in claims],
+        ):
+            items.append(
+                ConflictItem(
+                    code="resource_busy",
+                    part_index=claim.index,
+                    appointment_id=other.id,
+                    message=(
+                        f"Booked meanwhile by someone else: appointment {other.id} "
+                        f"{other.start_time:%Y-%m-%d %H:%M} to {other.end_time:%H:%M} UTC."
+                    ),
+                )
+            )
+    return items
 
 
 def _fill_procedures(

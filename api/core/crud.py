@@ -48,19 +48,20 @@ def apply_changes(obj: object, changes: dict[str, Any]) -> None:
 
 
 def flush_or_conflict(session: Session, message: str) -> None:
-    """Flush now so a unique or foreign-key violation becomes a 409 the caller can act on."""
+    """Flush now so a unique or foreign-key violation becomes a 409 the caller can act on.
+
+    The request fails either way, so no savepoint: its unit of work rolls everything back.
+    """
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError as exc:
         raise Conflict(message) from exc
 
 
 def delete_or_conflict(session: Session, obj: object, what: str) -> None:
     try:
-        with session.begin_nested():
-            session.delete(obj)
-            session.flush()
+        session.delete(obj)
+        session.flush()
     except IntegrityError as exc:
         raise Conflict(
             f"This {what} is still used by appointments or schedules; "
