@@ -36,8 +36,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every benchmarks/*_bench.py writes benchmarks/results/<name>.json and .md; BENCH_ARGS=--quick
+# runs each in well under a minute.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.solver_bench $(BENCH_ARGS)
+	@set -e; for f in benchmarks/*_bench.py; do \
+	  m=$$(basename $$f .py); echo "== $$m"; $(BIN)/python -m benchmarks.$$m $(BENCH_ARGS); \
+	done
+	$(BIN)/python -m benchmarks.summary
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis slotwise.db* .slotwise-secret

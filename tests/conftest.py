@@ -27,6 +27,8 @@ from api.main import create_app
 from api.migrate import upgrade
 from api.models import Clinic, Patient, Provider, User
 
+pytest_plugins = ["tests.browser_support"]
+
 POSTGRES_URL = os.environ.get("SLOTWISE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
