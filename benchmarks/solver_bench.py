@@ -103,9 +103,9 @@ def make_clinic(seed: int, days: int, booked: float = 0.6) -> Clinic:
                 while t < end:
                     length = timedelta(minutes=rng.choice([15, 20, 30, 30, 45, 60]))
                     if rng.random() < booked:
-                        busy.append(
-                            BusyInterval(t, min(t + length, end), f"appt-{rid}-{len(busy)}")
-                        )
+                        # In UTC, as a database hands timestamps back.
+                        a, b_end = t.astimezone(UTC), min(t + length, end).astimezone(UTC)
+                        busy.append(BusyInterval(a, b_end, f"appt-{rid}-{len(busy)}"))
                     t += length
         resources.append(Resource(rid, kind, hours, tuple(busy), room_kind, rid))
     slots = (

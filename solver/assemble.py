@@ -6,7 +6,7 @@ from datetime import datetime
 
 import numpy as np
 
-from solver.grid import to_datetime
+from solver.grid import I64, to_datetime
 from solver.masks import PartMasks, Timeline
 from solver.problem import ResourceKind
 from solver.result import PartAssignment, Slot
@@ -17,6 +17,7 @@ class Assembler:
 
     def __init__(self, tl: Timeline, pms: list[PartMasks]) -> None:
         self.tl = tl
+        self.pms = pms
         self._dt: dict[int, datetime] = {}
         # Where no slot reserved for the type can contain a part, skip the per-slot lookup.
         self.fillable = [
@@ -54,3 +55,45 @@ class Assembler:
                 )
             )
         return Slot(parts[0].start, parts[-1].end, tuple(parts))
+
+    def many(self, cols: list[tuple[I64, dict[ResourceKind, I64]]]) -> list[Slot]:
+        """Slots for many chains at once (per part: grid indices and pool rows per kind).
+
+        Availability returns hundreds of slots per query, so ids and instants are gathered with
+        numpy first and the Python loop only builds the dataclasses.
+        """
+        if not cols or len(cols[0][0]) == 0:
+            return []
+        grid = self.tl.grid
+        per_part = []
+        for p, pm, (js, rows) in zip(self.tl.prep.parts, self.pms, cols, strict=True):
+            t = grid[js]
+            ids: dict[ResourceKind, list[str | None]] = {
+                k: np.array(pm.kinds[k].ids, dtype=object)[rows[k]].tolist()
+                if k in rows
+                else [None] * len(js)
+                for k in (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM)
+            }
+            fills: list[str | None] = [None] * len(js)
+            for x in (
+                np.flatnonzero(self.fillable[p.index][js]) if p.slot is None else range(len(js))
+            ):
+                res = {k: str(ids[k][x]) for k in rows}
+                fills[x] = self.tl.filled_slot(p, int(t[x]), res)
+            starts = [self.dt(v) for v in t.tolist()]
+            ends = [self.dt(v) for v in (t + p.dur).tolist()]
+            per_part.append(
+                [
+                    PartAssignment(p.type.id, a, b, pr, ch, rm, f)
+                    for a, b, pr, ch, rm, f in zip(
+                        starts,
+                        ends,
+                        ids[ResourceKind.PROVIDER],
+                        ids[ResourceKind.CHAIR],
+                        ids[ResourceKind.ROOM],
+                        fills,
+                        strict=True,
+                    )
+                ]
+            )
+        return [Slot(ps[0].start, ps[-1].end, tuple(ps)) for ps in zip(*per_part, strict=True)]

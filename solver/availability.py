@@ -30,14 +30,7 @@ def find_availability(query: SlotQuery) -> Availability:
     js = np.flatnonzero(ch.any_g[0])
     slots: list[Slot] = []
     if not ch.coupled:
-        cols = ch.witnesses(js)
-        kinds = [list(pm.kinds.items()) for pm in ch.pms]
-        for x in range(len(js)):
-            idx = [int(c[0][x]) for c in cols]
-            res = [
-                {k: km.ids[int(cols[i][1][k][x])] for k, km in kinds[i]} for i in range(len(cols))
-            ]
-            slots.append(asm.slot(idx, res))
+        slots = asm.many(ch.witnesses(js))
         return Availability(tuple(slots), True)
     deadline = t0 + query.time_limit_seconds
     for j in js:
