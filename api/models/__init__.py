@@ -11,6 +11,7 @@ from api.models.audit import AuditEntry, IdempotencyRecord
 from api.models.base import Base
 from api.models.clinic import Clinic
 from api.models.patient import Patient, PlannedProcedure, TreatmentPlan
+from api.models.portal import PatientInvitation, PortalSettings, SlotHold
 from api.models.resources import Chair, Provider, Room
 from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
 from api.models.user import User
@@ -26,11 +27,14 @@ __all__ = [
     "Clinic",
     "IdempotencyRecord",
     "Patient",
+    "PatientInvitation",
     "PlannedProcedure",
+    "PortalSettings",
     "Provider",
     "Room",
     "ScheduleException",
     "ScheduleTemplate",
+    "SlotHold",
     "TemplateSlot",
     "TreatmentPlan",
     "User",
