@@ -2,7 +2,28 @@
 
 ``find_availability`` lists every bookable start, ``best_fit`` ranks the k best, ``validate``
 checks one concrete booking against every hard rule. No database, web framework or clock is
-imported: the caller passes ``now``.
+imported: the caller passes ``now``. All returned datetimes are aware UTC.
+
+Hard rules (the same in all three entry points):
+
+- A part of type T, duration d, starting at s occupies each of its resources over
+  ``[s - T.buffer_before, s + d + T.buffer_after]``; that interval must lie inside one stretch
+  of the resource's working hours (touching blocks join) and overlap none of its busy
+  intervals. The patient is busy only for ``[s, s + d]``, checked against ``patient_busy``.
+  Intervals are half-open: a part may end exactly when a booking or closing time begins.
+- Starts lie on the clinic-local grid (``grid``): wall-clock minutes since local midnight that
+  are multiples of the granularity, so DST days have 23 or 25 hours of starts, none in the
+  spring-forward gap and each fall-back instant once. Hours and template slots map wall time to
+  instants with PEP 495 ``fold=0`` (a time in the gap moves forward by the gap).
+- The first start is ``>= max(window_start, now + min_lead_time)``; the last part ends
+  ``<= min(window_end, now + max_horizon)``.
+- Resources, pins, template slots and gaps: see ``prepare`` and ``masks``. Durations: the
+  type's default when not given; outside ``[min, max]`` is an ``InvalidQuery``; ends need not
+  be on the grid.
+- Parts of one visit may not overlap on a shared resource (buffers included);
+  ``same_provider`` / ``same_chair`` force one id across the parts needing that kind.
+
+Soft rules and their weights: ``objective``.
 """
 
 from solver.availability import find_availability

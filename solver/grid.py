@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from solver.errors import InvalidQuery
 from solver.problem import LocalBlock, WeeklyHours
 
 I64 = npt.NDArray[np.int64]
 DAY = 86_400
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_sec_floor(dt: datetime) -> int:
@@ -42,7 +42,7 @@ def to_sec_ceil(dt: datetime) -> int:
 
 
 def to_datetime(t: int) -> datetime:
-    return _EPOCH + timedelta(seconds=int(t))
+    return datetime.fromtimestamp(int(t), UTC)
 
 
 def secs_of_day(t: time) -> int:
@@ -176,8 +176,6 @@ def expand_hours(
     """
     for name, dt in (("start", start), ("end", end)):
         if dt.tzinfo is None or dt.utcoffset() is None:
-            from solver.errors import InvalidQuery
-
             raise InvalidQuery(name, "must be a timezone-aware datetime")
     lo, hi = to_sec_floor(start), to_sec_ceil(end)
     if hi <= lo:

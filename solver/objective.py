@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.grid import I64, to_datetime, zone
+from solver.grid import I64, to_datetime, to_sec_floor, zone
 from solver.masks import KindMasks, Timeline
 from solver.problem import ResourceKind
 from solver.result import ScoreTerm
@@ -66,7 +66,7 @@ def nearness_cp(start: I64 | int, ref: int) -> I64 | int:
 
 def reference(tl: Timeline) -> int:
     pref = tl.prep.query.preferences.preferred_start
-    return tl.prep.earliest if pref is None else int(pref.timestamp())
+    return tl.prep.earliest if pref is None else to_sec_floor(pref)
 
 
 def short_gap_cp(before: I64, after: I64, shortest: int) -> I64:
