@@ -105,6 +105,7 @@ def find(
     *,
     time_limit: float,
     exclude_appointment_ids: tuple[str, ...] = (),
+    hold_owner: str | None = None,
 ) -> AvailabilityRead:
     patient = None
     if req.patient_id:
@@ -127,7 +128,12 @@ def find(
 
     start, end = _window(req, clinic, now)
     state = ClinicState(
-        session, clinic, start, end, exclude_appointment_ids=exclude_appointment_ids
+        session,
+        clinic,
+        start,
+        end,
+        exclude_appointment_ids=exclude_appointment_ids,
+        hold_owner=hold_owner,
     )
     for type_id in type_ids:
         kind: AppointmentType = state.require_type(type_id)

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from api.core import clock
 from api.errors import Conflict, InvalidInput
 from api.models import (
     Appointment,
@@ -23,6 +24,7 @@ from api.models import (
     Provider,
     Room,
     ScheduleTemplate,
+    SlotHold,
 )
 from solver.problem import (
     AppointmentTypeSpec,
@@ -130,6 +132,7 @@ class ClinicState:
         *,
         exclude_appointment_ids: Iterable[str] = (),
         lead_time_override: bool = False,
+        hold_owner: str | None = None,
     ) -> None:
         self.session = session
         self.clinic = clinic
@@ -179,6 +182,14 @@ class ClinicState:
         for appt in self.appointments.values():
             interval = BusyInterval(appt.occupied_start, appt.occupied_end, ref=appt.id)
             for resource_id in (appt.provider_id, appt.chair_id, appt.room_id):
+                if resource_id:
+                    busy[resource_id].append(interval)
+        # Patient-portal slot holds are busy time for everyone but their owner (hold_owner).
+        for hold in active_holds(session, clinic.id, window_start - margin, window_end + margin):
+            if hold.owner == hold_owner:
+                continue
+            interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=f"hold:{hold.id}")
+            for resource_id in (hold.provider_id, hold.chair_id, hold.room_id):
                 if resource_id:
                     busy[resource_id].append(interval)
 
@@ -267,6 +278,22 @@ class ClinicState:
         if not kind.active:
             raise Conflict(f"The appointment type '{kind.name}' is no longer offered.")
         return kind
+
+
+def active_holds(
+    session: Session, clinic_id: str, start: datetime, end: datetime
+) -> list[SlotHold]:
+    """Unexpired slot holds overlapping [start, end); expired ones are ignored, not deleted."""
+    return list(
+        session.scalars(
+            select(SlotHold).where(
+                SlotHold.clinic_id == clinic_id,
+                SlotHold.expires_at > clock.now(),
+                SlotHold.occupied_start < end,
+                SlotHold.occupied_end > start,
+            )
+        )
+    )
 
 
 def overlapping(

@@ -81,6 +81,8 @@ class Context:
     session: Session
     principal: Principal
     request_id: str | None
+    # The patient-portal hold owner booking: their own slot hold is not busy time for them.
+    hold_owner: str | None = None
 
 
 # --------------------------------------------------------------------------- reading
@@ -291,6 +293,7 @@ def _state_for(
     *,
     exclude: list[str],
     lead_time_override: bool,
+    hold_owner: str | None = None,
 ) -> ClinicState:
     start = min(p.occupied[0] for p in parts) - STATE_MARGIN
     end = max(p.occupied[1] for p in parts) + STATE_MARGIN
@@ -301,6 +304,7 @@ def _state_for(
         end,
         exclude_appointment_ids=exclude,
         lead_time_override=lead_time_override,
+        hold_owner=hold_owner,
     )
 
 
@@ -316,7 +320,12 @@ def _check_rules(
     """Every booking rule, by the engine; returns True when the caller books over a conflict."""
     may_conflict, may_lead = _may(ctx.principal, override)
     state = _state_for(
-        ctx.session, clinic, parts, exclude=list(exclude), lead_time_override=may_lead
+        ctx.session,
+        clinic,
+        parts,
+        exclude=list(exclude),
+        lead_time_override=may_lead,
+        hold_owner=ctx.hold_owner,
     )
     query = state.query(_visit_for(parts), clock.now(), patient_id=patient_id)
     try:
