@@ -360,3 +360,27 @@ def test_no_availability_is_an_empty_answer() -> None:
     assert find_availability(q).slots == ()
     got = best_fit(q)
     assert got.status == "infeasible" and got.suggestions == () and got.complete
+
+
+def test_time_limit_is_reported_not_hidden() -> None:
+    q = query(clinic(), ONE, local(2026, 6, 10), local(2026, 6, 12), time_limit_seconds=0.0)
+    got = best_fit(q, 3)
+    assert got.status == "timed_out" and not got.complete and got.suggestions == ()
+    # Parts that may compete for one chair (buffers longer than the gap) need the exact search,
+    # which honours the limit too.
+    buffered = replace(TYPES[0], buffer_after_minutes=15)
+    visit = Visit((VisitPart("adj"), VisitPart("adj", max_gap_minutes=30)))
+    slow = query(
+        clinic(types=(buffered,)),
+        visit,
+        local(2026, 6, 10),
+        local(2026, 6, 12),
+        time_limit_seconds=0.0,
+    )
+    assert not find_availability(slow).complete
+    full = find_availability(replace(slow, time_limit_seconds=5.0))
+    assert full.complete and full.slots
+    first = full.slots[0].parts
+    assert first[0].chair_id != first[1].chair_id or first[1].start - first[0].end >= timedelta(
+        minutes=15
+    )
