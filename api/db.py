@@ -69,7 +69,10 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a commit that fails (a
+# dropped connection, a serialization failure) becomes a 503 or a retry, never a 201 for a
+# booking that was not saved (api/core/retry.py).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def is_sqlite(session: Session) -> bool:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,25 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# Long enough for PostgreSQL to come back from a restart, short enough that a person retrying
+# by hand is not left waiting.
+RETRY_AFTER_SECONDS = 2
+
+
+def database_unavailable(request: Request, detail: str | None = None) -> JSONResponse:
+    """503 with Retry-After: the database could not be reached, so nothing was saved."""
+    return problem_response(
+        request,
+        503,
+        "unavailable",
+        "Temporarily unavailable",
+        detail
+        or "The database cannot be reached right now; nothing was saved. "
+        f"Please retry in {RETRY_AFTER_SECONDS} seconds (with the same Idempotency-Key).",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _loc_to_field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[0] if loc else "request")
@@ -152,6 +172,21 @@ def install_handlers(app: FastAPI) -> None:
             str(exc.detail),
             dict(exc.headers) if exc.headers else None,
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        from api.core.retry import is_retryable
+
+        if is_retryable(exc):
+            # Serialization failure or deadlock: api.core.retry.RetryMiddleware, outside this
+            # handler, runs the whole request again.
+            raise exc
+        if isinstance(exc, OperationalError | InterfaceError | DisconnectionError) or (
+            exc.connection_invalidated
+        ):
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            return database_unavailable(request)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

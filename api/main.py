@@ -15,9 +15,12 @@ from api.booking.router import router as booking_router
 from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
+from api.core.body_limit import BodyLimitMiddleware
 from api.core.request_id import request_id_middleware
+from api.core.retry import RetryMiddleware
 from api.db import Database
 from api.errors import install_handlers
+from api.events import router as events
 from api.patients.router import router as patients_router
 from api.providers.router import router as providers_router
 from api.rooms.router import router as rooms_router
@@ -35,6 +38,7 @@ ROUTERS = (
     treatment_plans_router,
     appointment_types_router,
     schedule_templates_router,
+    events.router,
 )
 
 
@@ -56,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = Database(settings.database_url, echo=settings.sql_echo)
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
+    events.install(app)
     app.middleware("http")(request_id_middleware)
+    # Outermost last: the size limit runs first, then serialization failures are retried.
+    app.add_middleware(RetryMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
