@@ -80,8 +80,12 @@ class Assembler:
             ):
                 res = {k: str(ids[k][x]) for k in rows}
                 fills[x] = self.tl.filled_slot(p, int(t[x]), res)
-            starts = [self.dt(v) for v in t.tolist()]
-            ends = [self.dt(v) for v in (t + p.dur).tolist()]
+            ends_t = t + p.dur
+            for v in np.unique(np.concatenate([t, ends_t])).tolist():
+                if v not in self._dt:
+                    self._dt[v] = to_datetime(v)
+            starts = list(map(self._dt.__getitem__, t.tolist()))
+            ends = list(map(self._dt.__getitem__, ends_t.tolist()))
             per_part.append(
                 [
                     PartAssignment(p.type.id, a, b, pr, ch, rm, f)
