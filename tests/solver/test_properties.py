@@ -14,7 +14,7 @@ from tests.solver.oracle import Oracle, from_assignments
 from tests.solver.strategies import queries
 
 SETTINGS = settings(
-    max_examples=int(__import__("os").environ.get("SOLVER_EXAMPLES", "500")),
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
