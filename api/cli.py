@@ -104,6 +104,12 @@ def _users_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    from api.audit.chain import verify_command
+
+    return verify_command(get_settings().database_url, args.clinic_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slotwise", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo clinic (idempotent)")
     demo.set_defaults(func=_demo)
 
+    audit = sub.add_parser("audit", help="the append-only audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute the hash chains; exit 1 if altered")
+    verify.add_argument("--clinic-id")
+    verify.set_defaults(func=_audit_verify)
+
     users = sub.add_parser("users", help="manage user accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True)
     create = users_sub.add_parser(
@@ -135,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--provider-id")
     create.add_argument("--patient-id")
     create.set_defaults(func=_users_create)
+
+    # The planner benchmark (issue 7) lives in benchmarks/planner; it only adds its parser here.
+    from benchmarks.planner.cli import add_parser as add_plan_parser
+
+    add_plan_parser(sub)
     return parser
 
 

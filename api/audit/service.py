@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.audit import chain
 from api.auth.deps import Principal
 from api.models import Appointment, AuditEntry
+from api.models.base import utcnow
 
 AUDITED_FIELDS = (
     "patient_id", "appointment_type_id", "provider_id", "chair_id", "room_id", "start_time",
@@ -59,7 +61,9 @@ def record(
         before=before,
         after=after,
         reason=reason,
+        at=utcnow(),  # set now, not at flush: it is part of the row's hash
     )
+    chain.seal(session, entry)
     session.add(entry)
     return entry
 
