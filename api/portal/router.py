@@ -1,0 +1,420 @@
+"""The patient portal: the seed's two endpoints plus what the booking widget needs around them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from api.auth.deps import Configure, CreateAppointment, PatientPortal, SettingsDep, ViewCalendar
+from api.booking import service as booking
+from api.core.idempotency import IdempotentRequest, fingerprint
+from api.core.ratelimit import Rule, per_ip
+from api.db import SessionDep
+from api.errors import Forbidden, InvalidInput, problem_responses
+from api.models import PortalSettings
+from api.portal import service
+from api.portal.identity import (
+    GUEST_MINUTES,
+    Caller,
+    PortalCaller,
+    check_origin,
+    issue_guest_token,
+)
+from api.portal.schemas import (
+    AcceptedInvite,
+    AcceptInvite,
+    BookingConfirmation,
+    CancelRequest,
+    GuestSession,
+    GuestSessionRequest,
+    HoldRead,
+    InviteRead,
+    InviteRequest,
+    NewPatientBook,
+    PortalAppointment,
+    PortalAvailability,
+    PortalBook,
+    PortalClinic,
+    PortalSettingsRead,
+    PortalSettingsUpdate,
+    RescheduleRequest,
+    SlotChoice,
+)
+
+router = APIRouter(prefix="/api/patient-portal", tags=["patient portal"])
+# Staff side: inviting a patient to the portal sits with the patient record.
+staff_router = APIRouter(prefix="/api/patients", tags=["patient portal"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key returns the first response; no second booking.",
+    ),
+]
+
+GUEST_SESSIONS = Rule("guest-session", 30, 3600, "booking sessions from your network")
+NEW_PATIENT_BOOKINGS = Rule("new-patient", 5, 3600, "new-patient bookings from your network")
+HOLDS = Rule("holds", 60, 3600, "time choices from your network")
+INVITE_ACCEPTS = Rule("accept-invite", 10, 900, "attempts to use an invitation")
+
+
+def _ctx(session: SessionDep, caller: PortalCaller, request: Request) -> booking.Context:
+    return booking.Context(
+        session,
+        caller.principal,
+        getattr(request.state, "request_id", None),
+        hold_owner=caller.owner,
+    )
+
+
+def _caller_clinic(session: SessionDep, caller: PortalCaller, request: Request) -> Any:
+    clinic = service.public_clinic(session, caller.clinic_id)
+    check_origin(request, clinic)
+    return clinic
+
+
+def _idempotent(
+    ctx: booking.Context,
+    request: Request,
+    key: str | None,
+    body: Any,
+    run: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
+    guard = IdempotentRequest(
+        ctx.session, ctx.principal.user_id, key, fingerprint(request.method, request.url.path, body)
+    )
+    replay = guard.replay()
+    if replay is not None:
+        code, stored = replay
+        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
+    code, payload = run()
+    encoded = jsonable_encoder(payload, by_alias=True)
+    guard.store(code, encoded)
+    return JSONResponse(encoded, status_code=code)
+
+
+def _require_aware(*named: tuple[str, datetime | None]) -> None:
+    for name, value in named:
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(name, "Give a time zone offset, e.g. 2026-11-25T09:00:00Z.")
+
+
+# --------------------------------------------------------------------------- public
+
+
+@router.get(
+    "/clinics/{clinic_id}", response_model=PortalClinic, responses=problem_responses(403, 404)
+)
+def get_clinic(clinic_id: str, session: SessionDep, request: Request) -> PortalClinic:
+    """Public: the clinic's name, zone and online-bookable types, for the widget's first step."""
+    clinic = service.public_clinic(session, clinic_id)
+    check_origin(request, clinic)
+    return service.clinic_info(session, clinic)
+
+
+@router.post(
+    "/guest-session",
+    response_model=GuestSession,
+    responses=problem_responses(403, 404, 422, 429),
+    dependencies=[Depends(per_ip(GUEST_SESSIONS))],
+)
+def guest_session(
+    body: GuestSessionRequest, session: SessionDep, settings: SettingsDep, request: Request
+) -> GuestSession:
+    """Public: a short signed session for booking without an account (new patients)."""
+    clinic = service.public_clinic(session, body.clinic_id)
+    check_origin(request, clinic)
+    return GuestSession(
+        guest_token=issue_guest_token(settings, clinic.id), expires_in=GUEST_MINUTES * 60
+    )
+
+
+@router.post(
+    "/accept-invite",
+    response_model=AcceptedInvite,
+    responses=problem_responses(422, 429),
+    dependencies=[Depends(per_ip(INVITE_ACCEPTS))],
+)
+def accept_invite(body: AcceptInvite, session: SessionDep) -> AcceptedInvite:
+    """Public: set the portal password with the invitation token; then sign in as usual."""
+    user = service.accept_invite(session, body.token, body.password)
+    assert user.patient_id is not None
+    return AcceptedInvite(email=user.email, patient_id=user.patient_id)
+
+
+# --------------------------------------------------------------------------- patient or guest
+
+
+@router.get(
+    "/available-slots",
+    response_model=PortalAvailability,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def available_slots(
+    session: SessionDep,
+    caller: Caller,
+    settings: SettingsDep,
+    request: Request,
+    appointment_type_id: Annotated[str, Query(alias="appointmentTypeId")],
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> PortalAvailability:
+    """Bookable times for one online-bookable type, grouped by clinic-local day.
+
+    The clinic's minimum lead time and horizon always apply; the window defaults to 14 days.
+    """
+    _require_aware(("from", start), ("to", end))
+    clinic = _caller_clinic(session, caller, request)
+    return service.available(
+        session,
+        caller,
+        clinic,
+        appointment_type_id,
+        start,
+        end,
+        time_limit=settings.solver_time_limit_seconds,
+    )
+
+
+@router.post(
+    "/holds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=HoldRead,
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    dependencies=[Depends(per_ip(HOLDS))],
+)
+def place_hold(
+    body: SlotChoice,
+    session: SessionDep,
+    caller: Caller,
+    settings: SettingsDep,
+    request: Request,
+) -> HoldRead:
+    """Hold a listed time for a few minutes (replacing the caller's previous hold).
+
+    409 with `alternatives` when the time was taken meanwhile.
+    """
+    _caller_clinic(session, caller, request)
+    return service.place_hold(
+        _ctx(session, caller, request), caller, body, settings.solver_time_limit_seconds
+    )
+
+
+@router.delete(
+    "/holds", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 403)
+)
+def release_hold(session: SessionDep, caller: Caller, request: Request) -> Response:
+    _caller_clinic(session, caller, request)
+    service.release_hold(session, caller)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/new-patient-bookings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingConfirmation,
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    dependencies=[Depends(per_ip(NEW_PATIENT_BOOKINGS))],
+)
+def book_new_patient(
+    body: NewPatientBook,
+    session: SessionDep,
+    caller: Caller,
+    settings: SettingsDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Book without an account: a provisional patient, an appointment staff confirm.
+
+    Needs a guest session; capped per session, per email and per clinic each day.
+    """
+    _caller_clinic(session, caller, request)
+    ctx = _ctx(session, caller, request)
+
+    def run() -> tuple[int, Any]:
+        appt = service.book_new_patient(ctx, caller, body, settings.solver_time_limit_seconds)
+        return 201, service.confirmation(session, appt)
+
+    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+
+
+# --------------------------------------------------------------------------- signed-in patient
+
+
+def _patient_caller(principal: PatientPortal) -> PortalCaller:
+    if principal.patient_id is None:
+        raise Forbidden("This account is not linked to a patient record.")
+    return PortalCaller(
+        clinic_id=principal.clinic_id, principal=principal, patient_id=principal.patient_id
+    )
+
+
+SignedInPatient = Annotated[PortalCaller, Depends(_patient_caller)]
+
+
+@router.post(
+    "/book",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingConfirmation,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def book(
+    body: PortalBook,
+    session: SessionDep,
+    caller: SignedInPatient,
+    settings: SettingsDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Book for yourself (the patient comes from the token). Source is ONLINE.
+
+    Every rule is checked again; 409 with `alternatives` when the time was taken meanwhile.
+    """
+    _caller_clinic(session, caller, request)
+    ctx = _ctx(session, caller, request)
+
+    def run() -> tuple[int, Any]:
+        appt = service.book(ctx, caller, body, settings.solver_time_limit_seconds)
+        return 201, service.confirmation(session, appt)
+
+    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+
+
+@router.get(
+    "/appointments",
+    response_model=list[PortalAppointment],
+    responses=problem_responses(401, 403),
+)
+def my_appointments(
+    session: SessionDep, caller: SignedInPatient, request: Request
+) -> list[PortalAppointment]:
+    """Your upcoming appointments, each with the late-cancel fee cancelling now would cost."""
+    _caller_clinic(session, caller, request)
+    return [service.to_portal(session, a) for a in service.upcoming(session, caller)]
+
+
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=PortalAppointment,
+    responses=problem_responses(401, 403, 404),
+)
+def my_appointment(
+    appointment_id: str, session: SessionDep, caller: SignedInPatient, request: Request
+) -> PortalAppointment:
+    _caller_clinic(session, caller, request)
+    return service.to_portal(session, service.own_appointment(session, caller, appointment_id))
+
+
+@router.get(
+    "/appointments/{appointment_id}/calendar.ics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "iCalendar file"},
+        **problem_responses(401, 403, 404),
+    },
+)
+def my_appointment_ics(
+    appointment_id: str, session: SessionDep, caller: SignedInPatient, request: Request
+) -> Response:
+    _caller_clinic(session, caller, request)
+    appt = service.own_appointment(session, caller, appointment_id)
+    return Response(
+        service.calendar_file(session, appt),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="appointment.ics"'},
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=PortalAppointment,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def cancel(
+    appointment_id: str,
+    body: CancelRequest,
+    session: SessionDep,
+    caller: SignedInPatient,
+    request: Request,
+) -> PortalAppointment:
+    """Cancel your appointment. Inside the late-cancel window, send `acceptFee: true`."""
+    _caller_clinic(session, caller, request)
+    appt = service.own_appointment(session, caller, appointment_id)
+    service.cancel(_ctx(session, caller, request), caller, appt, body.reason, body.accept_fee)
+    return service.to_portal(session, appt)
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    response_model=BookingConfirmation,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def reschedule(
+    appointment_id: str,
+    body: RescheduleRequest,
+    session: SessionDep,
+    caller: SignedInPatient,
+    settings: SettingsDep,
+    request: Request,
+) -> BookingConfirmation:
+    """Move your appointment to another listed time, when its type may be booked online."""
+    _caller_clinic(session, caller, request)
+    appt = service.own_appointment(session, caller, appointment_id)
+    choice = SlotChoice(
+        appointment_type_id=appt.appointment_type_id,
+        start_time=body.start_time,
+        provider_id=body.provider_id,
+        chair_id=body.chair_id,
+        room_id=body.room_id,
+    )
+    service.reschedule(
+        _ctx(session, caller, request), caller, appt, choice, settings.solver_time_limit_seconds
+    )
+    return service.confirmation(session, appt)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+@router.get("/settings", response_model=PortalSettingsRead, responses=problem_responses(401, 403))
+def get_settings(session: SessionDep, principal: ViewCalendar) -> PortalSettingsRead:
+    return PortalSettingsRead.model_validate(service.portal_settings(session, principal.clinic_id))
+
+
+@router.put(
+    "/settings", response_model=PortalSettingsRead, responses=problem_responses(401, 403, 422)
+)
+def put_settings(
+    body: PortalSettingsUpdate, session: SessionDep, principal: Configure
+) -> PortalSettingsRead:
+    """Hold length, the patients' time grid, new-patient caps, whether provider names show."""
+    row = session.get(PortalSettings, principal.clinic_id)
+    if row is None:
+        row = service.portal_settings(session, principal.clinic_id)
+        session.add(row)
+    for name, value in body.changes().items():
+        setattr(row, name, value)
+    session.flush()
+    return PortalSettingsRead.model_validate(row)
+
+
+@staff_router.post(
+    "/{patient_id}/invite",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InviteRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def invite_patient(
+    patient_id: str, body: InviteRequest, session: SessionDep, principal: CreateAppointment
+) -> InviteRead:
+    """Invite a patient to the portal: a single-use, expiring token to set their password.
+
+    Send the token to the patient (the link to POST /api/patient-portal/accept-invite).
+    """
+    return service.invite(session, principal, patient_id, body.email, body.valid_hours)

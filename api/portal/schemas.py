@@ -1,0 +1,195 @@
+"""Patient-portal bodies: only what a patient may see (no staff notes, no other patients)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, EmailStr, Field, field_validator
+
+from api.booking.schemas import NOTE_MAX, Money
+from api.models import AppointmentStatus
+from api.schemas import ApiModel, StrictInput
+
+
+class PortalType(ApiModel):
+    id: str
+    name: str
+    color: str
+    duration: int
+    new_patient_bookable: bool
+
+
+class PortalClinic(ApiModel):
+    """What the widget needs to start: public, by clinic id."""
+
+    id: str
+    name: str
+    time_zone: str
+    hold_minutes: int
+    min_lead_time_minutes: int
+    max_horizon_days: int
+    appointment_types: list[PortalType]
+
+
+class PortalSlot(ApiModel):
+    start_time: datetime
+    end_time: datetime
+    local_time: str  # "09:15" in the clinic's zone
+    provider_id: str
+    chair_id: str | None
+    room_id: str | None
+    provider_name: str | None = None  # only when the clinic shows provider names
+
+
+class PortalDay(ApiModel):
+    date: str  # clinic-local ISO date
+    slots: list[PortalSlot]
+
+
+class PortalAvailability(ApiModel):
+    time_zone: str
+    appointment_type_id: str
+    duration: int
+    complete: bool
+    days: list[PortalDay]
+
+
+class SlotChoice(StrictInput):
+    """A time the widget listed: its start and the resources it came with."""
+
+    appointment_type_id: str
+    start_time: AwareDatetime
+    provider_id: str
+    chair_id: str | None = None
+    room_id: str | None = None
+
+
+class HoldRead(ApiModel):
+    id: str
+    appointment_type_id: str
+    start_time: datetime
+    end_time: datetime
+    expires_at: datetime
+    hold_minutes: int
+
+
+class PortalBook(SlotChoice):
+    patient_notes: str | None = Field(None, max_length=NOTE_MAX)
+
+
+class NewPatientDetails(StrictInput):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date
+    email: EmailStr
+    phone: str = Field(min_length=5, max_length=40, pattern=r"^[0-9+() .\-]+$")
+
+    @field_validator("first_name", "last_name", "phone")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _past(cls, value: date) -> date:
+        if value >= date.today() or value.year < 1900:
+            raise ValueError("give a real date of birth in the past")
+        return value
+
+
+class NewPatientBook(PortalBook):
+    patient: NewPatientDetails
+
+
+class PortalAppointment(ApiModel):
+    id: str
+    appointment_type_id: str
+    appointment_type_name: str
+    start_time: datetime
+    end_time: datetime
+    local_start: str  # "2026-11-25 09:15" clinic-local
+    time_zone: str
+    duration: int
+    status: AppointmentStatus
+    provider_id: str
+    provider_name: str | None
+    patient_notes: str | None
+    source: str
+    needs_confirmation: bool
+    can_cancel: bool
+    can_reschedule: bool
+    # What cancelling now would cost: shown before the patient confirms.
+    late_cancel_fee: Money | None
+    cancellation_fee: Money | None
+
+
+class BookingConfirmation(PortalAppointment):
+    ics: str  # the iCalendar file, ready for a download link
+
+
+class CancelRequest(StrictInput):
+    reason: str = Field("Cancelled online by the patient", min_length=1, max_length=1000)
+    # Must be true when a late-cancel fee applies: the patient has seen and accepted it.
+    accept_fee: bool = False
+
+
+class RescheduleRequest(StrictInput):
+    start_time: AwareDatetime
+    provider_id: str
+    chair_id: str | None = None
+    room_id: str | None = None
+
+
+class GuestSession(ApiModel):
+    guest_token: str
+    expires_in: int
+
+
+class GuestSessionRequest(StrictInput):
+    clinic_id: str
+
+
+class InviteRequest(StrictInput):
+    email: EmailStr | None = None  # defaults to the patient's email on file
+    valid_hours: int = Field(72, ge=1, le=24 * 14)
+
+
+class InviteRead(ApiModel):
+    user_id: str
+    patient_id: str
+    email: str
+    invitation_token: str
+    expires_at: datetime
+
+
+class AcceptInvite(StrictInput):
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=10, max_length=200)
+
+
+class AcceptedInvite(ApiModel):
+    email: str
+    patient_id: str
+
+
+class PortalSettingsRead(ApiModel):
+    hold_minutes: int
+    slot_step_minutes: int
+    new_patient_daily_cap: int
+    new_patient_email_daily_cap: int
+    show_provider_names: bool
+
+
+class PortalSettingsUpdate(StrictInput):
+    hold_minutes: int | None = Field(None, ge=1, le=60)
+    slot_step_minutes: int | None = Field(None, ge=5, le=120)
+    new_patient_daily_cap: int | None = Field(None, ge=0, le=10_000)
+    new_patient_email_daily_cap: int | None = Field(None, ge=0, le=100)
+    show_provider_names: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}

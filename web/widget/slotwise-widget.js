@@ -1,0 +1,512 @@
+// Slotwise online booking widget: a framework-free ES module that renders the booking flow for
+// one clinic inside a Shadow DOM (so the host page's styles neither leak in nor out).
+//
+// Embed:
+//   <div id="slotwise-booking" data-clinic="CLINIC_ID"></div>
+//   <script type="module" src="https://booking.example/widget/slotwise-widget.js"></script>
+//
+// Optional: data-api="https://booking.example" (defaults to where this script came from).
+// Flow: type -> day -> time (held for a few minutes) -> sign in or new-patient details ->
+// confirm -> confirmation with an .ics calendar file.
+
+const SCRIPT_URL = new URL(import.meta.url);
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && problem.detail) || `Request failed (${status})`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function newKey() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}
+
+export class SlotwiseWidget {
+  constructor(host) {
+    this.host = host;
+    this.clinicId = host.dataset.clinic;
+    this.api = (host.dataset.api || SCRIPT_URL.origin).replace(/\/$/, "");
+    this.root = host.attachShadow({ mode: "open" });
+    this.state = {
+      clinic: null, type: null, availability: null, day: null, slot: null, hold: null,
+      patientToken: null, guestToken: null, details: null, notes: "", conflict: null,
+      confirmation: null, bookingKey: null,
+    };
+    const css = el("link", { rel: "stylesheet", href: new URL("slotwise-widget.css", SCRIPT_URL).href });
+    this.frame = el("section", { class: "sw", "aria-live": "polite" });
+    this.root.append(css, this.frame);
+  }
+
+  // ------------------------------------------------------------------ HTTP
+
+  async request(method, path, { token, json, form, headers = {} } = {}) {
+    const init = { method, headers: { Accept: "application/json", ...headers } };
+    if (token) init.headers.Authorization = `Bearer ${token}`;
+    if (json !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(json);
+    } else if (form) {
+      init.body = new URLSearchParams(form);
+    }
+    let response;
+    try {
+      response = await fetch(this.api + path, init);
+    } catch (err) {
+      throw new ApiError(0, { detail: "We could not reach the booking service. Check your connection and try again." });
+    }
+    if (response.status === 204) return null;
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, body);
+    return body;
+  }
+
+  token() {
+    return this.state.patientToken || this.state.guestToken;
+  }
+
+  async ensureGuest() {
+    if (this.state.guestToken) return;
+    const session = await this.request("POST", "/api/patient-portal/guest-session", {
+      json: { clinicId: this.clinicId },
+    });
+    this.state.guestToken = session.guestToken;
+  }
+
+  // ------------------------------------------------------------------ formatting
+
+  zoneLabel() {
+    const zone = this.state.clinic.timeZone;
+    try {
+      const parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" })
+        .formatToParts(new Date());
+      const short = parts.find((p) => p.type === "timeZoneName");
+      return short ? `${zone} (${short.value})` : zone;
+    } catch {
+      return zone;
+    }
+  }
+
+  dayLabel(isoDate) {
+    // A clinic-local calendar date: format it as a date, not as an instant in the visitor's zone.
+    const [y, m, d] = isoDate.split("-").map(Number);
+    return new Intl.DateTimeFormat("en-GB", {
+      weekday: "long", day: "numeric", month: "long", timeZone: "UTC",
+    }).format(new Date(Date.UTC(y, m - 1, d, 12)));
+  }
+
+  localTime(instant) {
+    return new Intl.DateTimeFormat("en-GB", {
+      hour: "2-digit", minute: "2-digit", timeZone: this.state.clinic.timeZone,
+    }).format(new Date(instant));
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  render(stepName, title, ...body) {
+    const heading = el("h2", { tabindex: "-1", class: "sw-title", id: `sw-${stepName}` }, title);
+    this.frame.replaceChildren(
+      el("div", { class: "sw-step", "data-step": stepName, role: "group", "aria-labelledby": `sw-${stepName}` },
+        heading, ...body),
+    );
+    this.frame.dataset.step = stepName;
+    // Keyboard and screen-reader users land on the new step's heading; not on page load,
+    // where taking focus would scroll the host page to the widget.
+    if (this.started) heading.focus();
+    this.started = true;
+  }
+
+  errorBox(error) {
+    if (!error) return null;
+    return el("p", { class: "sw-error", role: "alert" }, error.message || String(error));
+  }
+
+  backButton(label, action) {
+    return el("button", { type: "button", class: "sw-link", onclick: action }, `← ${label}`);
+  }
+
+  async start() {
+    this.frame.replaceChildren(el("p", { class: "sw-muted" }, "Loading online booking…"));
+    try {
+      this.state.clinic = await this.request("GET", `/api/patient-portal/clinics/${encodeURIComponent(this.clinicId)}`);
+    } catch (error) {
+      this.frame.replaceChildren(this.errorBox(error));
+      return;
+    }
+    this.showTypes();
+  }
+
+  showTypes(error) {
+    const { clinic } = this.state;
+    const buttons = clinic.appointmentTypes.map((type) =>
+      el("li", {},
+        el("button", {
+          type: "button", class: "sw-choice", "data-type-id": type.id,
+          onclick: () => this.chooseType(type),
+        },
+        el("span", { class: "sw-swatch", style: `background:${type.color}`, "aria-hidden": "true" }),
+        el("span", { class: "sw-choice-main" }, type.name),
+        el("span", { class: "sw-muted" },
+          `${type.duration} min${type.newPatientBookable ? " · new patients welcome" : " · registered patients"}`)),
+      ));
+    this.render("type", `Book at ${clinic.name}`,
+      this.errorBox(error),
+      el("p", {}, "What would you like to book?"),
+      buttons.length ? el("ul", { class: "sw-list" }, buttons)
+        : el("p", {}, "Online booking is not available right now; please call us."),
+    );
+  }
+
+  async chooseType(type) {
+    this.state.type = type;
+    this.state.conflict = null;
+    if (!type.newPatientBookable && !this.state.patientToken) {
+      this.showSignIn({ before: "days" });
+      return;
+    }
+    await this.loadDays();
+  }
+
+  async loadDays(error) {
+    try {
+      if (!this.state.patientToken) await this.ensureGuest();
+      const query = new URLSearchParams({ appointmentTypeId: this.state.type.id });
+      this.state.availability = await this.request("GET", `/api/patient-portal/available-slots?${query}`, {
+        token: this.token(),
+      });
+    } catch (err) {
+      this.showTypes(err);
+      return;
+    }
+    this.showDays(error);
+  }
+
+  showDays(error) {
+    const days = this.state.availability.days;
+    const list = days.map((day) =>
+      el("li", {},
+        el("button", {
+          type: "button", class: "sw-choice", "data-date": day.date,
+          onclick: () => this.chooseDay(day.date),
+        },
+        el("span", { class: "sw-choice-main" }, this.dayLabel(day.date)),
+        el("span", { class: "sw-muted" }, `${day.slots.length} time${day.slots.length === 1 ? "" : "s"}`))));
+    this.render("day", `${this.state.type.name}: choose a day`,
+      this.errorBox(error),
+      days.length ? el("ul", { class: "sw-list sw-days" }, list)
+        : el("p", {}, "No free times in the next two weeks; please call us."),
+      this.backButton("Appointment type", () => this.showTypes()),
+    );
+  }
+
+  chooseDay(date) {
+    this.state.day = date;
+    this.showTimes();
+  }
+
+  showTimes() {
+    const { availability, day, conflict } = this.state;
+    const entry = availability.days.find((d) => d.date === day);
+    const slots = entry ? entry.slots : [];
+    const zone = this.zoneLabel();
+    const timeButton = (slot) => el("li", {},
+      el("button", {
+        type: "button", class: "sw-time", "data-start": slot.startTime,
+        "aria-label": `${slot.localTime} ${this.state.clinic.timeZone}`,
+        onclick: () => this.chooseTime(slot),
+      }, slot.localTime, slot.providerName ? el("span", { class: "sw-muted" }, ` ${slot.providerName}`) : null));
+    const conflictBox = conflict ? el("div", { class: "sw-conflict", role: "alert" },
+      el("p", {}, conflict.message),
+      conflict.alternatives.length ? el("p", {}, "These times are free:") : null,
+      el("ul", { class: "sw-times sw-alternatives" }, conflict.alternatives.map((slot) => el("li", {},
+        el("button", {
+          type: "button", class: "sw-time", "data-start": slot.startTime,
+          onclick: () => this.chooseTime(slot),
+        }, `${this.dayLabel(this.localDate(slot.startTime))} ${slot.localTime}`)))),
+    ) : null;
+    this.render("time", `${this.dayLabel(day)}: choose a time`,
+      conflictBox,
+      el("p", { class: "sw-zone" }, `Times are shown in the clinic's time zone, ${zone}.`),
+      slots.length ? el("ul", { class: "sw-times" }, slots.map(timeButton))
+        : el("p", {}, "No free times left on this day; choose another day."),
+      this.backButton("Days", () => this.showDays()),
+    );
+  }
+
+  localDate(instant) {
+    const parts = new Intl.DateTimeFormat("en-CA", {
+      year: "numeric", month: "2-digit", day: "2-digit", timeZone: this.state.clinic.timeZone,
+    }).format(new Date(instant));
+    return parts; // en-CA formats as YYYY-MM-DD
+  }
+
+  choiceOf(slot) {
+    return {
+      appointmentTypeId: this.state.type.id,
+      startTime: slot.startTime,
+      providerId: slot.providerId,
+      chairId: slot.chairId,
+      roomId: slot.roomId,
+    };
+  }
+
+  async conflictFrom(error) {
+    // A 409 carries fresh alternatives; refresh the listed times too.
+    this.state.conflict = {
+      message: error.message,
+      alternatives: (error.problem && error.problem.alternatives) || [],
+    };
+    try {
+      const query = new URLSearchParams({ appointmentTypeId: this.state.type.id });
+      this.state.availability = await this.request("GET", `/api/patient-portal/available-slots?${query}`, {
+        token: this.token(),
+      });
+    } catch {
+      // keep the old list; the alternatives are fresh anyway
+    }
+    this.showTimes();
+  }
+
+  async chooseTime(slot) {
+    this.state.slot = slot;
+    this.state.day = this.localDate(slot.startTime);
+    try {
+      this.state.hold = await this.request("POST", "/api/patient-portal/holds", {
+        token: this.token(), json: this.choiceOf(slot),
+      });
+    } catch (error) {
+      if (error.status === 409) {
+        await this.conflictFrom(error);
+        return;
+      }
+      this.state.conflict = { message: error.message, alternatives: [] };
+      this.showTimes();
+      return;
+    }
+    this.state.conflict = null;
+    if (this.state.patientToken || this.state.details) this.showConfirm();
+    else this.showWho();
+  }
+
+  holdNote() {
+    const { hold } = this.state;
+    if (!hold) return null;
+    return el("p", { class: "sw-muted sw-hold" },
+      `We are holding this time for you until ${this.localTime(hold.expiresAt)}.`);
+  }
+
+  summary() {
+    const { type, slot } = this.state;
+    return el("p", { class: "sw-summary" },
+      el("strong", {}, type.name), " on ", this.dayLabel(this.localDate(slot.startTime)),
+      ` at ${slot.localTime} (${this.state.clinic.timeZone})`);
+  }
+
+  showWho(error) {
+    const options = [
+      el("button", { type: "button", class: "sw-primary", onclick: () => this.showSignIn({ before: "confirm" }) },
+        "I am a patient here: sign in"),
+    ];
+    if (this.state.type.newPatientBookable) {
+      options.push(el("button", { type: "button", class: "sw-secondary", onclick: () => this.showNewPatient() },
+        "I am new: enter my details"));
+    }
+    this.render("who", "Who is the appointment for?",
+      this.errorBox(error), this.summary(), this.holdNote(),
+      el("div", { class: "sw-actions" }, options),
+      this.backButton("Times", () => this.showTimes()),
+    );
+  }
+
+  field(id, label, attrs) {
+    return el("div", { class: "sw-field" },
+      el("label", { for: id }, label),
+      el("input", { id, name: id, ...attrs }));
+  }
+
+  showSignIn({ before }, error) {
+    const form = el("form", { class: "sw-form", novalidate: true },
+      this.field("sw-email", "Email", { type: "email", autocomplete: "username", required: true }),
+      this.field("sw-password", "Password", { type: "password", autocomplete: "current-password", required: true }),
+      el("button", { type: "submit", class: "sw-primary" }, "Sign in"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.signIn(form, before);
+    });
+    this.render("signin", "Sign in to the patient portal",
+      this.errorBox(error),
+      this.state.slot && before === "confirm" ? this.summary() : null,
+      form,
+      this.backButton("Back", () => (before === "confirm" ? this.showWho() : this.showTypes())),
+    );
+  }
+
+  async signIn(form, before) {
+    const data = new FormData(form);
+    try {
+      const token = await this.request("POST", "/api/auth/token", {
+        form: { username: data.get("sw-email"), password: data.get("sw-password") },
+      });
+      this.state.patientToken = token.access_token;
+    } catch (error) {
+      this.showSignIn({ before }, error);
+      return;
+    }
+    if (before === "days") {
+      await this.loadDays();
+      return;
+    }
+    // The time was held for the guest session; hand the hold over to the signed-in patient.
+    try {
+      await this.request("DELETE", "/api/patient-portal/holds", { token: this.state.guestToken });
+    } catch {
+      // an expired guest session holds nothing
+    }
+    await this.chooseTime(this.state.slot);
+  }
+
+  showNewPatient(error) {
+    const d = this.state.details || {};
+    const form = el("form", { class: "sw-form", novalidate: true },
+      this.field("sw-first", "First name", { autocomplete: "given-name", required: true, value: d.firstName }),
+      this.field("sw-last", "Last name", { autocomplete: "family-name", required: true, value: d.lastName }),
+      this.field("sw-dob", "Date of birth", { type: "date", autocomplete: "bday", required: true, value: d.dateOfBirth }),
+      this.field("sw-new-email", "Email", { type: "email", autocomplete: "email", required: true, value: d.email }),
+      this.field("sw-phone", "Phone", { type: "tel", autocomplete: "tel", required: true, value: d.phone }),
+      el("button", { type: "submit", class: "sw-primary" }, "Continue"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const details = {
+        firstName: String(data.get("sw-first") || "").trim(),
+        lastName: String(data.get("sw-last") || "").trim(),
+        dateOfBirth: String(data.get("sw-dob") || ""),
+        email: String(data.get("sw-new-email") || "").trim(),
+        phone: String(data.get("sw-phone") || "").trim(),
+      };
+      const missing = Object.entries(details).filter(([, v]) => !v).map(([k]) => k);
+      if (missing.length) {
+        this.state.details = details;
+        this.showNewPatient(new Error("Please fill in every field: we need them to confirm your booking."));
+        return;
+      }
+      this.state.details = details;
+      this.showConfirm();
+    });
+    this.render("details", "Your details",
+      this.errorBox(error), this.summary(), this.holdNote(),
+      el("p", { class: "sw-muted" }, "New patients: we will call or email to confirm your consultation."),
+      form,
+      this.backButton("Back", () => this.showWho()),
+    );
+  }
+
+  showConfirm(error) {
+    const notes = el("textarea", { id: "sw-notes", name: "sw-notes", rows: "3", maxlength: "4000" });
+    notes.value = this.state.notes;
+    const confirm = el("button", { type: "button", class: "sw-primary", onclick: () => {
+      this.state.notes = notes.value;
+      this.book();
+    } }, "Confirm booking");
+    const who = this.state.patientToken
+      ? el("p", {}, "Booking as the signed-in patient.")
+      : el("p", {}, `Booking for ${this.state.details.firstName} ${this.state.details.lastName} (new patient).`);
+    this.render("confirm", "Confirm your booking",
+      this.errorBox(error), this.summary(), who, this.holdNote(),
+      el("div", { class: "sw-field" }, el("label", { for: "sw-notes" }, "Anything we should know? (optional)"), notes),
+      el("div", { class: "sw-actions" }, confirm),
+      this.backButton("Change time", () => this.showTimes()),
+    );
+  }
+
+  async book() {
+    const key = this.state.bookingKey || (this.state.bookingKey = newKey());
+    const body = { ...this.choiceOf(this.state.slot), patientNotes: this.state.notes || null };
+    let confirmation;
+    try {
+      if (this.state.patientToken) {
+        confirmation = await this.request("POST", "/api/patient-portal/book", {
+          token: this.state.patientToken, json: body, headers: { "Idempotency-Key": key },
+        });
+      } else {
+        confirmation = await this.request("POST", "/api/patient-portal/new-patient-bookings", {
+          token: this.state.guestToken,
+          json: { ...body, patient: this.state.details },
+          headers: { "Idempotency-Key": key },
+        });
+      }
+    } catch (error) {
+      this.state.bookingKey = null; // a refused booking may be retried as a new request
+      if (error.status === 409 && error.problem && error.problem.alternatives) {
+        await this.conflictFrom(error);
+        return;
+      }
+      this.showConfirm(error);
+      return;
+    }
+    this.state.bookingKey = null;
+    this.state.confirmation = confirmation;
+    this.state.hold = null;
+    this.showDone();
+  }
+
+  showDone() {
+    const c = this.state.confirmation;
+    const blob = new Blob([c.ics], { type: "text/calendar" });
+    const link = el("a", {
+      class: "sw-primary sw-download", href: URL.createObjectURL(blob), download: "appointment.ics",
+    }, "Add to calendar (.ics)");
+    this.render("done", c.needsConfirmation ? "Booking received" : "You are booked",
+      el("p", {}, el("strong", {}, c.appointmentTypeName), " on ",
+        this.dayLabel(c.localStart.slice(0, 10)), ` at ${c.localStart.slice(11)} (${c.timeZone}).`),
+      c.needsConfirmation
+        ? el("p", {}, "As a new patient, the clinic will contact you to confirm this appointment.")
+        : el("p", {}, "We look forward to seeing you."),
+      el("p", { class: "sw-muted" }, `Reference: ${c.id}`),
+      el("div", { class: "sw-actions" }, link,
+        el("button", { type: "button", class: "sw-secondary", onclick: () => this.restart() }, "Book another")),
+    );
+  }
+
+  restart() {
+    Object.assign(this.state, {
+      type: null, availability: null, day: null, slot: null, hold: null, details: null, notes: "",
+      conflict: null, confirmation: null, guestToken: null,
+    });
+    this.showTypes();
+  }
+}
+
+export function mount(host) {
+  if (host.slotwise) return host.slotwise;
+  const widget = new SlotwiseWidget(host);
+  host.slotwise = widget;
+  widget.start();
+  return widget;
+}
+
+function mountAll() {
+  document.querySelectorAll("#slotwise-booking, [data-slotwise-booking]").forEach((host) => {
+    if (host.dataset.clinic) mount(host);
+  });
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
+else mountAll();
