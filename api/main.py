@@ -22,6 +22,10 @@ from api.db import Database
 from api.errors import install_handlers
 from api.events import router as events
 from api.patients.router import router as patients_router
+from api.portal import web as portal_web
+from api.portal.cors import portal_cors_middleware
+from api.portal.router import router as portal_router
+from api.portal.router import staff_router as portal_staff_router
 from api.providers.router import router as providers_router
 from api.rooms.router import router as rooms_router
 from api.schedule_templates.router import router as schedule_templates_router
@@ -38,6 +42,9 @@ ROUTERS = (
     treatment_plans_router,
     appointment_types_router,
     schedule_templates_router,
+    portal_router,
+    portal_staff_router,
+    portal_web.router,
     events.router,
 )
 
@@ -62,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     events.install(app)
     app.middleware("http")(request_id_middleware)
+    # The booking widget's CORS: per-clinic website origins, read at run time.
+    app.middleware("http")(portal_cors_middleware)
     # Outermost last: the size limit runs first, then serialization failures are retried.
     app.add_middleware(RetryMiddleware)
     app.add_middleware(BodyLimitMiddleware)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from api.auth.deps import CurrentUser, SettingsDep
 from api.auth.passwords import verify_password
 from api.auth.tokens import TokenClaims, issue_token
+from api.core.ratelimit import Rule, client_ip
 from api.db import SessionDep
 from api.errors import Unauthorized, problem_responses
 from api.models import User
@@ -34,12 +35,20 @@ class MeRead(ApiModel):
     provider_id: str | None
 
 
-@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 422))
+# Password guessing: per network address, and per account whatever address it comes from.
+LOGIN_PER_IP = Rule("login-ip", 20, 60, "sign-in attempts from your network")
+LOGIN_PER_ACCOUNT = Rule("login-account", 10, 15 * 60, "sign-in attempts for this account")
+
+
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 422, 429))
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
 ) -> TokenResponse:
+    LOGIN_PER_IP.check(request, client_ip(request))
+    LOGIN_PER_ACCOUNT.check(request, form.username.strip().lower())
     user = session.scalar(select(User).where(func.lower(User.email) == form.username.lower()))
     ok = verify_password(form.password, user.password_hash if user else None)
     if user is None or not ok or not user.active:

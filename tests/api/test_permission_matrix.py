@@ -20,7 +20,15 @@ from api.auth.permissions import Permission, permissions_for
 from api.main import create_app
 from tests.conftest import ClinicWorld
 
-PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/auth/me")}
+PUBLIC = {
+    ("POST", "/api/auth/token"),
+    ("GET", "/api/auth/me"),
+    # The booking widget's entry points: a clinic's public page and the guest session, plus
+    # the invitation link (its single-use token is the credential).
+    ("GET", "/api/patient-portal/clinics/{clinic_id}"),
+    ("POST", "/api/patient-portal/guest-session"),
+    ("POST", "/api/patient-portal/accept-invite"),
+}
 ROLES = ("admin", "frontdesk", "provider", "patient")
 
 
