@@ -29,7 +29,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not stress" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,6 +43,13 @@ bench: $(STAMP)
 	  m=$$(basename $$f .py); echo "== $$m"; $(BIN)/python -m benchmarks.$$m $(BENCH_ARGS); \
 	done
 	$(BIN)/python -m benchmarks.summary
+
+# Load and fault tests (tests/stress): serially and alone, never beside the normal suite,
+# because one of them restarts PostgreSQL. Prints the summary table and writes
+# benchmarks/results/stress.md.
+stress: $(STAMP)
+	SLOTWISE_TEST_POSTGRES_URL="$${SLOTWISE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
+	  $(BIN)/pytest tests/stress -m stress -p no:xdist -p no:warnings -q $(STRESS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis slotwise.db* .slotwise-secret

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -17,7 +18,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Each worker process holds up to pool_size + max_overflow connections: size them so that
+    # workers * (pool + overflow) stays under the server's max_connections.
+    pool_size = int(os.environ.get("SLOTWISE_DB_POOL_SIZE", "10"))
+    max_overflow = int(os.environ.get("SLOTWISE_DB_MAX_OVERFLOW", "20"))
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,0 +1,381 @@
+"""Shared by the stress tests: a clinic seeded straight into the database, a `slotwise serve`
+subprocess with several workers, the load generators, the SQL invariant checks and the summary
+table that `make stress` prints."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api.auth.tokens import TokenClaims, issue_token
+from api.config import Settings
+from api.migrate import upgrade
+from api.models import (
+    AppointmentType,
+    Chair,
+    Clinic,
+    Patient,
+    Provider,
+    Room,
+    ScheduleTemplate,
+    User,
+    WorkingHours,
+)
+from tests.support.server import free_port
+
+ZONE = ZoneInfo("Europe/London")
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("SLOTWISE_TEST_POSTGRES_URL", "")
+PG_VERSION = os.environ.get("SLOTWISE_PG_VERSION") or (
+    sorted(os.listdir("/etc/postgresql"))[-1] if os.path.isdir("/etc/postgresql") else ""
+)
+
+
+# --------------------------------------------------------------------------- the summary table
+
+
+@dataclass
+class StressRow:
+    scenario: str
+    database: str
+    requests: int
+    created: int
+    rejected: int
+    unavailable: int
+    overlaps: int
+    lost: int
+    server_errors: int
+    seconds: float
+
+
+RESULTS: list[StressRow] = []
+HEADER = (
+    "| scenario | database | requests | created (201) | rejected (409/412) | 503 + Retry-After "
+    "| overlaps found | lost | 5xx other than 503 | seconds |"
+)
+
+
+def summary_table(rows: list[StressRow]) -> str:
+    lines = [HEADER, "|" + "---|" * 10]
+    for r in rows:
+        lines.append(
+            f"| {r.scenario} | {r.database} | {r.requests} | {r.created} | {r.rejected} "
+            f"| {r.unavailable} | {r.overlaps} | {r.lost} | {r.server_errors} | {r.seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- databases
+
+
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A new, migrated PostgreSQL database, dropped afterwards."""
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"slotwise_stress_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        wait_for_postgres()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def wait_for_postgres(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            engine = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            engine.dispose()
+            return
+        except sa.exc.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+# --------------------------------------------------------------------------- the clinic
+
+
+@dataclass
+class StressClinic:
+    clinic_id: str
+    day: date
+    providers: list[str]
+    chairs: list[str]
+    room: str
+    adj: str
+    scan: str
+    patients: list[str]
+    token: str
+    settings: Settings
+
+    def at(self, minutes_after_eight: int, days: int = 0) -> str:
+        local = datetime.combine(self.day + timedelta(days=days), clock_time(8), ZONE)
+        instant = (local + timedelta(minutes=minutes_after_eight)).astimezone(UTC)
+        return instant.isoformat().replace("+00:00", "Z")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClinic:
+    """Open 08:00-18:00 every day, two providers, two chairs, a scanner, many patients."""
+    engine = sa.create_engine(url)
+    with Session(engine) as s:
+        clinic = Clinic(name="Stress Clinic", time_zone="Europe/London", min_lead_time_minutes=0)
+        s.add(clinic)
+        s.flush()
+        cid = clinic.id
+        providers = [Provider(clinic_id=cid, name=f"Dr {i}") for i in range(2)]
+        chairs = [Chair(clinic_id=cid, name=f"Chair {i}") for i in range(2)]
+        room = Room(clinic_id=cid, name="Scanner", kind="scanner")
+        people = [
+            Patient(
+                clinic_id=cid,
+                first_name=f"P{i}",
+                last_name="Stress",
+                date_of_birth=date(2010, 1, 1) + timedelta(days=i),
+            )
+            for i in range(patients)
+        ]
+        s.add_all([*providers, *chairs, room, *people])
+        s.flush()
+        adj = AppointmentType(
+            clinic_id=cid,
+            name="Adjustment",
+            code="ADJ",
+            default_duration=30,
+            min_duration=20,
+            max_duration=40,
+        )
+        scan = AppointmentType(
+            clinic_id=cid,
+            name="Scan",
+            code="SCAN",
+            default_duration=30,
+            min_duration=15,
+            max_duration=30,
+            needs_chair=False,
+            room_kind="scanner",
+        )
+        s.add_all([adj, scan])
+        template = ScheduleTemplate(clinic_id=cid, name="Week", active=True)
+        for weekday in range(7):
+            for kind, rid in [
+                *(("provider", p.id) for p in providers),
+                *(("chair", c.id) for c in chairs),
+                ("room", room.id),
+            ]:
+                template.working_hours.append(
+                    WorkingHours(
+                        resource_type=kind,
+                        resource_id=rid,
+                        weekday=weekday,
+                        start_time=clock_time(8),
+                        end_time=clock_time(18),
+                    )
+                )
+        s.add(template)
+        user = User(clinic_id=cid, email="desk@stress.example", password_hash="x", role="frontdesk")
+        s.add(user)
+        s.commit()
+        result = StressClinic(
+            clinic_id=cid,
+            day=(datetime.now(ZONE) + timedelta(days=3)).date(),
+            providers=[p.id for p in providers],
+            chairs=[c.id for c in chairs],
+            room=room.id,
+            adj=adj.id,
+            scan=scan.id,
+            patients=[p.id for p in people],
+            token=issue_token(settings, TokenClaims(user.id, cid, "frontdesk", None, None)),
+            settings=settings,
+        )
+    engine.dispose()
+    return result
+
+
+def stress_settings(url: str, tmp: Path) -> Settings:
+    return Settings(
+        DATABASE_URL=url,
+        SLOTWISE_JWT_SECRET="stress-" + uuid.uuid4().hex,
+        SLOTWISE_SECRET_FILE=tmp / "secret",
+    )
+
+
+# --------------------------------------------------------------------------- the server
+
+
+@contextmanager
+def served(settings: Settings, workers: int) -> Iterator[str]:
+    """`slotwise serve --workers N` as a subprocess on a free port; stopped (its whole process
+    group: the uvicorn supervisor and its workers) at the end."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SLOTWISE_JWT_SECRET": settings.jwt_secret,
+        "SLOTWISE_SECRET_FILE": str(settings.secret_file),
+        # 3 workers * 12 connections stays well inside PostgreSQL's default 100.
+        "SLOTWISE_DB_POOL_SIZE": "8",
+        "SLOTWISE_DB_MAX_OVERFLOW": "4",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--workers", str(workers), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"slotwise serve exited with {proc.returncode}: {err[-2000:]}")
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("slotwise serve did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        # Every worker must be up, not only the first: warm each with a few requests.
+        for _ in range(workers * 4):
+            httpx.get(base + "/healthz", timeout=5)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    retry_after: str | None = None
+    content_type: str = ""
+    key: str = ""
+
+
+def storm_bodies(c: StressClinic, requests: int, slots: int) -> list[dict[str, Any]]:
+    """`requests` bookings for `slots` 30-minute times, `requests/slots` contenders per time.
+
+    Contenders for one time vary provider, chair and room but share the patient, and mix an
+    adjustment (provider + chair) with a scan (provider + scanner room), so pairs collide on
+    different resources: only the database's rules can let exactly one of them win.
+    """
+    bodies = []
+    for i in range(requests):
+        slot, j = i % slots, i // slots
+        body: dict[str, Any] = {
+            "patientId": c.patients[slot],
+            "providerId": c.providers[j % 2],
+            "startTime": c.at(30 * slot),
+            "duration": 30,
+            "notes": f"storm {i}",
+        }
+        if j % 3 == 2:
+            body.update(appointmentTypeId=c.scan, roomId=c.room)
+        else:
+            body.update(appointmentTypeId=c.adj, chairId=c.chairs[(j // 2) % 2])
+        bodies.append(body)
+    return bodies
+
+
+def fire(base_url: str, c: StressClinic, bodies: list[dict[str, Any]]) -> list[Outcome]:
+    """All bodies at once: one thread each, released together by a barrier."""
+    barrier = threading.Barrier(len(bodies))
+
+    def one(body: dict[str, Any]) -> Outcome:
+        with httpx.Client(base_url=base_url, timeout=120) as http:
+            barrier.wait()
+            r = http.post("/api/booking/appointments", json=body, headers=c.headers)
+        return Outcome(
+            r.status_code,
+            r.json() if r.content else {},
+            r.headers.get("retry-after"),
+            r.headers.get("content-type", ""),
+        )
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(one, bodies))
+
+
+# --------------------------------------------------------------------------- invariants
+
+ACTIVE = (
+    "a.deleted_at IS NULL AND a.status NOT IN ('CANCELLED', 'NO_SHOW') AND NOT a.conflict_override"
+)
+
+
+def overlaps(conn: sa.Connection) -> dict[str, int]:
+    """Pairs of active appointments that overlap on one provider, chair, room or patient."""
+    found = {}
+    for resource, start, end in (
+        ("provider_id", "occupied_start", "occupied_end"),
+        ("chair_id", "occupied_start", "occupied_end"),
+        ("room_id", "occupied_start", "occupied_end"),
+        ("patient_id", "start_time", "end_time"),
+    ):
+        found[resource] = (
+            conn.execute(
+                sa.text(
+                    f"SELECT count(*) FROM appointments a JOIN appointments b "
+                    f"ON a.{resource} = b.{resource} AND a.id < b.id "
+                    f"AND a.{start} < b.{end} AND b.{start} < a.{end} "
+                    f"WHERE {ACTIVE} AND {ACTIVE.replace('a.', 'b.')}"
+                )
+            ).scalar()
+            or 0
+        )
+    return found
+
+
+def acknowledged_missing(conn: sa.Connection, ids: list[str]) -> int:
+    """Acknowledged (201) appointments not in the database exactly once."""
+    if not ids:
+        return 0
+    present = set(conn.execute(sa.text("SELECT id FROM appointments")).scalars())
+    return sum(1 for i in ids if i not in present) + (len(ids) - len(set(ids)))
