@@ -7,10 +7,12 @@ export DATABASE_URL ?= sqlite:///./slotwise.db
 
 .PHONY: demo serve test lint bench stress clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml web/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# The calendar's browser bundle, from the lockfile; served by the app, never from a CDN.
+	npm ci --prefix web --no-audit --no-fund
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, alias="SLOTWISE_CORS_ORIGINS")
     solver_time_limit_seconds: float = Field(default=2.0, gt=0, alias="SLOTWISE_SOLVER_TIME_LIMIT")
     sql_echo: bool = Field(default=False, alias="SLOTWISE_SQL_ECHO")
+    # Calendar events fan out through Redis pub/sub when set (several workers or instances).
+    redis_url: str = Field(default="", alias="SLOTWISE_REDIS_URL")
 
     def signing_secret(self) -> str:
         if self.jwt_secret:

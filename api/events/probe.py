@@ -1,0 +1,123 @@
+"""The conflict probe: would this appointment be bookable at that time with those resources?
+
+Answers with exactly the violations the booking endpoints would refuse, because it asks the
+same engine (`solver.validate`) about the same clinic state (`ClinicState`) and names the
+violations through the same mapping (`rules.conflict_items`) as `service._check_rules`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from api.auth.deps import Principal
+from api.booking import rules, service
+from api.booking.service import PlannedPart
+from api.core import clock
+from api.errors import DomainError
+from api.models import Appointment, AppointmentType, Clinic
+from api.schemas import StrictInput
+from solver import InvalidQuery, validate
+
+
+class ProbeRequest(StrictInput):
+    """An appointment being moved (`appointmentId`) or a new one (`appointmentTypeId`)."""
+
+    seq: int | str | None = None
+    appointment_id: str | None = None
+    appointment_type_id: str | None = None
+    patient_id: str | None = None
+    start_time: AwareDatetime
+    duration: int | None = Field(None, ge=1, le=24 * 60)
+    provider_id: str | None = None
+    chair_id: str | None = None
+    room_id: str | None = None
+
+
+def parse(message: dict[str, Any]) -> ProbeRequest:
+    body = {k: v for k, v in message.items() if k != "type"}
+    return ProbeRequest.model_validate(body)
+
+
+def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str, Any]:
+    """The probe's answer: `ok`, and each conflict with its code, message and kind."""
+    clinic = session.get(Clinic, principal.clinic_id)
+    if clinic is None:
+        return _error(req, "Your clinic no longer exists.")
+    moving: Appointment | None = None
+    if req.appointment_id is not None:
+        moving = session.get(Appointment, req.appointment_id)
+        if moving is None or moving.clinic_id != clinic.id:
+            return _error(req, f"No appointment with id '{req.appointment_id}' in your clinic.")
+    type_id = req.appointment_type_id or (moving.appointment_type_id if moving else None)
+    kind = session.get(AppointmentType, type_id) if type_id else None
+    if kind is None or kind.clinic_id != clinic.id:
+        return _error(req, "Name the appointment being moved or the type being booked.")
+    fields = req.model_fields_set
+
+    def pick(name: str) -> str | None:
+        value: str | None = getattr(req, name)
+        if name in fields or moving is None:
+            return value
+        current: str | None = getattr(moving, name)
+        return current
+
+    provider_id = pick("provider_id")
+    if provider_id is None:
+        return _error(req, "An appointment needs a provider.")
+    minutes = req.duration or (moving.duration if moving else kind.default_duration)
+    part = PlannedPart(
+        kind=kind,
+        start=req.start_time,
+        minutes=minutes,
+        provider_id=provider_id,
+        chair_id=pick("chair_id"),
+        room_id=pick("room_id"),
+        # As `_apply_move`: a moved appointment is validated at a custom time.
+        template_slot_id=None,
+        procedure_ids=[],
+    )
+    exclude = [moving.id] if moving else []
+    state = service._state_for(session, clinic, [part], exclude=exclude, lead_time_override=False)
+    patient_id = req.patient_id or (moving.patient_id if moving else None)
+    query = state.query(service._visit_for([part]), clock.now(), patient_id=patient_id)
+    try:
+        violations = validate(query, [part.assignment()])
+    except InvalidQuery as exc:
+        return _error(req, str(exc))
+    items = rules.conflict_items(violations, service._resource_kinds(state))
+    conflicts = [
+        {
+            **item.model_dump(mode="json", by_alias=True),
+            # "conflict": a 409 that override-holders may book over; "rule": a 422.
+            "kind": "conflict" if item.code in rules.CONFLICT_CODES else "rule",
+        }
+        for item in items
+    ]
+    return {
+        "type": "probe",
+        "seq": req.seq,
+        "ok": not conflicts,
+        "conflicts": conflicts,
+        "message": " ".join(c["message"] for c in conflicts),
+    }
+
+
+def answer(session: Session, principal: Principal, message: dict[str, Any]) -> dict[str, Any]:
+    seq = message.get("seq")
+    try:
+        req = parse(message)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return {"type": "probe", "seq": seq, "ok": False, "error": f"{where}: {first['msg']}"}
+    try:
+        return check(session, principal, req)
+    except DomainError as exc:
+        return _error(req, exc.detail)
+
+
+def _error(req: ProbeRequest, detail: str) -> dict[str, Any]:
+    return {"type": "probe", "seq": req.seq, "ok": False, "error": detail, "conflicts": []}

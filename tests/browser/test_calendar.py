@@ -1,0 +1,296 @@
+"""The staff calendar in a real browser against a real server: drag, resize, quick booking, live
+updates between two calendars, and a screenshot of the week view for the README."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from api.models import Appointment, AuditEntry
+from tests.api.booking.conftest import Clinic, clinic  # noqa: F401  (the configured clinic)
+from tests.browser_support import screenshot_path
+from tests.conftest import PASSWORD
+from tests.support.server import running_server
+
+pytestmark = pytest.mark.browser
+
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
+RED = "rgb(217, 48, 37)"
+
+
+def _times(start: str, end: str) -> str:
+    """How a block shows its times: start, an en dash, end."""
+    return f"{start}\u2013{end}"
+
+
+@pytest.fixture
+def site(app: FastAPI, clinic: Clinic) -> Iterator[str]:  # noqa: F811
+    with running_server(app) as base:
+        yield base
+
+
+def _api(site: str, clinic: Clinic) -> httpx.Client:  # noqa: F811
+    return httpx.Client(base_url=site, headers=clinic.headers(), timeout=20)
+
+
+def _book(site: str, clinic: Clinic, **overrides: Any) -> dict[str, Any]:  # noqa: F811
+    with _api(site, clinic) as http:
+        resp = http.post("/api/booking/appointments", json=clinic.booking(**overrides))
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json())
+
+
+def _row(app: FastAPI, appointment_id: str) -> Appointment:
+    with app.state.db.read() as session:
+        row = session.get(Appointment, appointment_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def _open(browser: Any, site: str, clinic: Clinic, view: str = "day") -> Any:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.goto(f"{site}/calendar?date={clinic.day.isoformat()}&view={view}")
+    page.fill("input[name=email]", clinic.world.users["frontdesk"].email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=live]", timeout=15000)
+    return page
+
+
+def _block(page: Any, appointment_id: str) -> Any:
+    """The calendar block of one appointment (its content carries the id)."""
+    return page.locator(".ec-event", has=page.locator(f'[data-appointment-id="{appointment_id}"]'))
+
+
+def _px_per_minute(page: Any, appointment_id: str, minutes: int) -> float:
+    box = _block(page, appointment_id).bounding_box()
+    assert box is not None
+    return float(box["height"]) / minutes
+
+
+def _drag(page: Any, x: float, y: float, dx: float, dy: float, *, release: bool = True) -> None:
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y + dy / 2, steps=8)
+    page.mouse.move(x + dx, y + dy, steps=8)
+    if release:
+        page.mouse.up()
+
+
+def _grab_point(page: Any, appointment_id: str) -> tuple[float, float]:
+    box = _block(page, appointment_id).bounding_box()
+    assert box is not None
+    # Near the top: the bottom edge is the resize handle.
+    return box["x"] + box["width"] / 2, box["y"] + 6
+
+
+def test_drag_to_a_free_slot_moves_it_in_the_database_with_an_audit_row(
+    browser: Any,
+    site: str,
+    app: FastAPI,
+    clinic: Clinic,  # noqa: F811
+) -> None:
+    appt = _book(site, clinic)  # 14:00-14:30, Dr Smile Clinic, Chair 2
+    page = _open(browser, site, clinic)
+    block = _block(page, appt["id"])
+    block.wait_for()
+    per_minute = _px_per_minute(page, appt["id"], 30)
+    x, y = _grab_point(page, appt["id"])
+    _drag(page, x, y, 0, 120 * per_minute)  # two hours later: 16:00
+
+    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
+    assert "Moved" in page.locator("#toast").inner_text()
+    row = _row(app, appt["id"])
+    assert row.start_time == clinic.at(16) and row.end_time == clinic.at(16, 30)
+    assert row.version == 2
+    with app.state.db.read() as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity_id == appt["id"])
+        ).all()
+    assert actions == ["create", "reschedule"]
+    assert _block(page, appt["id"]).locator(".appt-time").inner_text() == _times("16:00", "16:30")
+    page.context.close()
+
+
+def test_drag_onto_a_conflict_is_red_before_the_drop_and_rolled_back_after(
+    browser: Any,
+    site: str,
+    app: FastAPI,
+    clinic: Clinic,  # noqa: F811
+) -> None:
+    appt = _book(site, clinic)  # 14:00, provider 0
+    other = _book(
+        site,
+        clinic,
+        patientId=clinic.patients[1].id,
+        chairId=clinic.chairs[0].id,
+        startTime=clinic.iso(15),
+    )
+    page = _open(browser, site, clinic)
+    _block(page, other["id"]).wait_for()
+    per_minute = _px_per_minute(page, appt["id"], 30)
+    x, y = _grab_point(page, appt["id"])
+    _drag(page, x, y, 0, 60 * per_minute, release=False)  # onto the 15:00 booking
+
+    # Before the drop: the server's probe answer colours the block and names the conflict.
+    page.wait_for_selector("#calendar.drag-conflict", timeout=5000)
+    tip = page.locator("#probe-tip")
+    assert "busy" in tip.inner_text()
+    assert clinic.providers[0].name in tip.inner_text()
+    preview = page.locator("#calendar .ec-event.ec-preview")
+    assert preview.evaluate("el => getComputedStyle(el).backgroundColor") == RED
+
+    page.mouse.up()
+    page.wait_for_selector("#toast[data-kind=error]", timeout=10000)
+    message = page.locator("#toast").inner_text()
+    assert message.startswith("Not moved:") and clinic.providers[0].name in message
+    assert "busy" in message
+    row = _row(app, appt["id"])
+    assert row.start_time == clinic.at(14) and row.version == 1
+    # Rolled back on screen too: the block is at 14:00 again.
+    assert _block(page, appt["id"]).locator(".appt-time").inner_text() == _times("14:00", "14:30")
+    assert page.locator("#calendar.drag-conflict").count() == 0
+    page.context.close()
+
+
+def test_resize_past_the_types_maximum_stops_at_the_maximum(
+    browser: Any,
+    site: str,
+    app: FastAPI,
+    clinic: Clinic,  # noqa: F811
+) -> None:
+    appt = _book(site, clinic)  # Adjustment: 30 minutes, at most 40
+    page = _open(browser, site, clinic)
+    block = _block(page, appt["id"])
+    block.wait_for()
+    per_minute = _px_per_minute(page, appt["id"], 30)
+    box = block.bounding_box()
+    assert box is not None
+    block.hover()
+    handle = block.locator(".ec-resizer")
+    hbox = handle.bounding_box()
+    assert hbox is not None
+    x, y = hbox["x"] + hbox["width"] / 2, hbox["y"] + hbox["height"] / 2
+    _drag(page, x, y, 0, 60 * per_minute)  # asks for 90 minutes
+
+    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
+    row = _row(app, appt["id"])
+    assert row.duration == clinic.adj.max_duration == 40
+    assert row.end_time == clinic.at(14, 40)
+    assert _block(page, appt["id"]).locator(".appt-time").inner_text() == _times("14:00", "14:40")
+    page.context.close()
+
+
+def test_quick_booking_books_exactly_the_slot_it_showed(
+    browser: Any,
+    site: str,
+    app: FastAPI,
+    clinic: Clinic,  # noqa: F811
+) -> None:
+    page = _open(browser, site, clinic)
+    patient = clinic.patients[0]
+    page.fill("#patient-search", patient.last_name)
+    page.locator(".patient-result", has_text=f"{patient.first_name} {patient.last_name}").click()
+    page.wait_for_function(
+        "document.querySelector('#quick-book') && !document.querySelector('#quick-book').disabled"
+    )
+    shown_start = page.locator("#quick-slot").get_attribute("data-start-time")
+    shown_text = page.locator("#quick-slot").inner_text()
+    assert shown_start and "Intraoral Scan" in shown_text  # the plan's first procedure
+    page.click("#quick-book")
+    page.wait_for_selector("#toast[data-kind=ok]", timeout=15000)
+
+    with app.state.db.read() as session:
+        rows = session.scalars(
+            select(Appointment).where(Appointment.patient_id == patient.id)
+        ).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.start_time == datetime.fromisoformat(shown_start.replace("Z", "+00:00"))
+    assert row.appointment_type_id == clinic.scan.id and row.room_id == clinic.scanner.id
+    assert clinic.scanner.name in shown_text
+    provider = next(p for p in clinic.providers if p.id == row.provider_id)
+    assert provider.name in shown_text
+    assert row.treatment_plan_id == clinic.plan.id
+    assert [p.id for p in row.procedures] == [clinic.plan.procedures[0].id]
+    page.context.close()
+
+
+def test_a_change_in_one_calendar_appears_in_another_within_a_second(
+    browser: Any,
+    site: str,
+    app: FastAPI,
+    clinic: Clinic,  # noqa: F811
+) -> None:
+    appt = _book(site, clinic)
+    mover = _open(browser, site, clinic)
+    watcher = _open(browser, site, clinic)
+    _block(watcher, appt["id"]).wait_for()
+    shown = _block(watcher, appt["id"]).locator(".appt-time").inner_text()
+    assert shown == _times("14:00", "14:30")
+
+    per_minute = _px_per_minute(mover, appt["id"], 30)
+    x, y = _grab_point(mover, appt["id"])
+    _drag(mover, x, y, 0, 90 * per_minute)  # 15:30
+    mover.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
+    saved = time.monotonic()
+    watcher.wait_for_function(
+        """([id, text]) => {
+            const el = document.querySelector(`[data-appointment-id="${id}"] .appt-time`);
+            return el && el.textContent === text;
+        }""",
+        arg=[appt["id"], _times("15:30", "16:00")],
+        timeout=1000,
+        polling=20,
+    )
+    assert time.monotonic() - saved < 1.0
+
+    # A booking made elsewhere (here: the API) appears too, and so does its cancellation.
+    booked = _book(site, clinic, patientId=clinic.patients[2].id, startTime=clinic.iso(10))
+    _block(watcher, booked["id"]).wait_for(timeout=1000)
+    with _api(site, clinic) as http:
+        resp = http.delete(f"/api/booking/appointments/{booked['id']}", params={"reason": "test"})
+    assert resp.status_code == 200, resp.text
+    _block(watcher, booked["id"]).wait_for(state="detached", timeout=1000)
+    mover.context.close()
+    watcher.context.close()
+
+
+def test_week_view_screenshot(
+    browser: Any, app: FastAPI, database_url_backend: str, tmp_path: Path
+) -> None:
+    """The demo clinic's week, saved for people to look at (and for the README)."""
+    from api.demo import load_demo
+
+    with app.state.db.write() as session:
+        load_demo(session)
+        session.commit()
+    with running_server(app) as base:
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{base}/calendar?view=week")
+        page.fill("input[name=email]", "frontdesk@brightside.example")
+        page.fill("input[name=password]", "slotwise-demo")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#live-status[data-state=live]", timeout=15000)
+        page.click(".ec-next")  # next week: a full week of bookings, none in the past
+        page.wait_for_function("document.querySelectorAll('.ec-event.appt').length > 50")
+        page.locator(".ec-bg-event.bg-break").first.wait_for()
+        path = screenshot_path(f"calendar-week-{database_url_backend}")
+        page.screenshot(path=str(path))
+        context.close()
+    assert path.stat().st_size > 20_000
+    if database_url_backend == "sqlite":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(path, DOCS / "calendar.png")
