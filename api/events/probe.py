@@ -68,6 +68,13 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
     if provider_id is None:
         return _error(req, "An appointment needs a provider.")
     minutes = req.duration or (moving.duration if moving else kind.default_duration)
+    try:
+        # The same bound check (and message) the endpoints apply before asking the engine.
+        service._check_duration(kind, minutes, "duration")
+    except DomainError as exc:
+        bound = {"code": "duration_bounds", "message": exc.detail, "kind": "rule"}
+        conflict = {**bound, "resource": None, "resourceId": None, "appointmentId": None}
+        return _reply(req, [{**conflict, "partIndex": 0}])
     part = PlannedPart(
         kind=kind,
         start=req.start_time,
@@ -96,12 +103,16 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         }
         for item in items
     ]
+    return _reply(req, conflicts)
+
+
+def _reply(req: ProbeRequest, conflicts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "probe",
         "seq": req.seq,
         "ok": not conflicts,
         "conflicts": conflicts,
-        "message": " ".join(c["message"] for c in conflicts),
+        "message": " ".join(str(c["message"]) for c in conflicts),
     }
 
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.models import Appointment, AuditEntry
-from tests.api.booking.conftest import Clinic, clinic  # noqa: F401  (the configured clinic)
+from tests.api.booking.conftest import Clinic
 from tests.browser_support import screenshot_path
 from tests.conftest import PASSWORD
 from tests.support.server import running_server
@@ -33,16 +33,16 @@ def _times(start: str, end: str) -> str:
 
 
 @pytest.fixture
-def site(app: FastAPI, clinic: Clinic) -> Iterator[str]:  # noqa: F811
+def site(app: FastAPI, clinic: Clinic) -> Iterator[str]:
     with running_server(app) as base:
         yield base
 
 
-def _api(site: str, clinic: Clinic) -> httpx.Client:  # noqa: F811
+def _api(site: str, clinic: Clinic) -> httpx.Client:
     return httpx.Client(base_url=site, headers=clinic.headers(), timeout=20)
 
 
-def _book(site: str, clinic: Clinic, **overrides: Any) -> dict[str, Any]:  # noqa: F811
+def _book(site: str, clinic: Clinic, **overrides: Any) -> dict[str, Any]:
     with _api(site, clinic) as http:
         resp = http.post("/api/booking/appointments", json=clinic.booking(**overrides))
     assert resp.status_code == 201, resp.text
@@ -57,7 +57,7 @@ def _row(app: FastAPI, appointment_id: str) -> Appointment:
         return row
 
 
-def _open(browser: Any, site: str, clinic: Clinic, view: str = "day") -> Any:  # noqa: F811
+def _open(browser: Any, site: str, clinic: Clinic, view: str = "day") -> Any:
     context = browser.new_context(viewport={"width": 1400, "height": 1500})
     page = context.new_page()
     page.goto(f"{site}/calendar?date={clinic.day.isoformat()}&view={view}")
@@ -99,7 +99,7 @@ def test_drag_to_a_free_slot_moves_it_in_the_database_with_an_audit_row(
     browser: Any,
     site: str,
     app: FastAPI,
-    clinic: Clinic,  # noqa: F811
+    clinic: Clinic,
 ) -> None:
     appt = _book(site, clinic)  # 14:00-14:30, Dr Smile Clinic, Chair 2
     page = _open(browser, site, clinic)
@@ -127,7 +127,7 @@ def test_drag_onto_a_conflict_is_red_before_the_drop_and_rolled_back_after(
     browser: Any,
     site: str,
     app: FastAPI,
-    clinic: Clinic,  # noqa: F811
+    clinic: Clinic,
 ) -> None:
     appt = _book(site, clinic)  # 14:00, provider 0
     other = _book(
@@ -168,7 +168,7 @@ def test_resize_past_the_types_maximum_stops_at_the_maximum(
     browser: Any,
     site: str,
     app: FastAPI,
-    clinic: Clinic,  # noqa: F811
+    clinic: Clinic,
 ) -> None:
     appt = _book(site, clinic)  # Adjustment: 30 minutes, at most 40
     page = _open(browser, site, clinic)
@@ -196,7 +196,7 @@ def test_quick_booking_books_exactly_the_slot_it_showed(
     browser: Any,
     site: str,
     app: FastAPI,
-    clinic: Clinic,  # noqa: F811
+    clinic: Clinic,
 ) -> None:
     page = _open(browser, site, clinic)
     patient = clinic.patients[0]
@@ -231,7 +231,7 @@ def test_a_change_in_one_calendar_appears_in_another_within_a_second(
     browser: Any,
     site: str,
     app: FastAPI,
-    clinic: Clinic,  # noqa: F811
+    clinic: Clinic,
 ) -> None:
     appt = _book(site, clinic)
     mover = _open(browser, site, clinic)

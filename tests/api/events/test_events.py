@@ -1,0 +1,365 @@
+"""The live channel: authentication, clinic scoping, post-commit delivery, the conflict probe,
+and fan-out through Redis between two app instances."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketDisconnect
+
+from api.config import Settings
+from api.main import create_app
+from api.models import Appointment
+from tests.api.booking.conftest import Clinic, book
+from tests.conftest import ClinicWorld
+from tests.support.server import running_server
+
+REDIS_URL = os.environ.get("SLOTWISE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _connect(client: TestClient, token: str) -> Any:
+    return client.websocket_connect(f"/api/booking/events?token={token}")
+
+
+class TestAuthentication:
+    def test_query_token_then_ready(self, client: TestClient, clinic: Clinic) -> None:
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            hello = ws.receive_json()
+        assert hello["type"] == "ready" and hello["clinicId"] == clinic.world.clinic.id
+
+    def test_first_message_token(self, client: TestClient, clinic: Clinic) -> None:
+        with client.websocket_connect("/api/booking/events") as ws:
+            ws.send_json({"type": "auth", "token": clinic.world.tokens["provider"]})
+            assert ws.receive_json()["type"] == "ready"
+
+    def test_bad_token_closes_with_4401(self, client: TestClient, world: ClinicWorld) -> None:
+        with _connect(client, "not-a-token") as ws, pytest.raises(WebSocketDisconnect) as exc:
+            ws.receive_json()
+        assert exc.value.code == 4401 and "not valid" in exc.value.reason
+
+    def test_missing_auth_message_closes_with_4401(
+        self, client: TestClient, world: ClinicWorld
+    ) -> None:
+        with client.websocket_connect("/api/booking/events") as ws:
+            ws.send_text("hello")
+            with pytest.raises(WebSocketDisconnect) as exc:
+                ws.receive_json()
+        assert exc.value.code == 4401
+
+    def test_patient_token_is_refused_with_4403(
+        self, client: TestClient, world: ClinicWorld
+    ) -> None:
+        with (
+            _connect(client, world.tokens["patient"]) as ws,
+            pytest.raises(WebSocketDisconnect) as e,
+        ):
+            ws.receive_json()
+        assert e.value.code == 4403
+
+    def test_deactivated_user_is_refused(
+        self, client: TestClient, world: ClinicWorld, db: Session
+    ) -> None:
+        world.users["frontdesk"].active = False
+        db.commit()
+        with (
+            _connect(client, world.tokens["frontdesk"]) as ws,
+            pytest.raises(WebSocketDisconnect) as e,
+        ):
+            ws.receive_json()
+        assert e.value.code == 4401
+
+
+class TestDelivery:
+    def test_create_change_cancel_are_pushed(self, client: TestClient, clinic: Clinic) -> None:
+        with _connect(client, clinic.world.tokens["provider"]) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            appt = book(client, clinic).json()
+            created = ws.receive_json()
+            assert created["action"] == "created"
+            assert created["appointment"]["id"] == appt["id"]
+            assert created["appointment"]["startTime"] == clinic.iso(14)
+
+            resp = client.post(
+                f"/api/booking/appointments/{appt['id']}/reschedule",
+                json={"startTime": clinic.iso(16)},
+                headers=clinic.headers(),
+            )
+            assert resp.status_code == 200
+            changed = ws.receive_json()
+            assert changed["action"] == "changed"
+            assert changed["appointment"]["startTime"] == clinic.iso(16)
+            assert changed["appointment"]["version"] == 2
+
+            resp = client.delete(
+                f"/api/booking/appointments/{appt['id']}",
+                params={"reason": "family emergency"},
+                headers=clinic.headers(),
+            )
+            assert resp.status_code == 200
+            cancelled = ws.receive_json()
+            assert cancelled["action"] == "cancelled"
+            assert cancelled["appointment"]["status"] == "CANCELLED"
+
+    def test_a_refused_booking_is_never_announced(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+    ) -> None:
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            first = book(client, clinic).json()
+            assert ws.receive_json()["appointment"]["id"] == first["id"]
+            clash = book(client, clinic, patientId=clinic.patients[1].id)
+            assert clash.status_code == 409
+            # The next thing on the wire is the next committed change, not the refused one.
+            ok = book(client, clinic, patientId=clinic.patients[1].id, startTime=clinic.iso(16))
+            assert ws.receive_json()["appointment"]["id"] == ok.json()["id"]
+
+    def test_a_rolled_back_write_is_never_announced(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+        app: Any,
+    ) -> None:
+        appt = book(client, clinic).json()
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            with app.state.db.write() as session:
+                row = session.get(Appointment, appt["id"])
+                row.notes = "never saved"
+                session.flush()
+                session.rollback()
+            with app.state.db.write() as session:
+                row = session.get(Appointment, appt["id"])
+                row.notes = "saved"
+                session.commit()
+            message = ws.receive_json()
+        assert message["appointment"]["notes"] == "saved"
+
+    def test_other_clinics_hear_nothing(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+        other_world: ClinicWorld,
+    ) -> None:
+        with (
+            _connect(client, other_world.tokens["frontdesk"]) as rival,
+            _connect(client, clinic.world.tokens["frontdesk"]) as own,
+        ):
+            rival.receive_json()
+            own.receive_json()
+            appt = book(client, clinic).json()
+            assert own.receive_json()["appointment"]["id"] == appt["id"]
+            rival.send_json({"type": "ping", "seq": 7})
+            # Had the rival been sent the booking, it would arrive before the pong.
+            assert rival.receive_json() == {"type": "pong", "seq": 7}
+
+
+class TestProbe:
+    def _probe(self, ws: Any, **body: Any) -> dict[str, Any]:
+        ws.send_json({"type": "probe", "seq": 1, **body})
+        reply = ws.receive_json()
+        assert reply["type"] == "probe" and reply["seq"] == 1
+        return dict(reply)
+
+    def test_free_time_is_ok(self, client: TestClient, clinic: Clinic) -> None:
+        appt = book(client, clinic).json()
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            reply = self._probe(ws, appointmentId=appt["id"], startTime=clinic.iso(16))
+        assert reply["ok"] is True and reply["conflicts"] == []
+
+    def test_names_the_busy_provider_like_the_booking_endpoint(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+    ) -> None:
+        appt = book(client, clinic).json()
+        other = book(
+            client,
+            clinic,
+            patientId=clinic.patients[1].id,
+            chairId=clinic.chairs[0].id,
+            startTime=clinic.iso(15),
+        ).json()
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            reply = self._probe(ws, appointmentId=appt["id"], startTime=clinic.iso(15))
+        refused = client.post(
+            f"/api/booking/appointments/{appt['id']}/reschedule",
+            json={"startTime": clinic.iso(15)},
+            headers=clinic.headers(),
+        )
+        assert refused.status_code == 409
+        assert reply["ok"] is False
+        assert [c["code"] for c in reply["conflicts"]] == [
+            c["code"] for c in refused.json()["conflicts"]
+        ]
+        busy = reply["conflicts"][0]
+        assert busy["code"] == "resource_busy" and busy["resource"] == "provider"
+        assert busy["appointmentId"] == other["id"] and busy["kind"] == "conflict"
+        assert clinic.providers[0].name in busy["message"]
+
+    @pytest.mark.parametrize(
+        ("change", "code", "kind"),
+        [
+            ({"startTime": "T07:00"}, "outside_hours", "conflict"),
+            ({"startTime": "T09:00", "chairId": "chair0"}, "template_reserved", "conflict"),
+            ({"startTime": "T14:03"}, "not_on_grid", "rule"),
+            ({"startTime": "T14:00", "duration": 100}, "duration_bounds", "rule"),
+            ({"startTime": "NOW"}, "before_lead_time", "rule"),
+        ],
+    )
+    def test_rules(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+        change: dict[str, Any],
+        code: str,
+        kind: str,
+    ) -> None:
+        appt = book(client, clinic, appointmentTypeId=clinic.debond.id, duration=60).json()
+        body = dict(change)
+        start = body.pop("startTime")
+        if start == "NOW":
+            body["startTime"] = clinic.iso(0, 0, days=-3)
+        else:
+            hour, minute = (int(x) for x in start[1:].split(":"))
+            body["startTime"] = clinic.iso(hour, minute)
+        if body.get("chairId") == "chair0":
+            body["chairId"] = clinic.chairs[0].id
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            reply = self._probe(ws, appointmentId=appt["id"], **body)
+        assert reply["ok"] is False
+        assert (code, kind) in {(c["code"], c["kind"]) for c in reply["conflicts"]}, reply
+
+    def test_new_appointment_and_patient_clash(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+    ) -> None:
+        book(client, clinic)
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            reply = self._probe(
+                ws,
+                appointmentTypeId=clinic.adj.id,
+                patientId=clinic.patients[0].id,
+                providerId=clinic.providers[1].id,
+                chairId=clinic.chairs[0].id,
+                startTime=clinic.iso(14, 10),
+            )
+        assert [c["code"] for c in reply["conflicts"]] == ["patient_busy"]
+
+    def test_bad_probes_get_an_error_not_a_disconnect(
+        self,
+        client: TestClient,
+        clinic: Clinic,
+        other_world: ClinicWorld,
+    ) -> None:
+        theirs = book(client, clinic).json()
+        with _connect(client, other_world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            ws.send_json({"type": "probe", "seq": 1, "startTime": "tomorrow"})
+            assert "startTime" in ws.receive_json()["error"]
+            ws.send_json(
+                {
+                    "type": "probe",
+                    "seq": 2,
+                    "appointmentId": theirs["id"],
+                    "startTime": clinic.iso(9),
+                }
+            )
+            reply = ws.receive_json()
+            assert reply["seq"] == 2 and "No appointment" in reply["error"]
+            ws.send_json({"type": "ping", "seq": 3})
+            assert ws.receive_json()["type"] == "pong"
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+def _redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_settings(settings: Settings) -> Iterator[Settings]:
+    if not _redis_available():
+        if os.environ.get("SLOTWISE_REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is required at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    yield settings.model_copy(update={"redis_url": REDIS_URL})
+
+
+def _listen(url: str, token: str, got: list[dict[str, Any]], ready: threading.Event) -> None:
+    import websockets.sync.client as wsclient
+
+    with wsclient.connect(url.replace("http", "ws") + "/api/booking/events") as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        ready.set()
+        got.append(json.loads(ws.recv(timeout=10)))
+
+
+def test_two_instances_fan_out_through_redis(
+    redis_settings: Settings,
+    clinic: Clinic,
+) -> None:
+    """Two app instances (as two workers would be) share only the database and Redis."""
+    first, second = create_app(redis_settings), create_app(redis_settings)
+    assert first.state.event_bus is not second.state.event_bus
+    token = clinic.world.tokens["frontdesk"]
+    with running_server(first) as url_a, running_server(second) as url_b:
+        got: list[dict[str, Any]] = []
+        ready = threading.Event()
+        listener = threading.Thread(target=_listen, args=(url_b, token, got, ready))
+        listener.start()
+        assert ready.wait(10)
+        import httpx
+
+        started = time.monotonic()
+        resp = httpx.post(
+            f"{url_a}/api/booking/appointments", json=clinic.booking(), headers=clinic.headers()
+        )
+        assert resp.status_code == 201, resp.text
+        listener.join(10)
+        elapsed = time.monotonic() - started
+    assert got and got[0]["appointment"]["id"] == resp.json()["id"]
+    assert elapsed < 1.0
+
+
+def test_redis_bus_keeps_clinics_apart(redis_settings: Settings) -> None:
+    from api.events.bus import RedisBus
+
+    async def scenario() -> tuple[dict[str, Any], bool]:
+        bus = RedisBus(REDIS_URL)
+        mine, theirs = f"c-{uuid.uuid4().hex}", f"c-{uuid.uuid4().hex}"
+        sub = await bus.subscribe(mine)
+        other = await bus.subscribe(theirs)
+        await asyncio.to_thread(bus.publish, mine, {"type": "appointment", "n": 1})
+        got = await asyncio.wait_for(sub.queue.get(), 2)
+        await asyncio.sleep(0.2)
+        leaked = not other.queue.empty()
+        await bus.unsubscribe(sub)
+        await bus.unsubscribe(other)
+        await bus.close()
+        return got, leaked
+
+    got, leaked = asyncio.run(scenario())
+    assert got == {"type": "appointment", "n": 1} and not leaked
