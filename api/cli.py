@@ -110,6 +110,13 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return verify_command(get_settings().database_url, args.clinic_id)
 
 
+def _patients_invite(args: argparse.Namespace) -> int:
+    from api.portal.cli import invite_command
+
+    url = get_settings().database_url
+    return invite_command(url, args.patient_id, args.email, args.valid_hours)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slotwise", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--provider-id")
     create.add_argument("--patient-id")
     create.set_defaults(func=_users_create)
+
+    patients = sub.add_parser("patients", help="patient portal accounts")
+    patients_sub = patients.add_subparsers(dest="patients_command", required=True)
+    invite = patients_sub.add_parser(
+        "invite", help="invite a patient to the portal; prints the single-use invitation token"
+    )
+    invite.add_argument("--patient-id", required=True)
+    invite.add_argument("--email", help="defaults to the patient's email on file")
+    invite.add_argument("--valid-hours", type=int, default=72)
+    invite.set_defaults(func=_patients_invite)
 
     # The planner benchmark (issue 7) lives in benchmarks/planner; it only adds its parser here.
     from benchmarks.planner.cli import add_parser as add_plan_parser

@@ -89,4 +89,3 @@ async def portal_cors_middleware(
     response = await call_next(request)
     response.headers.update(_cors_headers(origin))
     return response
-

@@ -192,4 +192,8 @@ class PortalSettingsUpdate(StrictInput):
     show_provider_names: bool | None = None
 
     def changes(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}
+        return {
+            k: v
+            for k, v in self.model_dump(by_alias=False, exclude_unset=True).items()
+            if v is not None
+        }

@@ -599,15 +599,15 @@ def invite(
     patient = session.get(Patient, patient_id)
     if patient is None or patient.clinic_id != actor.clinic_id:
         raise NotFound(f"No patient with id '{patient_id}' in your clinic.")
-    address = (email or patient.email or "").strip().lower()
+    user = session.scalar(select(User).where(User.patient_id == patient.id, User.role == "patient"))
+    if user is not None and user.password_hash:
+        raise Conflict("This patient already has a portal account; they can sign in.")
+    address = (email or (user.email if user else None) or patient.email or "").strip().lower()
     if not address:
         raise InvalidInput("email", "The patient has no email on file; give one to invite them.")
-    user = session.scalar(select(User).where(User.patient_id == patient.id, User.role == "patient"))
     holder = session.scalar(select(User).where(func.lower(User.email) == address))
     if holder is not None and (user is None or holder.id != user.id):
         raise Conflict(f"The email {address} already belongs to another account.")
-    if user is not None and user.password_hash:
-        raise Conflict("This patient already has a portal account; they can sign in.")
     if user is None:
         user = User(
             clinic_id=patient.clinic_id,
