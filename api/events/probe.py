@@ -7,6 +7,7 @@ violations through the same mapping (`rules.conflict_items`) as `service._check_
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pydantic import AwareDatetime, Field, ValidationError
@@ -14,12 +15,15 @@ from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.booking import rules, service
+from api.booking.clinic_state import ClinicState
 from api.booking.service import PlannedPart
 from api.core import clock
 from api.errors import DomainError
 from api.models import Appointment, AppointmentType, Clinic
 from api.schemas import StrictInput
 from solver import InvalidQuery, validate
+
+PROBE_MARGIN = timedelta(hours=1)
 
 
 class ProbeRequest(StrictInput):
@@ -87,7 +91,18 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         procedure_ids=[],
     )
     exclude = [moving.id] if moving else []
-    state = service._state_for(session, clinic, [part], exclude=exclude, lead_time_override=False)
+    # Only what overlaps the dragged block matters, so the probe loads an hour either side
+    # rather than the booking's day either side: the same rules over far fewer rows, which
+    # is what keeps a probe per hovered slot cheap. ClinicState still widens the busy-time
+    # query by the longest buffer.
+    occupied_start, occupied_end = part.occupied
+    state = ClinicState(
+        session,
+        clinic,
+        occupied_start - PROBE_MARGIN,
+        occupied_end + PROBE_MARGIN,
+        exclude_appointment_ids=exclude,
+    )
     patient_id = req.patient_id or (moving.patient_id if moving else None)
     query = state.query(service._visit_for([part]), clock.now(), patient_id=patient_id)
     try:
