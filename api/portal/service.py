@@ -212,15 +212,13 @@ def available(
 def alternatives(
     session: Session, caller: PortalCaller, clinic: Clinic, choice: SlotChoice, time_limit: float
 ) -> list[dict[str, object]]:
-    """The next few free times from the start of the wanted day: what a 409 offers instead."""
-    zone = ZoneInfo(clinic.time_zone)
-    day_start = datetime.combine(choice.start_time.astimezone(zone).date(), time(0), zone)
+    """The next few free times from the wanted one on: what a 409 offers instead."""
     found = available(
         session,
         caller,
         clinic,
         choice.appointment_type_id,
-        day_start.astimezone(UTC),
+        choice.start_time.astimezone(UTC),
         None,
         time_limit=time_limit,
         limit=ALTERNATIVES,
