@@ -1,0 +1,203 @@
+"""Patient-portal availability latency for a 14-day window, as medians and ratios from one run.
+
+On the demo clinic (3 providers, 6 chairs, a scanner room, ~500 appointments over three
+weeks), a patient's `GET /api/patient-portal/available-slots` for an Adjustment over 14 days
+through a real uvicorn server, compared in the same run with:
+
+- the staff `GET /api/booking/availability` for the same type and window (the portal's own
+  overhead: type checks, the patient's grid, grouping by day);
+- the engine alone (`ClinicState` + `find_availability`) on the same state;
+- the same portal query while 20 other patients hold slots (what holds cost a query).
+
+PostgreSQL when SLOTWISE_TEST_POSTGRES_URL (or BENCH_POSTGRES_URL) is set, else SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from api.auth.tokens import TokenClaims, issue_token
+from api.booking.clinic_state import ClinicState
+from api.config import Settings
+from api.demo import load_demo
+from api.main import create_app
+from api.models import AppointmentType, Clinic, Patient, SlotHold, User
+from benchmarks.booking_bench import _database
+from solver import find_availability
+from solver.problem import Visit, VisitPart
+from tests.support.server import running_server
+
+RESULTS = Path(__file__).parent / "results"
+DAYS = 14
+HOLDS = 20
+
+
+def _timed(run: Callable[[], object], repeats: int) -> list[float]:
+    run()  # warm caches and connections; not measured
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_ms": statistics.median(ordered),
+        "p90_ms": ordered[max(0, int(len(ordered) * 0.9) - 1)],
+        "n": len(ordered),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="few repetitions (well under 1 min)")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (5 if args.quick else 25)
+
+    url, drop, backend = _database()
+    try:
+        settings = Settings(DATABASE_URL=url, SLOTWISE_JWT_SECRET="bench-" + "x" * 40)
+        app = create_app(settings)
+        with app.state.db.write() as session:
+            load_demo(session)
+            session.commit()
+        with app.state.db.read() as session:
+            clinic = session.scalars(select(Clinic)).one()
+            adj = session.scalars(
+                select(AppointmentType).where(AppointmentType.code == "ADJ")
+            ).one()
+            patient_user = session.scalars(select(User).where(User.role == "patient")).one()
+            staff = session.scalars(select(User).where(User.role == "frontdesk")).one()
+            others = list(session.scalars(select(Patient).limit(HOLDS + 1)))[1:]
+            session.expunge_all()
+        patient_token = issue_token(
+            settings,
+            TokenClaims(patient_user.id, clinic.id, "patient", patient_user.patient_id, None),
+        )
+        staff_token = issue_token(
+            settings, TokenClaims(staff.id, clinic.id, "frontdesk", None, None)
+        )
+        now = datetime.now(UTC)
+        window = {"from": now.isoformat(), "to": (now + timedelta(days=DAYS)).isoformat()}
+
+        with running_server(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+
+            def portal() -> int:
+                resp = http.get(
+                    "/api/patient-portal/available-slots",
+                    params={"appointmentTypeId": adj.id, **window},
+                    headers={"Authorization": f"Bearer {patient_token}"},
+                )
+                assert resp.status_code == 200, resp.text
+                return sum(len(d["slots"]) for d in resp.json()["days"])
+
+            def staff_query() -> int:
+                resp = http.get(
+                    "/api/booking/availability",
+                    params={"appointmentTypeId": adj.id, **window},
+                    headers={"Authorization": f"Bearer {staff_token}"},
+                )
+                assert resp.status_code == 200, resp.text
+                return len(resp.json()["slots"])
+
+            def engine() -> int:
+                with app.state.db.read() as session:
+                    row = session.get(Clinic, clinic.id)
+                    assert row is not None
+                    start = datetime.now(UTC)
+                    state = ClinicState(session, row, start, start + timedelta(days=DAYS))
+                    query = state.query(
+                        Visit(parts=(VisitPart(type_id=adj.id),)),
+                        start,
+                        patient_id=patient_user.patient_id,
+                    )
+                    return len(find_availability(query).slots)
+
+            portal_slots, staff_slots = portal(), staff_query()
+            results = {
+                "portal": _stats(_timed(portal, repeats)),
+                "staff": _stats(_timed(staff_query, repeats)),
+                "engine": _stats(_timed(engine, repeats)),
+            }
+            # Other patients hold 20 times spread over the window: busy time for this patient.
+            with app.state.db.write() as session:
+                for i, other in enumerate(others):
+                    start = (now + timedelta(days=1 + i % 10, hours=i % 6)).replace(
+                        minute=0, second=0, microsecond=0
+                    )
+                    session.add(
+                        SlotHold(
+                            clinic_id=clinic.id,
+                            owner=f"patient:{other.id}",
+                            appointment_type_id=adj.id,
+                            start_time=start,
+                            end_time=start + timedelta(minutes=30),
+                            occupied_start=start,
+                            occupied_end=start + timedelta(minutes=30),
+                            expires_at=datetime.now(UTC) + timedelta(hours=1),
+                        )
+                    )
+                session.commit()
+            results["portal_with_holds"] = _stats(_timed(portal, repeats))
+    finally:
+        drop()
+
+    base_ms = results["portal"]["median_ms"]
+    report = {
+        "backend": backend,
+        "window_days": DAYS,
+        "repeats": repeats,
+        "portal_slots_listed": portal_slots,
+        "engine_starts": staff_slots,
+        "results": results,
+        "ratios": {
+            "portal_vs_staff": base_ms / results["staff"]["median_ms"],
+            "portal_vs_engine": base_ms / results["engine"]["median_ms"],
+            "holds_vs_no_holds": results["portal_with_holds"]["median_ms"] / base_ms,
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "portal.json").write_text(json.dumps(report, indent=2))
+    rows = [
+        ("portal available-slots (HTTP)", "portal"),
+        ("staff availability (HTTP)", "staff"),
+        ("engine alone", "engine"),
+        (f"portal with {HOLDS} others' holds", "portal_with_holds"),
+    ]
+    lines = [
+        f"## Portal availability, {DAYS}-day window ({backend}, demo clinic, {repeats} runs)",
+        "",
+        "| query | median ms | p90 ms | vs portal |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key in rows:
+        r = results[key]
+        lines.append(
+            f"| {label} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | "
+            f"{r['median_ms'] / base_ms:.2f}x |"
+        )
+    lines += [
+        "",
+        f"The portal lists {portal_slots} times on its 15-minute grid out of {staff_slots} "
+        "engine starts. Ratios are medians from this run on this machine.",
+        "",
+    ]
+    (RESULTS / "portal.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
