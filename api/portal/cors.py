@@ -66,7 +66,7 @@ async def portal_cors_middleware(
     allowed = normalise_origin(origin) in await run_in_threadpool(cache.get, request.app.state.db)
     preflight = request.method == "OPTIONS" and "access-control-request-method" in request.headers
     if not allowed:
-        response = problem_response(
+        refused = problem_response(
             request,
             403,
             "origin-not-allowed",
@@ -74,8 +74,8 @@ async def portal_cors_middleware(
             f"{origin} is not one of the clinic's website origins; online booking can be "
             "embedded only on sites the clinic configured (websiteOrigins).",
         )
-        response.headers["Vary"] = "Origin"
-        return response
+        refused.headers["Vary"] = "Origin"
+        return refused
     if preflight:
         return Response(
             status_code=204,
