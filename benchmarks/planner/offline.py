@@ -1,0 +1,462 @@
+"""The offline optimum: one CP-SAT model over the horizon with every request known up front.
+
+Hindsight means the solver sees every request (its window, acceptable hours and days, visit)
+and knows which bookings will be cancelled, so those are left out; it may not book before a
+request is made (plus the lead time), exactly like the online policies.
+
+Model, time in grid units (``granularity_minutes``) from the horizon's start:
+
+- per request r a presence literal ``b_r``; per part a start variable whose domain is the
+  patient's acceptable blocks (each shortened by the part's length) intersected with the times
+  at least one eligible resource of each needed kind is open;
+- per part and needed kind, one literal per eligible resource (exactly one when ``b_r``), each
+  with an optional fixed-size interval and, when the resource is not open at every start of the
+  domain (or a template slot reserved for other types lies on it), the start's domain restricted
+  under that literal; NoOverlap per resource and per patient with several requests;
+- parts of a visit chained by their gap bounds;
+- redundant capacity cuts, which cost nothing in solutions but close the bound: per provider,
+  chair and room, booked units over the horizon <= its working units; per day, with a literal
+  for the day the visit's chair/provider part starts, the visits' units that day <= the working
+  units of all providers (and of all chairs) that day.
+
+Objective: maximise booked minutes. Warm-started (AddHint) from an online schedule, which is
+feasible here by construction, and solved with ``num_workers`` workers and a time limit; the
+proven bound gives the optimality gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from benchmarks.planner.simulate import (
+    Booking,
+    Outcome,
+    Part,
+    acceptable_blocks,
+    local_date,
+    peak_rss_mb,
+)
+from benchmarks.scenarios.model import Request, ResourceSpec, Scenario, TypeSpec
+
+Units = list[tuple[int, int]]  # closed [lo, hi] integer ranges of start units
+
+
+class OfflineModel:
+    def __init__(self, s: Scenario) -> None:
+        self.s = s
+        self.g = s.granularity_minutes
+        self.h0, self.h1 = s.horizon
+        self.H = self.unit_floor(self.h1)
+        self.m = cp_model.CpModel()
+        self.open = {r.id: self._open_units(r) for r in s.resources}
+        self.slot_instances = self._slot_instances()
+        self.requests = [q for q in s.requests if q.cancel_fraction is None]
+        self.present: dict[str, cp_model.IntVar] = {}
+        self.starts: dict[str, list[cp_model.IntVar]] = {}
+        self.choice: dict[str, list[dict[str, cp_model.IntVar]]] = {}
+        self.day_lits: dict[str, dict[int, cp_model.IntVar]] = {}
+        self.intervals: dict[str, list[tuple[cp_model.IntervalVar, int, cp_model.IntVar]]] = (
+            defaultdict(list)
+        )
+        self.minutes: dict[str, int] = {}
+        self.main_part: dict[str, int] = {}
+        self.day_domain: dict[str, dict[int, cp_model.Domain]] = {}
+        self.skipped = 0
+        self.cuts = 0
+        self._build()
+
+    # -- time ----------------------------------------------------------------------------
+    def unit_floor(self, dt: datetime) -> int:
+        return math.floor((dt - self.h0).total_seconds() / 60 / self.g)
+
+    def unit_ceil(self, dt: datetime) -> int:
+        return math.ceil((dt - self.h0).total_seconds() / 60 / self.g)
+
+    def at(self, u: int) -> datetime:
+        return self.h0 + timedelta(minutes=u * self.g)
+
+    def _open_units(self, r: ResourceSpec) -> Units:
+        return [(self.unit_ceil(a), self.unit_floor(z)) for a, z in self.s.open_intervals(r)]
+
+    def _slot_instances(
+        self,
+    ) -> list[tuple[str, tuple[str, ...], str | None, str | None, int, int]]:
+        out = []
+        for day in self.s.days():
+            for x in self.s.template_slots:
+                if x.weekday == day.weekday():
+                    a = self.unit_floor(self.s.instant(day, x.block.start))
+                    z = self.unit_ceil(self.s.instant(day, x.block.end))
+                    out.append((x.id, x.type_ids, x.chair_id, x.provider_id, a, z))
+        return out
+
+    def dur(self, t: TypeSpec) -> int:
+        return math.ceil(t.minutes / self.g)
+
+    @staticmethod
+    def starts_within(blocks: Units, d: int) -> cp_model.Domain:
+        """Starts s with [s, s + d] inside one block."""
+        ranges = [[a, z - d] for a, z in blocks if z - d >= a]
+        return cp_model.Domain.from_intervals(ranges) if ranges else cp_model.Domain(1, 0)
+
+    def forbidden(self, t: TypeSpec, d: int, owner: str | None) -> cp_model.Domain:
+        """Starts at which a part of type t would overlap a slot reserved for other types."""
+        ranges = [
+            [a - d + 1, z - 1]
+            for _, types, chair, prov, a, z in self.slot_instances
+            if t.id not in types
+            and ((chair is None and prov is None) if owner is None else owner in (chair, prov))
+        ]
+        return cp_model.Domain.from_intervals(ranges) if ranges else cp_model.Domain(1, 0)
+
+    def eligible(self, t: TypeSpec) -> dict[str, list[str]]:
+        pools: dict[str, list[str]] = {}
+        if t.needs_provider:
+            pools["provider"] = [
+                r.id
+                for r in self.s.of_kind("provider")
+                if not t.provider_ids or r.id in t.provider_ids
+            ]
+        if t.needs_chair:
+            pools["chair"] = [r.id for r in self.s.of_kind("chair")]
+        if t.room_kind:
+            pools["room"] = [r.id for r in self.s.of_kind("room") if r.room_kind == t.room_kind]
+        return pools
+
+    # -- model ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        m = self.m
+        lead = timedelta(minutes=self.s.min_lead_minutes)
+        patients: dict[str, list[Request]] = defaultdict(list)
+        for q in self.requests:
+            patients[q.patient_id].append(q)
+        for q in self.requests:
+            if not self._add_request(q, lead):
+                self.skipped += 1
+        # Patients with several requests: their visits must not overlap.
+        for reqs in patients.values():
+            if len(reqs) < 2:
+                continue
+            ivs = []
+            for q in reqs:
+                if q.id not in self.present:
+                    continue
+                for i, p in enumerate(q.parts):
+                    d = self.dur(self.s.type(p.type_id))
+                    ivs.append(
+                        m.new_optional_fixed_size_interval_var(
+                            self.starts[q.id][i], d, self.present[q.id], f"pat_{q.id}_{i}"
+                        )
+                    )
+            m.add_no_overlap(ivs)
+        for rid, items in self.intervals.items():
+            m.add_no_overlap([iv for iv, _, _ in items])
+            cap = sum(z - a for a, z in self.open[rid])
+            m.add(sum(d * lit for _, d, lit in items) <= cap)
+        self._day_cuts()
+        m.maximize(sum(self.minutes[qid] * b for qid, b in self.present.items()))
+
+    def _add_request(self, q: Request, lead: timedelta) -> bool:
+        m = self.m
+        blocks = [(self.unit_ceil(a), self.unit_floor(z)) for a, z in acceptable_blocks(self.s, q)]
+        first_ok = self.unit_ceil(max(q.made_at + lead, self.h0))
+        types = [self.s.type(p.type_id) for p in q.parts]
+        durs = [self.dur(t) for t in types]
+        domains = []
+        pools = []
+        for i, t in enumerate(types):
+            dom = self.starts_within(blocks, durs[i])
+            if i == 0:
+                dom = dom.intersection_with(cp_model.Domain(first_ok, self.H))
+            pool = self.eligible(t)
+            for rids in pool.values():
+                union = cp_model.Domain(1, 0)
+                for rid in rids:
+                    union = union.union_with(self.starts_within(self.open[rid], durs[i]))
+                dom = dom.intersection_with(union)
+            dom = dom.intersection_with(self.forbidden(t, durs[i], None).complement())
+            if dom.is_empty() or any(not rids for rids in pool.values()):
+                return False
+            domains.append(dom)
+            pools.append(pool)
+        b = m.new_bool_var(f"b_{q.id}")
+        starts = [m.new_int_var_from_domain(dom, f"s_{q.id}_{i}") for i, dom in enumerate(domains)]
+        choices: list[dict[str, cp_model.IntVar]] = []
+        for i, t in enumerate(types):
+            d = durs[i]
+            picked: dict[str, cp_model.IntVar] = {}
+            for rids in pools[i].values():
+                lits = []
+                for rid in rids:
+                    allowed = (
+                        self.starts_within(self.open[rid], d)
+                        .intersection_with(self.forbidden(t, d, rid).complement())
+                        .intersection_with(domains[i])
+                    )
+                    if allowed.is_empty():
+                        continue
+                    lit = b if len(rids) == 1 else m.new_bool_var(f"x_{q.id}_{i}_{rid}")
+                    if allowed.size() < domains[i].size():
+                        m.add_linear_expression_in_domain(starts[i], allowed).only_enforce_if(lit)
+                    iv = m.new_optional_fixed_size_interval_var(
+                        starts[i], d, lit, f"iv_{q.id}_{i}_{rid}"
+                    )
+                    self.intervals[rid].append((iv, d, lit))
+                    picked[rid] = lit
+                    lits.append(lit)
+                if not lits:
+                    m.add(b == 0)
+                elif lits != [b]:
+                    m.add(sum(lits) == b)
+            choices.append(picked)
+            if i > 0:
+                gap = starts[i] - starts[i - 1] - durs[i - 1]
+                p = q.parts[i]
+                m.add(gap >= math.ceil(p.min_gap_minutes / self.g)).only_enforce_if(b)
+                m.add(gap <= p.max_gap_minutes // self.g).only_enforce_if(b)
+        self.present[q.id] = b
+        self.starts[q.id] = starts
+        self.choice[q.id] = choices
+        self.minutes[q.id] = sum(t.minutes for t in types)
+        main = next((i for i, t in enumerate(types) if t.needs_chair or t.needs_provider), None)
+        if main is not None:
+            self.main_part[q.id] = main
+            self._day_literals(q, starts[main], domains[main], b)
+        return True
+
+    def _day_literals(
+        self, q: Request, start: cp_model.IntVar, dom: cp_model.Domain, b: cp_model.IntVar
+    ) -> None:
+        m = self.m
+        lits: dict[int, cp_model.IntVar] = {}
+        for k, day in enumerate(self.s.days()):
+            a = self.unit_ceil(self.s.instant(day, datetime.min.time()))
+            z = self.unit_ceil(self.s.instant(day + timedelta(days=1), datetime.min.time())) - 1
+            part = dom.intersection_with(cp_model.Domain(a, z))
+            if part.is_empty():
+                continue
+            lit = m.new_bool_var(f"y_{q.id}_{k}")
+            m.add_linear_expression_in_domain(start, part).only_enforce_if(lit)
+            lits[k] = lit
+            self.day_domain.setdefault(q.id, {})[k] = part
+        m.add(sum(lits.values()) == b)
+        self.day_lits[q.id] = lits
+
+    def _day_cuts(self) -> None:
+        """Energetic cuts: for a day and a time range [A, B] of it, the visits that can only
+        fall inside [A, B] when booked that day need at most the kind's open time in [A, B].
+
+        The ranges run between the day's "interesting" times (resource hours and patients'
+        acceptable hours): that is where demand crowds (after school) and where an LP bound
+        that only counts whole days is far too optimistic. The whole day is one of them.
+        """
+        edges_local = {b.start for r in self.s.resources for bs in r.hours.values() for b in bs}
+        edges_local |= {b.end for r in self.s.resources for bs in r.hours.values() for b in bs}
+        edges_local |= {b.start for q in self.requests for b in q.hours}
+        edges_local |= {b.end for q in self.requests for b in q.hours}
+        by_id = {q.id: q for q in self.requests}
+        for k, day in enumerate(self.s.days()):
+            d0 = self.unit_ceil(self.s.instant(day, datetime.min.time()))
+            d1 = self.unit_ceil(self.s.instant(day + timedelta(days=1), datetime.min.time()))
+            edges = sorted(
+                {d0, d1} | {self.unit_floor(self.s.instant(day, t)) for t in edges_local}
+            )
+            # Per request booked that day: the earliest start and latest end of its parts.
+            spans = []
+            for qid, lits in self.day_lits.items():
+                lit = lits.get(k)
+                if lit is None:
+                    continue
+                q = by_id[qid]
+                dom = self.day_domain[qid][k]
+                lo, hi = dom.min(), dom.max()
+                durs = [self.dur(self.s.type(p.type_id)) for p in q.parts]
+                main = self.main_part[qid]
+                before = sum(durs[:main]) + sum(
+                    math.ceil(p.max_gap_minutes / self.g) for p in q.parts[1 : main + 1]
+                )
+                after = sum(durs[main:]) + sum(
+                    math.ceil(p.max_gap_minutes / self.g) for p in q.parts[main + 1 :]
+                )
+                need = {
+                    kind: sum(
+                        durs[i]
+                        for i, p in enumerate(q.parts)
+                        if getattr(self.s.type(p.type_id), f"needs_{kind}")
+                    )
+                    for kind in ("provider", "chair")
+                }
+                spans.append((lo - before, hi + after, need, lit))
+            for kind in ("provider", "chair"):
+                blocks = [
+                    (
+                        self.unit_ceil(self.s.instant(day, b.start)),
+                        self.unit_floor(self.s.instant(day, b.end)),
+                    )
+                    for r in self.s.of_kind(kind)
+                    for b in r.hours.get(day.weekday(), ())
+                ]
+                for i, a in enumerate(edges):
+                    for z in edges[i + 1 :]:
+                        terms = [
+                            need[kind] * lit
+                            for lo, hi, need, lit in spans
+                            if need[kind] and a <= lo and hi <= z
+                        ]
+                        if not terms:
+                            continue
+                        cap = sum(max(0, min(z, y) - max(a, x)) for x, y in blocks)
+                        if (
+                            sum(
+                                t
+                                for t in (
+                                    need[kind]
+                                    for lo, hi, need, _ in spans
+                                    if need[kind] and a <= lo and hi <= z
+                                )
+                            )
+                            > cap
+                        ):
+                            self.m.add(sum(terms) <= cap)
+                            self.cuts += 1
+
+    # -- warm start and solve ------------------------------------------------------------
+    def hint(self, bookings: list[Booking]) -> int:
+        """Hint every variable from an online schedule; returns how many visits were hinted."""
+        m = self.m
+        by_req = {b.request_id: b for b in bookings}
+        hinted = 0
+        for qid, b in self.present.items():
+            bk = by_req.get(qid)
+            starts = self.starts[qid]
+            use = bk is not None and len(bk.parts) == len(starts)
+            if use:
+                assert bk is not None
+                units = [self.unit_floor(p.start) for p in bk.parts]
+                for i, p in enumerate(bk.parts):
+                    for rid in p.resources():
+                        if rid not in self.choice[qid][i]:
+                            use = False
+            if not use:
+                m.add_hint(b, 0)
+                for picked in self.choice[qid]:
+                    for lit in picked.values():
+                        if lit is not b:
+                            m.add_hint(lit, 0)
+                for lit in self.day_lits.get(qid, {}).values():
+                    m.add_hint(lit, 0)
+                continue
+            assert bk is not None
+            hinted += 1
+            m.add_hint(b, 1)
+            for i, p in enumerate(bk.parts):
+                m.add_hint(starts[i], units[i])
+                held = set(p.resources())
+                for rid, lit in self.choice[qid][i].items():
+                    if lit is not b:
+                        m.add_hint(lit, int(rid in held))
+            main = self.main_part.get(qid)
+            if main is not None:
+                k = (local_date(self.s, bk.parts[main].start) - self.s.start).days
+                for kk, lit in self.day_lits[qid].items():
+                    m.add_hint(lit, int(kk == k))
+        return hinted
+
+    def solve(self, seconds: float, workers: int = 2) -> tuple[cp_model.CpSolver, int]:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = seconds
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = self.s.seed
+        # Probing in presolve spent 20-30 s on a week of medium (thousands of enforced domain
+        # constraints) before any search; without it the LP with the capacity cuts closes the
+        # gap in seconds.
+        solver.parameters.cp_model_probing_level = 0
+        status = solver.solve(self.m)
+        return solver, status
+
+    def bookings(self, solver: cp_model.CpSolver) -> list[Booking]:
+        by_id = {q.id: q for q in self.requests}
+        out = []
+        for qid, b in self.present.items():
+            if not solver.value(b):
+                continue
+            q = by_id[qid]
+            parts = []
+            for i, p in enumerate(q.parts):
+                start = self.at(solver.value(self.starts[qid][i]))
+                t = self.s.type(p.type_id)
+                held = {
+                    kind: rid
+                    for kind in ("provider", "chair", "room")
+                    for rid, lit in self.choice[qid][i].items()
+                    if self.s_kind(rid) == kind and solver.value(lit)
+                }
+                parts.append(
+                    Part(
+                        p.type_id,
+                        start,
+                        start + timedelta(minutes=t.minutes),
+                        held.get("provider"),
+                        held.get("chair"),
+                        held.get("room"),
+                    )
+                )
+            out.append(Booking(qid, q.patient_id, tuple(parts), q.made_at, q.no_show))
+        return sorted(out, key=lambda b: (b.start, b.request_id))
+
+    def s_kind(self, rid: str) -> str:
+        return self._kinds[rid]
+
+    @property
+    def _kinds(self) -> dict[str, str]:
+        return {r.id: r.kind for r in self.s.resources}
+
+
+def solve_offline(
+    s: Scenario, warm: list[Booking] | None, seconds: float = 60.0, workers: int = 2
+) -> Outcome:
+    t0 = time.perf_counter()
+    model = OfflineModel(s)
+    hinted = model.hint(warm) if warm else 0
+    built = time.perf_counter() - t0
+    solver, status = model.solve(seconds, workers)
+    solved = time.perf_counter() - t0 - built
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    bookings = model.bookings(solver) if found else []
+    objective = solver.objective_value if found else None
+    bound = solver.best_objective_bound
+    gap = (bound - objective) / bound if objective is not None and bound > 0 else None
+    stats: dict[str, Any] = {
+        "offline_status": solver.status_name(status),
+        "offline_objective_minutes": objective,
+        "offline_bound_minutes": bound,
+        "offline_gap": gap,
+        "offline_build_seconds": built,
+        "offline_solve_seconds": solved,
+        "offline_time_limit_seconds": seconds,
+        "offline_workers": workers,
+        "offline_requests_modelled": len(model.present),
+        "offline_requests_cancelled_left_out": len(s.requests) - len(model.requests),
+        "offline_requests_without_any_start": model.skipped,
+        "offline_hinted_visits": hinted,
+        "offline_variables": len(model.m.Proto().variables),
+        "offline_constraints": len(model.m.Proto().constraints),
+        "offline_capacity_cuts": model.cuts,
+    }
+    booked = {b.request_id for b in bookings}
+    out = Outcome(
+        "offline-optimal",
+        bookings,
+        turned_away=[q.id for q in model.requests if q.id not in booked],
+        cancelled=[q.id for q in s.requests if q.cancel_fraction is not None],
+        wall_seconds=time.perf_counter() - t0,
+        peak_rss_mb=peak_rss_mb(),
+        extra=stats,
+    )
+    return out

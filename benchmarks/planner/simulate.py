@@ -1,0 +1,374 @@
+"""The online simulator: requests arrive in time order and a policy books each as it comes.
+
+Pure: no database. It keeps every resource's busy intervals itself, turns each request into a
+solver ``SlotQuery`` (window = the patient's acceptable dates; the hours and days the patient
+cannot come are passed as the patient's busy time, which the engine treats as a hard rule;
+``now`` = the moment the request is made), books what the policy picks and applies
+cancellations when they fall due. The final schedule is the list of bookings never cancelled;
+``metrics`` recounts everything from that list alone.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import resource
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from benchmarks.scenarios.model import Block, Hours, Request, Scenario
+from solver import Slot, best_fit, find_availability
+from solver.problem import (
+    AppointmentTypeSpec,
+    BookingPolicy,
+    BusyInterval,
+    Clinic,
+    LocalBlock,
+    Preferences,
+    Resource,
+    ResourceKind,
+    SlotQuery,
+    TemplateSlot,
+    Visit,
+    VisitPart,
+    WeeklyHours,
+)
+
+ONLINE_POLICIES = ("first-available", "best-fit", "best-fit-realistic")
+POLICIES = (*ONLINE_POLICIES, "offline-optimal")
+# Realistic mode: the patient takes the top suggestion 60% of the time, else the 2nd or 3rd.
+REALISTIC_WEIGHTS = (0.6, 0.25, 0.15)
+
+
+@dataclass(frozen=True)
+class Part:
+    type_id: str
+    start: datetime
+    end: datetime
+    provider_id: str | None
+    chair_id: str | None
+    room_id: str | None
+
+    def resources(self) -> tuple[str, ...]:
+        return tuple(r for r in (self.provider_id, self.chair_id, self.room_id) if r)
+
+
+@dataclass(frozen=True)
+class Booking:
+    request_id: str
+    patient_id: str
+    parts: tuple[Part, ...]
+    booked_at: datetime
+    no_show: bool = False
+
+    @property
+    def start(self) -> datetime:
+        return self.parts[0].start
+
+    @property
+    def minutes(self) -> int:
+        return sum(int((p.end - p.start).total_seconds()) // 60 for p in self.parts)
+
+
+@dataclass
+class Outcome:
+    """What one policy did with one scenario: the final schedule and how it got there."""
+
+    policy: str
+    bookings: list[Booking]
+    turned_away: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    request_ms: list[float] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _local(b: Block) -> LocalBlock:
+    return LocalBlock(b.start, b.end)
+
+
+def _weekly(h: Hours) -> WeeklyHours:
+    return WeeklyHours(weekly={d: tuple(_local(b) for b in bs) for d, bs in h.items()})
+
+
+class EngineClinic:
+    """The scenario's clinic in solver terms; resources get the caller's busy time per query."""
+
+    KINDS = {
+        "provider": ResourceKind.PROVIDER,
+        "chair": ResourceKind.CHAIR,
+        "room": ResourceKind.ROOM,
+    }
+
+    def __init__(self, s: Scenario) -> None:
+        self.s = s
+        self.hours = {r.id: _weekly(r.hours) for r in s.resources}
+        self.types = tuple(
+            AppointmentTypeSpec(
+                id=t.id,
+                min_minutes=t.minutes,
+                max_minutes=t.minutes,
+                default_minutes=t.minutes,
+                needs_provider=t.needs_provider,
+                qualified_provider_ids=frozenset(t.provider_ids) or None,
+                needs_chair=t.needs_chair,
+                room_kind=t.room_kind,
+                name=t.name,
+            )
+            for t in s.types
+        )
+        self.slots = tuple(
+            TemplateSlot(
+                id=x.id,
+                weekday=x.weekday,
+                block=_local(x.block),
+                type_ids=frozenset(x.type_ids),
+                chair_id=x.chair_id,
+                provider_id=x.provider_id,
+            )
+            for x in s.template_slots
+        )
+        # Horizon generous enough that a request made weeks ahead of its window is allowed.
+        self.policy = BookingPolicy(
+            granularity_minutes=s.granularity_minutes,
+            min_lead_time=timedelta(minutes=s.min_lead_minutes),
+            max_horizon=timedelta(days=7 * s.weeks + 120),
+        )
+
+    def clinic(self, busy: dict[str, list[BusyInterval]]) -> Clinic:
+        return Clinic(
+            time_zone=self.s.time_zone,
+            policy=self.policy,
+            resources=tuple(
+                Resource(
+                    id=r.id,
+                    kind=self.KINDS[r.kind],
+                    hours=self.hours[r.id],
+                    busy=tuple(busy.get(r.id, ())),
+                    room_kind=r.room_kind,
+                    name=r.name,
+                )
+                for r in self.s.resources
+            ),
+            types=self.types,
+            template_slots=self.slots,
+        )
+
+
+def request_window(s: Scenario, q: Request) -> tuple[datetime, datetime]:
+    """The request's window as instants, clipped to the horizon (may be empty)."""
+    h0, h1 = s.horizon
+    ws = max(s.instant(q.earliest, dtime()), h0)
+    we = min(s.instant(q.latest + timedelta(days=1), dtime()), h1)
+    return ws, we
+
+
+def acceptable_blocks(s: Scenario, q: Request) -> list[tuple[datetime, datetime]]:
+    """When the patient can come, inside the window, as UTC instants in order."""
+    ws, we = request_window(s, q)
+    out = []
+    day = q.earliest
+    while day <= q.latest:
+        if day.weekday() in q.days:
+            for b in sorted(q.hours, key=lambda b: b.start):
+                a, z = max(s.instant(day, b.start), ws), min(s.instant(day, b.end), we)
+                if a < z:
+                    out.append((a, z))
+        day += timedelta(days=1)
+    return out
+
+
+def patient_unavailable(s: Scenario, q: Request) -> list[BusyInterval]:
+    """The complement of ``acceptable_blocks`` within the window: the patient cannot come."""
+    ws, we = request_window(s, q)
+    out = []
+    cursor = ws
+    for a, z in acceptable_blocks(s, q):
+        if a > cursor:
+            out.append(BusyInterval(cursor, a, "patient-unavailable"))
+        cursor = max(cursor, z)
+    if cursor < we:
+        out.append(BusyInterval(cursor, we, "patient-unavailable"))
+    return out
+
+
+class Calendar:
+    """Busy intervals per resource and per patient, the simulator's own bookkeeping."""
+
+    def __init__(self) -> None:
+        self.busy: dict[str, list[BusyInterval]] = defaultdict(list)
+        self.patient: dict[str, list[BusyInterval]] = defaultdict(list)
+
+    def add(self, b: Booking) -> None:
+        for p in b.parts:
+            iv = BusyInterval(p.start, p.end, b.request_id)
+            for rid in p.resources():
+                self.busy[rid].append(iv)
+            self.patient[b.patient_id].append(iv)
+
+    def remove(self, b: Booking) -> None:
+        for rid in {r for p in b.parts for r in p.resources()}:
+            self.busy[rid] = [iv for iv in self.busy[rid] if iv.ref != b.request_id]
+        self.patient[b.patient_id] = [
+            iv for iv in self.patient[b.patient_id] if iv.ref != b.request_id
+        ]
+
+    def near(self, ws: datetime, we: datetime) -> dict[str, list[BusyInterval]]:
+        """Only the intervals touching the window, like the API's ranged read."""
+        lo, hi = ws - timedelta(hours=1), we + timedelta(hours=1)
+        return {
+            r: [iv for iv in ivs if iv.end > lo and iv.start < hi] for r, ivs in self.busy.items()
+        }
+
+
+def build_query(
+    ec: EngineClinic, cal: Calendar, q: Request, now: datetime, usual: bool
+) -> SlotQuery | None:
+    s = ec.s
+    ws, we = request_window(s, q)
+    if we <= max(ws, now + timedelta(minutes=s.min_lead_minutes)):
+        return None
+    own = [iv for iv in cal.patient.get(q.patient_id, ()) if iv.end > ws and iv.start < we]
+    return SlotQuery(
+        clinic=ec.clinic(cal.near(ws, we)),
+        visit=Visit(
+            tuple(
+                VisitPart(
+                    p.type_id,
+                    None,
+                    min_gap_minutes=p.min_gap_minutes,
+                    max_gap_minutes=p.max_gap_minutes,
+                )
+                for p in q.parts
+            )
+        ),
+        window_start=ws,
+        window_end=we,
+        now=now,
+        patient_busy=tuple(patient_unavailable(s, q) + own),
+        preferences=Preferences(usual_provider_id=q.usual_provider_id if usual else None),
+        time_limit_seconds=2.0,
+    )
+
+
+Chooser = Callable[[SlotQuery, random.Random], Slot | None]
+
+
+def first_available(query: SlotQuery, rng: random.Random) -> Slot | None:
+    slots = find_availability(query).slots
+    return slots[0] if slots else None
+
+
+def best_fit_top(query: SlotQuery, rng: random.Random) -> Slot | None:
+    s = best_fit(query, k=1).suggestions
+    return s[0].slot if s else None
+
+
+def best_fit_realistic(query: SlotQuery, rng: random.Random) -> Slot | None:
+    s = best_fit(query, k=3).suggestions
+    if not s:
+        return None
+    pick = rng.choices(range(len(s)), REALISTIC_WEIGHTS[: len(s)])[0]
+    return s[pick].slot
+
+
+CHOOSERS: dict[str, Chooser] = {
+    "first-available": first_available,
+    "best-fit": best_fit_top,
+    "best-fit-realistic": best_fit_realistic,
+}
+
+
+def to_booking(q: Request, slot: Slot, now: datetime) -> Booking:
+    return Booking(
+        request_id=q.id,
+        patient_id=q.patient_id,
+        parts=tuple(
+            Part(a.type_id, a.start, a.end, a.provider_id, a.chair_id, a.room_id)
+            for a in slot.parts
+        ),
+        booked_at=now,
+        no_show=q.no_show,
+    )
+
+
+def cancel_time(q: Request, b: Booking) -> datetime | None:
+    if q.cancel_fraction is None:
+        return None
+    return b.booked_at + (b.start - b.booked_at) * q.cancel_fraction
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def simulate(
+    s: Scenario,
+    policy: str,
+    *,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Replay the scenario's requests through one online policy."""
+    choose = CHOOSERS[policy]
+    rng = random.Random(f"{s.seed if seed is None else seed}:{policy}")
+    ec = EngineClinic(s)
+    cal = Calendar()
+    by_id = {q.id: q for q in s.requests}
+    live: dict[str, Booking] = {}
+    out = Outcome(policy, [])
+    events: list[tuple[datetime, int, str, str]] = [
+        (q.made_at, i, "request", q.id) for i, q in enumerate(s.requests)
+    ]
+    heapq.heapify(events)
+    seq = len(events)
+    t0 = time.perf_counter()
+    while events:
+        now, _, kind, rid = heapq.heappop(events)
+        q = by_id[rid]
+        if kind == "cancel":
+            cal.remove(live.pop(rid))
+            out.cancelled.append(rid)
+            continue
+        query = build_query(ec, cal, q, now, usual=policy != "first-available")
+        slot = None
+        if query is not None:
+            started = time.perf_counter()
+            slot = choose(query, rng)
+            out.request_ms.append((time.perf_counter() - started) * 1000)
+        if progress:
+            progress(1)
+        if slot is None:
+            out.turned_away.append(rid)
+            continue
+        b = to_booking(q, slot, now)
+        live[rid] = b
+        cal.add(b)
+        when = cancel_time(q, b)
+        if when is not None:
+            heapq.heappush(events, (when, seq, "cancel", rid))
+            seq += 1
+    out.bookings = sorted(live.values(), key=lambda b: (b.start, b.request_id))
+    out.wall_seconds = time.perf_counter() - t0
+    out.peak_rss_mb = peak_rss_mb()
+    return out
+
+
+def median_p(values: Iterable[float], p: float) -> tuple[float | None, float | None]:
+    v = sorted(values)
+    if not v:
+        return None, None
+    k = min(len(v) - 1, max(0, round(p * (len(v) - 1))))
+    return statistics.median(v), v[k]
+
+
+def local_date(s: Scenario, dt: datetime) -> date:
+    return dt.astimezone(s.tz).date()

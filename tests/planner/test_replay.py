@@ -1,0 +1,50 @@
+"""``--via-api``: the stream replayed against a real server books what the API accepts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from benchmarks.planner.metrics import double_bookings
+from benchmarks.planner.replay import ReplayError, replay_all, shifted
+from benchmarks.scenarios import generate
+from tests.conftest import PASSWORD, ClinicWorld
+from tests.planner.conftest import schedule_problems
+from tests.support.server import running_server
+
+
+def test_shift_keeps_weekdays_and_moves_past_today() -> None:
+    s = generate("small", weeks=1)
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    m = shifted(s, now)
+    assert m.start.weekday() == s.start.weekday() and m.start > now.date()
+    for a, b in zip(s.requests, m.requests, strict=True):
+        assert b.earliest.weekday() == a.earliest.weekday()
+        assert b.earliest - a.earliest == m.start - s.start
+
+
+def test_replay_books_what_the_api_accepts(app, world: ClinicWorld) -> None:  # type: ignore[no-untyped-def]
+    s = generate("small", weeks=1)
+    s = replace(s, requests=s.requests[:24])
+    email = world.users["admin"].email
+    with running_server(app) as base:
+        r = replay_all(s, ["first-available", "best-fit"], base, email, PASSWORD, progress=False)
+    moved = r.scenario
+    for policy, o in r.outcomes.items():
+        m = r.results["policies"][policy]
+        # The final schedule is what GET /appointments returns; it must equal what the replay
+        # booked and did not cancel, and keep every rule of the scenario.
+        assert m["api_schedule_matches_replay"] is True, policy
+        assert o.bookings, policy
+        assert schedule_problems(moved, o.bookings) == []
+        assert double_bookings(o.bookings) == 0
+        assert len(o.bookings) + len(o.turned_away) + len(o.cancelled) == len(s.requests)
+
+
+def test_replay_needs_an_account_that_can_configure(app, world: ClinicWorld) -> None:  # type: ignore[no-untyped-def]
+    s = generate("small", weeks=1)
+    s = replace(s, requests=s.requests[:2])
+    with running_server(app) as base, pytest.raises(ReplayError, match="HTTP 403"):
+        replay_all(s, ["best-fit"], base, world.users["frontdesk"].email, PASSWORD, progress=False)
