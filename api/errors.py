@@ -184,7 +184,12 @@ def install_handlers(app: FastAPI) -> None:
         if isinstance(exc, OperationalError | InterfaceError | DisconnectionError) or (
             exc.connection_invalidated
         ):
-            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            # The driver's message only: str(exc) would put the SQL parameters (patient data)
+            # into the log.
+            reason = str(exc.orig or type(exc).__name__).strip().splitlines()[0]
+            log.warning(
+                "database unavailable on %s %s: %s", request.method, request.url.path, reason
+            )
             return database_unavailable(request)
         return await _unexpected(request, exc)
 

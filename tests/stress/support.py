@@ -90,7 +90,10 @@ def summary_table(rows: list[StressRow]) -> str:
 @contextmanager
 def fresh_postgres() -> Iterator[str]:
     """A new, migrated PostgreSQL database, dropped afterwards."""
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    # NullPool: no connection outlives a PostgreSQL restart in between.
+    admin = sa.create_engine(
+        POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
     name = f"slotwise_stress_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -239,6 +242,8 @@ def served(settings: Settings, workers: int) -> Iterator[str]:
     """`slotwise serve --workers N` as a subprocess on a free port; stopped (its whole process
     group: the uvicorn supervisor and its workers) at the end."""
     port = free_port()
+    log_path = settings.secret_file.parent / f"serve-{port}.log"
+    log = log_path.open("wb")
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -253,15 +258,17 @@ def served(settings: Settings, workers: int) -> Iterator[str]:
         cwd=ROOT,
         env=env,
         start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: nobody reads a pipe during the run, and a worker blocked on a full
+        # pipe while logging a storm of warnings would look exactly like a hung service.
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
+                err = log_path.read_text(errors="replace")
                 raise RuntimeError(f"slotwise serve exited with {proc.returncode}: {err[-2000:]}")
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -283,8 +290,7 @@ def served(settings: Settings, workers: int) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
+        log.close()
 
 
 # --------------------------------------------------------------------------- load
