@@ -239,6 +239,7 @@ def main() -> None:
     horizons = [7, 14, 28, 56, 90]
 
     t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
     clinic = make_clinic(7, max(horizons) + 6)
     single = queries(clinic, SINGLE, n, 1, 14)
     chain = queries(clinic, CHAIN, n, 2, 14)
@@ -283,7 +284,12 @@ def main() -> None:
         growth[key] = {"exponent": round(slope, 3), "at_most_linear": slope <= 1.1}
 
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            # Other work on the shared machine shows up here; compare runs with similar loads.
+            "load_average_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)],
+        },
         "clinic": {
             "providers": 8,
             "chairs": 12,
@@ -317,7 +323,9 @@ def _booked_fraction(q: SlotQuery) -> float:
 def markdown(rep: dict) -> str:
     lines = [
         f"Slot engine benchmark ({'quick' if rep['quick'] else 'full'} run, "
-        f"{rep['machine']['cpus']} CPUs, Python {rep['machine']['python']}): "
+        f"{rep['machine']['cpus']} CPUs, Python {rep['machine']['python']}, load average "
+        f"{rep['machine']['load_average_before_after'][0]} before / "
+        f"{rep['machine']['load_average_before_after'][1]} after): "
         f"8 providers, 12 chairs, 3 rooms, {rep['clinic']['booked_fraction']:.0%} booked, "
         "5-minute grid, 14-day window; per query the median of 3 runs.",
         "",

@@ -1,7 +1,8 @@
 """Availability: every start at which the visit can be booked, each with one assignment.
 
 The candidate sets come from the exact numpy DP in ``candidates``; CP-SAT is not used here
-because enumerating starts with it is 100x slower than the sweep and adds nothing to exactness.
+because enumerating starts with it costs tens to hundreds of milliseconds where the sweep
+costs well under one, and it would add nothing to exactness.
 When parts of the visit could compete for one resource (see ``candidates``), each DP candidate
 is confirmed by an exact depth-first search; if the time limit stops that search,
 ``complete`` is False and the starts confirmed so far are returned.
