@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.auth.permissions import Permission, permissions_for
@@ -42,14 +42,18 @@ def _permissions(dependant: Dependant) -> Iterator[str]:
 
 def route_table(app: FastAPI) -> list[tuple[str, str, str | None]]:
     rows = []
-    for route in app.routes:
+    # iter_route_contexts walks included routers: on this FastAPI version `app.routes` holds
+    # them unexpanded, and a plain loop over it would find no API route at all.
+    for rc in iter_route_contexts(app.routes):
+        route = rc.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        perms = set(_permissions(route.dependant))
-        assert len(perms) <= 1, f"{route.path} declares several permissions: {perms}"
-        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-            rows.append((method, route.path, perms.pop() if perms else None))
-            perms = set(_permissions(route.dependant))
+        perms = set(_permissions(rc.dependant))
+        assert len(perms) <= 1, f"{rc.path} declares several permissions: {perms}"
+        for method in sorted((rc.methods or set()) - {"HEAD", "OPTIONS"}):
+            rows.append((method, str(rc.path), perms.pop() if perms else None))
+            perms = set(_permissions(rc.dependant))
+    assert rows, "the route table walk found no routes"
     return rows
 
 
