@@ -74,6 +74,10 @@ def decode_guest(settings: Settings, token: str) -> tuple[str, str] | None:
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
+        # Only a guest token gets the guest message; an expired user token is the user path's.
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        if unverified.get("typ") != "guest":
+            return None
         raise Unauthorized("Your booking session has expired; start again.") from exc
     except jwt.InvalidTokenError:
         return None

@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.auth.tokens import TokenClaims, issue_token
+from api.config import Settings
 from api.models import Appointment, AppointmentSource
+from api.portal.identity import issue_guest_token
 from tests.api.booking.conftest import book as staff_book
 from tests.api.portal.conftest import Portal
 
@@ -167,3 +170,21 @@ def test_lead_time_cannot_be_overridden(portal: Portal) -> None:
     assert portal.book(body).status_code in (409, 422)
     with_override = {**body, "overrideLeadTime": True, "overrideReason": "x"}
     assert portal.book(with_override).status_code == 422  # not even a field the portal knows
+
+
+def test_expired_tokens_say_what_expired(portal: Portal, settings: Settings) -> None:
+    past = datetime.now(UTC) - timedelta(hours=3)
+    guest = issue_guest_token(settings, portal.clinic.world.clinic.id, now=past)
+    user = portal.clinic.world.users["patient"]
+    patient = issue_token(
+        settings,
+        TokenClaims(user.id, user.clinic_id, "patient", user.patient_id, None),
+        now=past,
+    )
+    url, params = "/api/patient-portal/available-slots", {"appointmentTypeId": portal.npc.id}
+    as_guest = portal.client.get(url, params=params, headers={"Authorization": f"Bearer {guest}"})
+    assert as_guest.status_code == 401 and "booking session" in as_guest.json()["detail"]
+    as_patient = portal.client.get(
+        url, params=params, headers={"Authorization": f"Bearer {patient}"}
+    )
+    assert as_patient.status_code == 401 and "sign in again" in as_patient.json()["detail"]
