@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Appointment, AppointmentSource, AppointmentType, Patient
+from api.models import Clinic as ClinicRow
 from tests.api.booking.conftest import Clinic
 from tests.browser_support import screenshot_path
 from tests.conftest import PASSWORD
@@ -237,4 +238,43 @@ def test_time_taken_by_staff_shows_conflict_and_new_times(
     with app.state.db.read() as session:
         ids = set(session.scalars(select(Appointment.id)))
     assert len(ids) == 2  # the staff booking and the patient's, nothing lost or doubled
+    page.context.close()
+
+
+def test_patient_cancels_seeing_the_late_fee_first(
+    browser: Any, site: str, clinic: Clinic, app: FastAPI
+) -> None:
+    with app.state.db.write() as session:
+        row = session.get(ClinicRow, clinic.world.clinic.id)
+        assert row is not None
+        row.late_cancel_window_hours = 24 * 7  # the test day is three days away: a late cancel
+        session.commit()
+    with httpx.Client(base_url=site, timeout=20) as http:
+        booked = http.post(
+            "/api/booking/appointments", json=clinic.booking(), headers=clinic.headers()
+        )
+        assert booked.status_code == 201, booked.text
+    appointment_id = booked.json()["id"]
+
+    page = _open(browser, site, clinic)
+    page.get_by_role("button", name="Manage my appointments").click()
+    _step(page, "signin")
+    page.get_by_label("Email").fill(clinic.world.users["patient"].email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    manage = _step(page, "manage")
+    assert "Adjustment" in manage.inner_text() and "14:00 (Europe/London)" in manage.inner_text()
+    _shot(page, "widget-manage-1-list")
+    manage.get_by_role("button", name=re.compile("^Cancel Adjustment")).click()
+    confirm = _step(page, "cancel")
+    assert "cancelling now costs £25.00" in confirm.inner_text()  # shown before confirming
+    _shot(page, "widget-manage-2-fee")
+    page.get_by_role("button", name="Cancel and pay £25.00").click()
+    done = _step(page, "manage")
+    done.locator(".sw-notice").wait_for()
+    assert "is cancelled" in done.inner_text() and "no upcoming appointments" in done.inner_text()
+    _shot(page, "widget-manage-3-cancelled")
+    row_after, _ = _appointment(app, appointment_id)
+    assert row_after.status.value == "CANCELLED"
+    assert str(row_after.cancellation_fee_amount) == "25.00"
     page.context.close()

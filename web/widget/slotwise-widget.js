@@ -171,7 +171,76 @@ export class SlotwiseWidget {
       el("p", {}, "What would you like to book?"),
       buttons.length ? el("ul", { class: "sw-list" }, buttons)
         : el("p", {}, "Online booking is not available right now; please call us."),
+      el("button", { type: "button", class: "sw-secondary", onclick: () => this.manage() },
+        "Manage my appointments"),
     );
+  }
+
+  // ------------------------------------------------------------------ my appointments
+
+  manage() {
+    if (this.state.patientToken) this.showManage();
+    else this.showSignIn({ before: "manage" });
+  }
+
+  money(fee) {
+    return new Intl.NumberFormat("en-GB", { style: "currency", currency: fee.currency })
+      .format(Number(fee.amount));
+  }
+
+  async showManage(error, notice) {
+    let appointments = [];
+    try {
+      appointments = await this.request("GET", "/api/patient-portal/appointments", {
+        token: this.state.patientToken,
+      });
+    } catch (err) {
+      error = err;
+    }
+    const item = (a) => el("li", { class: "sw-appointment", "data-appointment-id": a.id },
+      el("span", { class: "sw-choice-main" }, a.appointmentTypeName),
+      el("span", {}, `${this.dayLabel(a.localStart.slice(0, 10))} at ${a.localStart.slice(11)} (${a.timeZone})`),
+      a.canCancel ? el("button", {
+        type: "button", class: "sw-secondary",
+        "aria-label": `Cancel ${a.appointmentTypeName} on ${this.dayLabel(a.localStart.slice(0, 10))}`,
+        onclick: () => this.showCancel(a),
+      }, "Cancel") : null);
+    this.render("manage", "Your appointments",
+      this.errorBox(error),
+      notice ? el("p", { class: "sw-notice", role: "status" }, notice) : null,
+      appointments.length ? el("ul", { class: "sw-list" }, appointments.map(item))
+        : el("p", {}, "You have no upcoming appointments."),
+      this.backButton("Book an appointment", () => this.showTypes()),
+    );
+  }
+
+  showCancel(appointment, error) {
+    const when = `${this.dayLabel(appointment.localStart.slice(0, 10))} at ${appointment.localStart.slice(11)}`;
+    const fee = appointment.lateCancelFee;
+    this.render("cancel", "Cancel this appointment?",
+      this.errorBox(error),
+      el("p", { class: "sw-summary" }, el("strong", {}, appointment.appointmentTypeName), ` on ${when} (${appointment.timeZone})`),
+      fee ? el("p", { class: "sw-fee" },
+        `This is inside the clinic's late-cancellation window: cancelling now costs ${this.money(fee)}.`)
+        : el("p", {}, "There is no charge for cancelling now."),
+      el("div", { class: "sw-actions" },
+        el("button", { type: "button", class: "sw-primary", onclick: () => this.cancel(appointment) },
+          fee ? `Cancel and pay ${this.money(fee)}` : "Yes, cancel it"),
+        el("button", { type: "button", class: "sw-secondary", onclick: () => this.showManage() }, "Keep it")),
+    );
+  }
+
+  async cancel(appointment) {
+    try {
+      await this.request("POST", `/api/patient-portal/appointments/${appointment.id}/cancel`, {
+        token: this.state.patientToken,
+        json: { acceptFee: Boolean(appointment.lateCancelFee) },
+      });
+    } catch (error) {
+      this.showCancel(appointment, error);
+      return;
+    }
+    await this.showManage(null, `Your ${appointment.appointmentTypeName} is cancelled.`);
   }
 
   async chooseType(type) {
@@ -371,6 +440,10 @@ export class SlotwiseWidget {
     }
     if (before === "days") {
       await this.loadDays();
+      return;
+    }
+    if (before === "manage") {
+      await this.showManage();
       return;
     }
     // The time was held for the guest session; hand the hold over to the signed-in patient.
