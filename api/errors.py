@@ -9,7 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -138,6 +144,17 @@ def database_unavailable(request: Request, detail: str | None = None) -> JSONRes
     )
 
 
+def _unstorable(request: Request, detail: str) -> JSONResponse:
+    return problem_response(
+        request,
+        422,
+        "invalid-input",
+        "Invalid input",
+        detail,
+        errors=[{"field": "request", "message": detail}],
+    )
+
+
 def _loc_to_field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[0] if loc else "request")
@@ -181,6 +198,11 @@ def install_handlers(app: FastAPI) -> None:
             # Serialization failure or deadlock: api.core.retry.RetryMiddleware, outside this
             # handler, runs the whole request again.
             raise exc
+        if isinstance(exc, DataError):
+            # A value the database cannot hold (a NUL character in text on PostgreSQL, a number
+            # out of range): the input's fault, and nothing was saved.
+            reason = str(exc.orig or "").strip().splitlines()[0] if exc.orig else "invalid value"
+            return _unstorable(request, f"A value cannot be stored: {reason}.")
         if isinstance(exc, OperationalError | InterfaceError | DisconnectionError) or (
             exc.connection_invalidated
         ):
@@ -192,6 +214,15 @@ def install_handlers(app: FastAPI) -> None:
             )
             return database_unavailable(request)
         return await _unexpected(request, exc)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _unencodable(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        # Only input can carry an unpaired surrogate (JSON "\ud800"): no database stores one.
+        return _unstorable(
+            request,
+            "Text contains an unpaired surrogate (such as \\ud800), which is not valid "
+            "Unicode; send valid UTF-8 text.",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
