@@ -44,6 +44,8 @@ from solver.problem import Clinic as SolverClinic
 # Cancelled and no-show appointments free their time; overridden ones are the staff's call
 # and still occupy the resources (the engine should not offer a slot on top of them).
 INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+# How a patient-portal slot hold is named in conflicts ("... is busy ... (online booking hold X)").
+HOLD_REF = "online booking hold "
 
 
 def active_appointment():  # type: ignore[no-untyped-def]
@@ -188,7 +190,7 @@ class ClinicState:
         for hold in active_holds(session, clinic.id, window_start - margin, window_end + margin):
             if hold.owner == hold_owner:
                 continue
-            interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=f"hold:{hold.id}")
+            interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=HOLD_REF + hold.id)
             for resource_id in (hold.provider_id, hold.chair_id, hold.room_id):
                 if resource_id:
                     busy[resource_id].append(interval)

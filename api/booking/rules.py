@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from api.booking.clinic_state import HOLD_REF
 from api.booking.schemas import ConflictItem
 from api.errors import Conflict, DomainError
 from solver.result import Violation
@@ -38,7 +39,10 @@ def conflict_items(
             resource=resource_kinds.get(v.resource_id or "")
             or ("patient" if v.code == "patient_busy" else None),
             resource_id=v.resource_id,
-            appointment_id=v.ref if v.code in DOUBLE_BOOKING_CODES else None,
+            # A portal slot hold is busy time but not an appointment: no id to open.
+            appointment_id=v.ref
+            if v.code in DOUBLE_BOOKING_CODES and not (v.ref or "").startswith(HOLD_REF)
+            else None,
             part_index=v.part_index,
         )
         for v in violations

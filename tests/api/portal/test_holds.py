@@ -60,6 +60,10 @@ def test_a_hold_hides_the_slot_from_everyone_else(single: Portal, db: Session) -
         portal.client, portal.clinic, patientId=portal.clinic.patients[2].id, startTime=held
     )
     assert staff.status_code == 409
+    # Staff are told it is an online hold; it is not an appointment they could open.
+    conflicts = staff.json()["conflicts"]
+    assert conflicts and all(c["appointmentId"] is None for c in conflicts)
+    assert "online booking hold" in staff.json()["detail"]
 
 
 def test_booking_within_the_own_hold_succeeds_and_consumes_it(single: Portal, db: Session) -> None:
