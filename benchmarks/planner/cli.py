@@ -145,7 +145,7 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     plan = sub.add_parser("plan", help="planner: compare booking policies and templates")
     psub = plan.add_subparsers(dest="plan_command", required=True)
 

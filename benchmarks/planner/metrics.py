@@ -156,6 +156,7 @@ def summarise(s: Scenario, o: Outcome) -> dict[str, Any]:
         "request_ms_median": ms_med,
         "request_ms_p95": ms_p95,
         "request_ms_mean": statistics.fmean(o.request_ms) if o.request_ms else None,
+        "request_cpu_ms_median": median_p(o.request_cpu_ms, 0.5)[0],
         "wall_seconds": o.wall_seconds,
         "peak_rss_mb": o.peak_rss_mb,
         "double_bookings": double_bookings(o.bookings),

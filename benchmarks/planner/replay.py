@@ -202,7 +202,7 @@ def _fits(q: Request, s: Scenario, slot: dict[str, Any]) -> bool:
 
 def _candidates(cl: Clinic, q: Request, policy: str, pid: str) -> list[dict[str, Any]]:
     ws, we = request_window(cl.s, q)
-    params: list[tuple[str, str | int]] = [
+    params: list[tuple[str, str | int | float | bool | None]] = [
         ("appointmentTypeId", cl.ids[p.type_id]) for p in q.parts
     ]
     params += [

@@ -14,6 +14,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("short idle gaps (count / min)", "", "frag"),
     ("days to appointment, median / p90", "", "wait"),
     ("per request ms, median / p95", "", "ms"),
+    ("per request CPU ms, median", "request_cpu_ms_median", "x"),
     ("policy wall time s", "wall_seconds", "f1"),
     ("process peak RSS MB", "peak_rss_mb", "f0"),
     ("double bookings (recount)", "double_bookings", "int"),
@@ -67,7 +68,8 @@ def markdown(r: dict[str, Any]) -> str:
     if opt:
         lines += [
             "",
-            f"Offline CP-SAT: {opt['offline_status']}, "
+            f"Offline CP-SAT: {opt['offline_status']} (best schedule from "
+            f"{opt.get('offline_incumbent', 'cp-sat')}), "
             f"{opt['offline_objective_minutes'] or 0:,.0f} "
             f"booked minutes, proven bound {opt['offline_bound_minutes']:,.0f}, gap "
             f"{_f(opt['offline_gap'], 'pct')} after {opt['offline_solve_seconds']:.1f} s on "
@@ -96,6 +98,8 @@ def markdown(r: dict[str, Any]) -> str:
                 shown = f"{v:+.2f} pp"
             elif key.endswith("_ms_median"):
                 shown = f"{v:.1f} ms"
+                if x.get("cpu_ms_median") is not None:
+                    shown += f" (CPU {x['cpu_ms_median']:.1f} ms)"
             elif v is None:
                 pp = x["offline_minus_first_available_chair_pp"]
                 shown = f"- (offline is not above first-available: {pp:+.2f} pp)"

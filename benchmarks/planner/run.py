@@ -63,8 +63,10 @@ def run(
     if bar is not None:
         bar.close()
     if "offline-optimal" in policies:
-        warm_from = online and max(
-            online, key=lambda p: sum(b.minutes for b in outcomes[p].bookings)
+        warm_from = (
+            max(online, key=lambda p: sum(b.minutes for b in outcomes[p].bookings))
+            if online
+            else None
         )
         warm = outcomes[warm_from].bookings if warm_from else None
         if progress:
@@ -144,6 +146,7 @@ def targets(m: dict[str, dict[str, Any]]) -> dict[str, Any]:
         out["best_fit_request_ms_median"] = {
             "value": bf["request_ms_median"],
             "first_available_ms_median": fa["request_ms_median"] if fa else None,
+            "cpu_ms_median": bf.get("request_cpu_ms_median"),
             "target": f"< {TARGET_MS:g} ms",
             "met": bf["request_ms_median"] < TARGET_MS,
         }

@@ -69,19 +69,16 @@ def standard_hours(kind: str, index: int) -> Hours:
     Every third provider works a late shift (10:00-13:00, 14:00-19:00) and every fourth a
     Saturday morning, so some capacity meets the after-school crowd.
     """
-    if kind == "chair":
+    week: Hours
+    if kind in ("chair", "room"):
         week = dict.fromkeys(range(5), (_b("08:00", "18:00"),))
         week[5] = (_b("09:00", "13:00"),)
         return week
-    if kind == "room":
-        return dict.fromkeys(range(5), (_b("08:00", "18:00"),)) | {5: (_b("09:00", "13:00"),)}
+    late = index % 3 == 2
     day = (
         (_b("10:00", "13:00"), _b("14:00", "19:00"))
-        if index % 3 == 2
-        else (
-            _b("08:30", "12:30"),
-            _b("13:30", "17:30"),
-        )
+        if late
+        else (_b("08:30", "12:30"), _b("13:30", "17:30"))
     )
     week = dict.fromkeys(range(5), day)
     if index % 4 == 3:

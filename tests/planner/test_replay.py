@@ -27,7 +27,7 @@ def test_shift_keeps_weekdays_and_moves_past_today() -> None:
 
 def test_replay_books_what_the_api_accepts(app, world: ClinicWorld) -> None:  # type: ignore[no-untyped-def]
     s = generate("small", weeks=1)
-    s = replace(s, requests=s.requests[:24])
+    s = replace(s, requests=s.requests[:16])
     email = world.users["admin"].email
     with running_server(app) as base:
         r = replay_all(s, ["first-available", "best-fit"], base, email, PASSWORD, progress=False)

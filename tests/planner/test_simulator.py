@@ -107,7 +107,7 @@ def test_offline_is_at_least_its_warm_start_and_within_its_bound(small_run: Run)
 
 
 def test_offline_without_warm_start_is_still_valid(small: Scenario) -> None:
-    o = solve_offline(small, None, seconds=10)
+    o = solve_offline(small, None, seconds=5)
     assert o.bookings
     assert schedule_problems(small, o.bookings) == []
     assert summarise(small, o)["double_bookings"] == 0
