@@ -151,7 +151,7 @@ async def _read(ws: WebSocket, app: FastAPI, principal: Principal, sub: Subscrip
         try:
             message = json.loads(raw)
         except ValueError:
-            sub.queue.put_nowait({"type": "error", "error": "Frames must be JSON objects."})
+            await sub.queue.put({"type": "error", "error": "Frames must be JSON objects."})
             continue
         if not isinstance(message, dict):
             continue

@@ -294,3 +294,49 @@ def test_week_view_screenshot(
     if database_url_backend == "sqlite":
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(path, DOCS / "calendar.png")
+
+
+def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    """The cancel dialog names the clinic's late fee when it applies; Ctrl+C / Ctrl+V copies."""
+    with app.state.db.write() as session:
+        from api.models import Clinic as ClinicRow
+
+        row = session.get(ClinicRow, clinic.world.clinic.id)
+        assert row is not None
+        row.late_cancel_window_hours = 24 * 7  # the test day is three days ahead
+        session.commit()
+    appt = _book(site, clinic)
+    page = _open(browser, site, clinic)
+    block = _block(page, appt["id"])
+    block.click()
+    page.keyboard.press("Control+c")
+    assert "Copied" in page.locator("#toast").inner_text()
+    page.keyboard.press("Escape")  # close the appointment's menu
+    # Paste target: the empty 16:00 slot in the same column (block height = 30 minutes).
+    per_minute = _px_per_minute(page, appt["id"], 30)
+    x, y = _grab_point(page, appt["id"])
+    page.mouse.click(x, y - 6 + 120 * per_minute + 4)
+    page.keyboard.press("Control+v")
+    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
+    assert "Copied to" in page.locator("#toast").inner_text()
+    with app.state.db.read() as session:
+        copies = session.scalars(
+            select(Appointment).where(Appointment.start_time == clinic.at(16))
+        ).all()
+    assert len(copies) == 1 and copies[0].patient_id == appt["patientId"]
+
+    block.click()
+    page.click("#menu [data-action=cancel]")
+    assert page.locator("#cancel-fee").is_visible()
+    assert "£25.00" in page.locator("#cancel-fee-text").inner_text()
+    page.fill("#cancel-form input[name=reason]", "moved away")
+    page.click("#cancel-form button[type=submit]")
+    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
+    assert "£25.00 recorded" in page.locator("#toast").inner_text()
+    _block(page, appt["id"]).wait_for(state="detached")
+    cancelled = _row(app, appt["id"])
+    assert cancelled.cancellation_reason == "moved away"
+    assert str(cancelled.cancellation_fee_amount) == "25.00"
+    page.context.close()

@@ -120,10 +120,10 @@ function eventContent(info) {
     return {
       html:
         `<div class="appt-body" data-appointment-id="${escapeHtml(appt.id)}">` +
-        `<span class="appt-time">${tz.hhmm(ev.start)}–${tz.hhmm(ev.end)}</span> ` +
-        `<strong class="appt-patient">${escapeHtml(patient)}</strong>` +
-        `<span class="appt-type">${escapeHtml(typeName(appt.appointmentTypeId))}</span>` +
-        `<span class="appt-status">${escapeHtml(status)}</span></div>`,
+        `<div class="appt-line"><span class="appt-time">${tz.hhmm(ev.start)}–${tz.hhmm(ev.end)}</span> ` +
+        `<strong class="appt-patient">${escapeHtml(patient)}</strong></div>` +
+        `<div class="appt-line"><span class="appt-type">${escapeHtml(typeName(appt.appointmentTypeId))}</span>` +
+        ` · <span class="appt-status">${escapeHtml(status)}</span></div></div>`,
     };
   }
   if (props.kind === "pending") {
