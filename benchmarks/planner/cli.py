@@ -79,9 +79,13 @@ def _compare(args: argparse.Namespace) -> int:
 
     base = scenario_from(args)
     tables = []
-    for path in (args.a, args.b):
+    # Two files with the same name (from different folders) get A-/B- labels so that neither
+    # run's output overwrites the other's.
+    same = args.a.stem == args.b.stem
+    labels = [f"A-{args.a.stem}", f"B-{args.b.stem}"] if same else [args.a.stem, args.b.stem]
+    for path, label in zip((args.a, args.b), labels, strict=True):
         hours, slots = load_template(path)
-        s = base.with_template(hours, slots, name=f"{base.name}+{path.stem}")
+        s = base.with_template(hours, slots, name=f"{base.name}+{label}")
         r = run(
             s,
             args.policy,
@@ -89,9 +93,9 @@ def _compare(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.quiet,
         )
-        name = f"plan-{base.name}-{base.weeks}w-{path.stem}"
+        name = f"plan-{base.name}-{base.weeks}w-{label}"
         write(r, args.out, name, plots=not args.no_plots)
-        tables.append((path.stem, r.results))
+        tables.append((label, r.results))
     lines = [
         f"Template comparison on `{base.name}` ({base.weeks} week(s), {len(base.requests)} "
         "requests, the same demand stream):",
@@ -123,7 +127,7 @@ def _compare(args: argparse.Namespace) -> int:
             lines.append(f"| {p} | {label} | " + " | ".join(fmt(v) for v in vals) + f" | {diff} |")
     text = "\n".join(lines)
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"compare-{base.name}-{args.a.stem}-vs-{args.b.stem}.md"
+    out = args.out / f"compare-{base.name}-{labels[0]}-vs-{labels[1]}.md"
     out.write_text(text + "\n\n" + "\n\n".join(markdown(r) for _, r in tables) + "\n")
     print(text)
     print(f"wrote {out}")
