@@ -340,3 +340,37 @@ def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
     assert cancelled.cancellation_reason == "moved away"
     assert str(cancelled.cancellation_fee_amount) == "25.00"
     page.context.close()
+
+
+def test_drag_on_empty_time_books_a_new_appointment(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    anchor = _book(site, clinic)  # 14:00-14:30 in the first provider's column: a ruler
+    page = _open(browser, site, clinic)
+    patient = clinic.patients[1]
+    page.fill("#patient-search", patient.first_name)
+    page.locator(".patient-result", has_text=f"{patient.first_name} {patient.last_name}").click()
+    page.wait_for_selector("#patient-detail:not([hidden])")
+    per_minute = _px_per_minute(page, anchor["id"], 30)
+    x, y = _grab_point(page, anchor["id"])
+    top = y - 6 + 150 * per_minute + 2  # 16:30
+    _drag(page, x, top, 0, 30 * per_minute - 4)  # select 16:30-17:00
+    dialog = page.locator("#create-dialog")
+    dialog.wait_for()
+    form = page.locator("#create-form")
+    assert form.locator("input[name=start]").input_value().endswith("T16:30")
+    form.locator("select[name=type]").select_option(clinic.adj.id)
+    form.locator("input[name=duration]").fill("30")
+    form.locator("select[name=chair]").select_option(clinic.chairs[1].id)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
+    with app.state.db.read() as session:
+        rows = session.scalars(
+            select(Appointment).where(Appointment.patient_id == patient.id)
+        ).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.start_time == clinic.at(16, 30) and row.duration == 30
+    assert row.provider_id == anchor["providerId"] and row.chair_id == clinic.chairs[1].id
+    _block(page, row.id).wait_for()
+    page.context.close()
