@@ -31,7 +31,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m "not stress" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not stress" -n 2 --durations=15 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
