@@ -87,6 +87,18 @@ class PreconditionRequired(DomainError):
     title = "If-Match header required"
 
 
+class Unavailable(DomainError):
+    """503: the answer could not be established in time (or the database is away); retry."""
+
+    status = 503
+    slug = "unavailable"
+    title = "Temporarily unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 2, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -144,6 +156,22 @@ def database_unavailable(request: Request, detail: str | None = None) -> JSONRes
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method any route serves at this path (RFC 9110: a 405 lists them all). The router
+    answers with the first partial match only, which names one route's methods."""
+    from fastapi.routing import iter_route_contexts
+
+    static: set[str] = set()
+    templated: set[str] = set()
+    for rc in iter_route_contexts(request.app.routes):
+        regex = getattr(rc, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            target = templated if "{" in str(rc.path) else static
+            target |= set(rc.methods or ())
+    # A literal path (/schedule-templates/active) is its own resource, not an {id}.
+    return ", ".join(sorted(static or templated))
+
+
 def _unstorable(request: Request, detail: str) -> JSONResponse:
     return problem_response(
         request,
@@ -181,13 +209,23 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # A body that is not the JSON it claims to be: the same 422 as any invalid input.
+            detail = "The request body is not valid JSON (or not the declared content type)."
+            return problem_response(
+                request, 422, "invalid-input", "Invalid input", detail,
+                errors=[{"field": "body", "message": detail}],
+            )  # fmt: skip
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         return problem_response(
             request,
             exc.status_code,
             str(exc.status_code),
             titles.get(exc.status_code, "Error"),
             str(exc.detail),
-            dict(exc.headers) if exc.headers else None,
+            headers or None,
         )
 
     @app.exception_handler(DBAPIError)

@@ -296,7 +296,7 @@ def reschedule_appointment(
     "/appointments/{appointment_id}/duplicate",
     status_code=status.HTTP_201_CREATED,
     response_model=AppointmentRead,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def duplicate_appointment(
     appointment_id: str,

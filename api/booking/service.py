@@ -867,6 +867,7 @@ def _next_best_fit(
         (provider_id, None, None),
         (None, None, None),
     ]
+    cut_short = False
     for pinned_provider, pinned_chair, pinned_room in attempts:
         visit = Visit(
             parts=(
@@ -887,6 +888,7 @@ def _next_best_fit(
             time_limit_seconds=time_limit,
         )
         result = best_fit(query, k=1)
+        cut_short = cut_short or not result.complete
         if result.suggestions:
             slot = result.suggestions[0].slot.parts[0]
             assert slot.provider_id is not None
@@ -897,6 +899,14 @@ def _next_best_fit(
                 slot.room_id,
                 (slot.template_slot_id),
             )
+    if cut_short:
+        # The search was cut short by its time limit: "no free time" would be a guess.
+        from api.errors import Unavailable
+
+        raise Unavailable(
+            "Finding the next free time took too long; nothing was booked. Retry, or give a "
+            "startTime."
+        )
     raise Conflict(
         f"No free time for a {kind.name} of {source.duration} minutes in the next "
         f"{(window_end - now).days} days; give a startTime to book over a conflict."
