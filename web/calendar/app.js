@@ -120,8 +120,8 @@ function eventContent(info) {
     return {
       html:
         `<div class="appt-body" data-appointment-id="${escapeHtml(appt.id)}">` +
-        `<div class="appt-line"><span class="appt-time">${tz.hhmm(ev.start)}–${tz.hhmm(ev.end)}</span> ` +
-        `<strong class="appt-patient">${escapeHtml(patient)}</strong></div>` +
+        `<div class="appt-line appt-time">${tz.hhmm(ev.start)}–${tz.hhmm(ev.end)}</div>` +
+        `<div class="appt-line"><strong class="appt-patient">${escapeHtml(patient)}</strong></div>` +
         `<div class="appt-line"><span class="appt-type">${escapeHtml(typeName(appt.appointmentTypeId))}</span>` +
         ` · <span class="appt-status">${escapeHtml(status)}</span></div></div>`,
     };
