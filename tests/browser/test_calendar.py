@@ -361,7 +361,16 @@ def test_drag_on_empty_time_books_a_new_appointment(
     assert form.locator("input[name=start]").input_value().endswith("T16:30")
     form.locator("select[name=type]").select_option(clinic.adj.id)
     form.locator("input[name=duration]").fill("30")
+    # The dialog probes as it is filled in: Chair 2 is taken at 14:00, free at 16:30.
+    form.locator("input[name=start]").fill(f"{clinic.day.isoformat()}T14:00")
     form.locator("select[name=chair]").select_option(clinic.chairs[1].id)
+    page.wait_for_function(
+        "document.querySelector('#create-check').textContent.includes('Chair 2 is busy')"
+    )
+    assert page.locator("#create-check").get_attribute("data-state") == "conflict"
+    form.locator("input[name=start]").fill(f"{clinic.day.isoformat()}T16:30")
+    form.locator("input[name=start]").dispatch_event("change")
+    page.wait_for_selector("#create-check[data-state=ok]")
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
     with app.state.db.read() as session:

@@ -648,6 +648,7 @@ function openCreate({ start, end, resourceId, typeId, slot }) {
   const form = dlg.querySelector("form");
   form.reset();
   $("#create-error").textContent = "";
+  $("#create-check").textContent = "";
   const field = FIELD[state.mode];
   fillSelect(form.type, [...state.types.values()].filter((t) => t.active), { selectedId: typeId });
   fillSelect(form.provider, state.providers, { selectedId: field === "providerId" ? resourceId : slot?.providerId });
@@ -662,6 +663,28 @@ function openCreate({ start, end, resourceId, typeId, slot }) {
   form.patientName.value = state.patient ? state.patients.get(state.patient.id) || "" : "";
   dlg.showModal();
   (state.patient ? form.type : form.patientName).focus();
+  probeCreate();
+}
+
+// The same conflict probe for a new booking: the dialog says at once whether it would fit.
+let createProbeSeq = 0;
+async function probeCreate() {
+  const form = $("#create-form");
+  const out = $("#create-check");
+  if (!form.start.value || !form.type.value || !form.provider.value) return;
+  const mine = ++createProbeSeq;
+  const reply = await live.probe({
+    appointmentTypeId: form.type.value,
+    patientId: form.patientId.value || null,
+    providerId: form.provider.value,
+    chairId: form.chair.value || null,
+    roomId: form.room.value || null,
+    startTime: tz.wallToIso(tz.wallDate(`${form.start.value}:00`), state.zone),
+    duration: +form.duration.value || null,
+  });
+  if (mine !== createProbeSeq || !reply) return;
+  out.dataset.state = reply.error || !reply.ok ? "conflict" : "ok";
+  out.textContent = reply.error || (reply.ok ? "This time is free." : reply.message);
 }
 
 async function submitCreate(e) {
@@ -1159,6 +1182,9 @@ function wire() {
     const kind = state.types.get(createForm.type.value);
     if (kind) createForm.duration.value = kind.defaultDuration;
   };
+  for (const name of ["type", "provider", "chair", "room", "start", "duration", "patientName"]) {
+    createForm[name].addEventListener("change", () => probeCreate());
+  }
   document.addEventListener("keydown", onKey);
   document.addEventListener("click", (e) => {
     if (!$("#menu").hidden && !e.target.closest("#menu") && !e.target.closest(".ec-event")) closeMenu();
