@@ -202,9 +202,7 @@ def test_migration_chains_rows_written_before_the_chain_existed(
             sa.column("after", sa.JSON()),
         )
         with engine.begin() as conn:
-            conn.execute(
-                sa.insert(ClinicRow.__table__).values(id="c1", name="Old", time_zone="UTC")
-            )
+            conn.execute(sa.insert(ClinicRow).values(id="c1", name="Old", time_zone="UTC"))
             for i in range(3):
                 conn.execute(
                     sa.insert(old_audit).values(

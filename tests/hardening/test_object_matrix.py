@@ -130,7 +130,9 @@ def _call(
 
 
 @pytest.fixture
-def matrix(app: FastAPI, client: TestClient, clinic: Clinic, db: Session, settings: Settings):  # type: ignore[no-untyped-def]
+def matrix(
+    app: FastAPI, client: TestClient, clinic: Clinic, db: Session, settings: Settings
+) -> tuple[ClinicWorld, dict[str, str], dict[str, str], str, list[tuple[str, str, str | None]]]:
     rival = make_world(db, settings, "Rival Clinic")
     theirs = _other_clinic_objects(db, rival, clinic.at(11))
     mine = book(client, clinic, patientId=clinic.patients[0].id)

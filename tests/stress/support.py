@@ -91,9 +91,7 @@ def summary_table(rows: list[StressRow]) -> str:
 def fresh_postgres() -> Iterator[str]:
     """A new, migrated PostgreSQL database, dropped afterwards."""
     # NullPool: no connection outlives a PostgreSQL restart in between.
-    admin = sa.create_engine(
-        POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-    )
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     name = f"slotwise_stress_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
