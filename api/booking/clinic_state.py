@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.core import clock
@@ -48,7 +48,7 @@ INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 HOLD_REF = "online booking hold "
 
 
-def active_appointment():  # type: ignore[no-untyped-def]
+def active_appointment() -> ColumnElement[bool]:
     return and_(Appointment.deleted_at.is_(None), Appointment.status.not_in(INACTIVE_STATUSES))
 
 
@@ -80,7 +80,7 @@ def weekly_hours(template: ScheduleTemplate | None) -> dict[tuple[str, str], Wee
     weekly: dict[tuple[str, str], dict[int, list[LocalBlock]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    exceptions: dict[tuple[str, str], dict] = defaultdict(dict)  # type: ignore[type-arg]
+    exceptions: dict[tuple[str, str], dict[date, tuple[LocalBlock, ...]]] = defaultdict(dict)
     if template is not None:
         for wh in template.working_hours:
             weekly[(wh.resource_type, wh.resource_id)][wh.weekday].append(
@@ -212,7 +212,7 @@ class ClinicState:
                         name=row.name,
                     )
                 )
-        template_slots = ()
+        template_slots: tuple[TemplateSlot, ...] = ()
         if self.template is not None:
             template_slots = tuple(
                 TemplateSlot(
