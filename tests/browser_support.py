@@ -45,6 +45,12 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def update_docs() -> bool:
+    """SLOTWISE_UPDATE_DOCS=1 refreshes the README's screenshots in docs/ from this run; other
+    runs leave the tracked files alone."""
+    return os.environ.get("SLOTWISE_UPDATE_DOCS") == "1"
+
+
 def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"
