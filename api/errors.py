@@ -253,6 +253,13 @@ def install_handlers(app: FastAPI) -> None:
             return database_unavailable(request)
         return await _unexpected(request, exc)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # An integer past 64 bits (offset=9223372036854775808): SQLite's driver cannot bind it.
+        return _unstorable(
+            request, "A number in the request is too large; use at most 9223372036854775807."
+        )
+
     @app.exception_handler(UnicodeEncodeError)
     async def _unencodable(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
         # Only input can carry an unpaired surrogate (JSON "\ud800"): no database stores one.

@@ -246,3 +246,14 @@ def test_availability_and_booking_on_dst_transition_days(
         headers=headers,
     )
     assert early.status_code in (409, 422), early.text
+
+
+@pytest.mark.parametrize("path", ["/api/booking/appointments", "/api/chairs", "/api/providers"])
+def test_a_64_bit_overflowing_offset_is_422_not_500(
+    client: TestClient, clinic: Clinic, path: str
+) -> None:
+    # Found by schemathesis: SQLite's driver raised OverflowError, a 500.
+    response = client.get(path, params={"offset": 2**63}, headers=clinic.headers("admin"))
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        _problem(response, 422)
