@@ -56,7 +56,7 @@ _schema_app.state.db.dispose()
 def test_api_conforms_to_its_schema(
     case: schemathesis.Case, app: FastAPI, world: ClinicWorld
 ) -> None:
-    CASES.append(f"{case.method} {case.path}")
+    CASES.append(case.operation.label)
     role = "patient" if case.path.startswith("/api/patient-portal/") else "admin"
     case.call_and_validate(
         headers=world.headers(role),
