@@ -20,6 +20,7 @@ class PortalSettings(Base):
         CheckConstraint(
             "new_patient_daily_cap >= 0 AND new_patient_email_daily_cap >= 0", name="caps"
         ),
+        CheckConstraint("max_active_online_bookings >= 0", name="active_online_cap"),
     )
 
     clinic_id: Mapped[str] = mapped_column(
@@ -32,6 +33,9 @@ class PortalSettings(Base):
     new_patient_daily_cap: Mapped[int] = mapped_column(Integer, default=20)
     new_patient_email_daily_cap: Mapped[int] = mapped_column(Integer, default=1)
     show_provider_names: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A signed-in patient may hold at most this many upcoming online bookings at once, so one
+    # account cannot reserve a clinic's free week.
+    max_active_online_bookings: Mapped[int] = mapped_column(Integer, default=3)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -62,6 +62,8 @@ GUEST_SESSIONS = Rule("guest-session", 30, 3600, "booking sessions from your net
 NEW_PATIENT_BOOKINGS = Rule("new-patient", 5, 3600, "new-patient bookings from your network")
 HOLDS = Rule("holds", 60, 3600, "time choices from your network")
 INVITE_ACCEPTS = Rule("accept-invite", 10, 900, "attempts to use an invitation")
+AVAILABILITY = Rule("portal-availability", 120, 60, "availability searches from your network")
+BOOKINGS = Rule("portal-book", 10, 3600, "online bookings from your network")
 
 
 def _ctx(session: SessionDep, caller: PortalCaller, request: Request) -> booking.Context:
@@ -154,7 +156,8 @@ def accept_invite(body: AcceptInvite, session: SessionDep) -> AcceptedInvite:
 @router.get(
     "/available-slots",
     response_model=PortalAvailability,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=[Depends(per_ip(AVAILABILITY))],
 )
 def available_slots(
     session: SessionDep,
@@ -262,7 +265,8 @@ SignedInPatient = Annotated[PortalCaller, Depends(_patient_caller)]
     "/book",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingConfirmation,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 422, 429),
+    dependencies=[Depends(per_ip(BOOKINGS))],
 )
 def book(
     body: PortalBook,

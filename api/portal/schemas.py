@@ -182,6 +182,7 @@ class PortalSettingsRead(ApiModel):
     new_patient_daily_cap: int
     new_patient_email_daily_cap: int
     show_provider_names: bool
+    max_active_online_bookings: int
 
 
 class PortalSettingsUpdate(StrictInput):
@@ -190,6 +191,7 @@ class PortalSettingsUpdate(StrictInput):
     new_patient_daily_cap: int | None = Field(None, ge=0, le=10_000)
     new_patient_email_daily_cap: int | None = Field(None, ge=0, le=100)
     show_provider_names: bool | None = None
+    max_active_online_bookings: int | None = Field(None, ge=0, le=100)
 
     def changes(self) -> dict[str, Any]:
         return {

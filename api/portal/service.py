@@ -75,6 +75,7 @@ def portal_settings(session: Session, clinic_id: str) -> PortalSettings:
             new_patient_daily_cap=20,
             new_patient_email_daily_cap=1,
             show_provider_names=False,
+            max_active_online_bookings=3,
         )
     return row
 
@@ -362,7 +363,30 @@ def book(
     assert caller.patient_id is not None
     clinic = booking._clinic(ctx.session, ctx.principal)
     bookable_type(ctx.session, caller, body.appointment_type_id)
+    _check_online_cap(ctx.session, clinic, caller.patient_id)
     return _create(ctx, caller, clinic, caller.patient_id, body, time_limit)
+
+
+def _check_online_cap(session: Session, clinic: Clinic, patient_id: str) -> None:
+    cap = portal_settings(session, clinic.id).max_active_online_bookings
+    active = session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
+            Appointment.clinic_id == clinic.id,
+            Appointment.patient_id == patient_id,
+            Appointment.source == AppointmentSource.ONLINE,
+            Appointment.start_time > clock.now(),
+            active_appointment(),
+        )
+    ) or 0
+    if active >= cap:
+        raise Conflict(
+            f"You already have {active} upcoming appointments booked online, the most this "
+            "clinic allows at once; cancel one, or call us to book another.",
+            activeOnlineBookings=active,
+            limit=cap,
+        )
 
 
 def _local_day_start(clinic: Clinic, now: datetime) -> datetime:
