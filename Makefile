@@ -20,6 +20,8 @@ demo: $(STAMP)
 	$(BIN)/slotwise demo
 	@echo ""
 	@echo "Slotwise is starting on http://127.0.0.1:8000"
+	@echo "  Calendar:  http://127.0.0.1:8000/calendar (sign in as frontdesk@brightside.example)"
+	@echo "  Widget:    http://127.0.0.1:8000/demo/practice-site (an example practice website)"
 	@echo "  API docs:  http://127.0.0.1:8000/docs"
 	@echo "  Sign in:   POST http://127.0.0.1:8000/api/auth/token"
 	@echo ""
