@@ -590,17 +590,28 @@ def update(
             setattr(appointment, name, changes[name])
     if new_status is not None and new_status != appointment.status:
         _change_status(appointment, AppointmentStatus(new_status))
+    _save_and_audit(ctx, clinic, appointment, "update", before, body)
+    return appointment
+
+
+def _save_and_audit(
+    ctx: Context,
+    clinic: Clinic,
+    appointment: Appointment,
+    action: str,
+    before: dict[str, Any],
+    override: Override,
+) -> None:
     _save(ctx, clinic, appointment)
     audit.record(
         ctx.session,
         ctx.principal,
-        action="update",
+        action=action,
         appointment=appointment,
         before=before,
         request_id=ctx.request_id,
     )
-    _audit_override(ctx, appointment, body)
-    return appointment
+    _audit_override(ctx, appointment, override)
 
 
 def _change_status(appointment: Appointment, new_status: AppointmentStatus) -> None:
@@ -728,16 +739,7 @@ def reschedule(
         chair_id=body.chair_id if "chair_id" in body.model_fields_set else appointment.chair_id,
         room_id=body.room_id if "room_id" in body.model_fields_set else appointment.room_id,
     )
-    _save(ctx, clinic, appointment)
-    audit.record(
-        ctx.session,
-        ctx.principal,
-        action="reschedule",
-        appointment=appointment,
-        before=before,
-        request_id=ctx.request_id,
-    )
-    _audit_override(ctx, appointment, body)
+    _save_and_audit(ctx, clinic, appointment, "reschedule", before, body)
     return appointment
 
 
