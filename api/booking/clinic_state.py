@@ -23,9 +23,12 @@ from api.models import (
     Clinic,
     Provider,
     Room,
+    ScheduleException,
     ScheduleTemplate,
     SlotHold,
+    WorkingHours,
 )
+from api.models import TemplateSlot as TemplateSlotRow
 from solver.problem import (
     AppointmentTypeSpec,
     BookingPolicy,
@@ -68,26 +71,42 @@ def _exception_blocks(blocks: Iterable[object]) -> tuple[LocalBlock, ...]:
     return tuple(sorted(parsed, key=lambda b: b.start))
 
 
-def active_template(session: Session, clinic_id: str) -> ScheduleTemplate | None:
+def active_template_id(session: Session, clinic_id: str) -> str | None:
     return session.scalar(
-        select(ScheduleTemplate).where(
+        select(ScheduleTemplate.id).where(
             ScheduleTemplate.clinic_id == clinic_id, ScheduleTemplate.active.is_(True)
         )
     )
 
 
-def weekly_hours(template: ScheduleTemplate | None) -> dict[tuple[str, str], WeeklyHours]:
+def weekly_hours(session: Session, template_id: str | None) -> dict[tuple[str, str], WeeklyHours]:
+    """Each resource's week from the template, read as plain rows (this runs on every query)."""
     weekly: dict[tuple[str, str], dict[int, list[LocalBlock]]] = defaultdict(
         lambda: defaultdict(list)
     )
     exceptions: dict[tuple[str, str], dict[date, tuple[LocalBlock, ...]]] = defaultdict(dict)
-    if template is not None:
-        for wh in template.working_hours:
-            weekly[(wh.resource_type, wh.resource_id)][wh.weekday].append(
-                LocalBlock(wh.start_time, wh.end_time)
-            )
-        for ex in template.exceptions:
-            exceptions[(ex.resource_type, ex.resource_id)][ex.date] = _exception_blocks(ex.blocks)
+    if template_id is not None:
+        hours = session.execute(
+            select(
+                WorkingHours.resource_type,
+                WorkingHours.resource_id,
+                WorkingHours.weekday,
+                WorkingHours.start_time,
+                WorkingHours.end_time,
+            ).where(WorkingHours.template_id == template_id)
+        )
+        for kind, resource_id, weekday, start, end in hours:
+            weekly[(kind, resource_id)][weekday].append(LocalBlock(start, end))
+        dated = session.execute(
+            select(
+                ScheduleException.resource_type,
+                ScheduleException.resource_id,
+                ScheduleException.date,
+                ScheduleException.blocks,
+            ).where(ScheduleException.template_id == template_id)
+        )
+        for kind, resource_id, day, blocks in dated:
+            exceptions[(kind, resource_id)][day] = _exception_blocks(blocks)
     keys = set(weekly) | set(exceptions)
     return {
         key: WeeklyHours(
@@ -96,6 +115,33 @@ def weekly_hours(template: ScheduleTemplate | None) -> dict[tuple[str, str], Wee
         )
         for key in keys
     }
+
+
+def template_slots(session: Session, template_id: str | None) -> tuple[TemplateSlot, ...]:
+    if template_id is None:
+        return ()
+    rows = session.execute(
+        select(
+            TemplateSlotRow.id,
+            TemplateSlotRow.weekday,
+            TemplateSlotRow.start_time,
+            TemplateSlotRow.end_time,
+            TemplateSlotRow.appointment_type_ids,
+            TemplateSlotRow.chair_id,
+            TemplateSlotRow.provider_id,
+        ).where(TemplateSlotRow.template_id == template_id)
+    )
+    return tuple(
+        TemplateSlot(
+            id=slot_id,
+            weekday=weekday,
+            block=LocalBlock(start, end),
+            type_ids=frozenset(type_ids),
+            chair_id=chair_id,
+            provider_id=provider_id,
+        )
+        for slot_id, weekday, start, end, type_ids, chair_id, provider_id in rows
+    )
 
 
 def type_spec(kind: AppointmentType) -> AppointmentTypeSpec:
@@ -151,8 +197,8 @@ class ClinicState:
         self.window_start = window_start
         self.window_end = window_end
         self.exclude = frozenset(exclude_appointment_ids)
-        self.template = active_template(session, clinic.id)
-        hours = weekly_hours(self.template)
+        self.template_id = active_template_id(session, clinic.id)
+        hours = weekly_hours(session, self.template_id)
         empty = WeeklyHours()
 
         self.providers = list(
@@ -169,21 +215,28 @@ class ClinicState:
             session.scalars(select(Room).where(Room.clinic_id == clinic.id, Room.active.is_(True)))
         )
 
-        appointments = list(
-            session.scalars(
-                select(Appointment).where(
-                    Appointment.clinic_id == clinic.id,
-                    active_appointment(),
-                    Appointment.occupied_start < window_end + margin,
-                    Appointment.occupied_end > window_start - margin,
-                )
+        # Plain rows, not ORM objects: a two-week query reads hundreds of appointments.
+        appointments = session.execute(
+            select(
+                Appointment.id,
+                Appointment.occupied_start,
+                Appointment.occupied_end,
+                Appointment.provider_id,
+                Appointment.chair_id,
+                Appointment.room_id,
+            ).where(
+                Appointment.clinic_id == clinic.id,
+                active_appointment(),
+                Appointment.occupied_start < window_end + margin,
+                Appointment.occupied_end > window_start - margin,
             )
         )
-        self.appointments = {a.id: a for a in appointments if a.id not in self.exclude}
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
-        for appt in self.appointments.values():
-            interval = BusyInterval(appt.occupied_start, appt.occupied_end, ref=appt.id)
-            for resource_id in (appt.provider_id, appt.chair_id, appt.room_id):
+        for appt_id, occupied_start, occupied_end, *resource_ids in appointments:
+            if appt_id in self.exclude:
+                continue
+            interval = BusyInterval(occupied_start, occupied_end, ref=appt_id)
+            for resource_id in resource_ids:
                 if resource_id:
                     busy[resource_id].append(interval)
         # Patient-portal slot holds are busy time for everyone but their owner (hold_owner).
@@ -212,25 +265,12 @@ class ClinicState:
                         name=row.name,
                     )
                 )
-        template_slots: tuple[TemplateSlot, ...] = ()
-        if self.template is not None:
-            template_slots = tuple(
-                TemplateSlot(
-                    id=s.id,
-                    weekday=s.weekday,
-                    block=LocalBlock(s.start_time, s.end_time),
-                    type_ids=frozenset(s.appointment_type_ids),
-                    chair_id=s.chair_id,
-                    provider_id=s.provider_id,
-                )
-                for s in self.template.template_slots
-            )
         self.solver_clinic = SolverClinic(
             time_zone=clinic.time_zone,
             policy=policy(clinic, lead_time_override=lead_time_override),
             resources=tuple(resources),
             types=tuple(type_spec(t) for t in self.types.values() if t.active),
-            template_slots=template_slots,
+            template_slots=template_slots(session, self.template_id),
         )
 
     def patient_busy(self, patient_id: str | None) -> tuple[BusyInterval, ...]:
