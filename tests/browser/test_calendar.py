@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from api.models import Appointment, AuditEntry
@@ -109,8 +110,7 @@ def test_drag_to_a_free_slot_moves_it_in_the_database_with_an_audit_row(
     x, y = _grab_point(page, appt["id"])
     _drag(page, x, y, 0, 120 * per_minute)  # two hours later: 16:00
 
-    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
-    assert "Moved" in page.locator("#toast").inner_text()
+    expect(page.locator("#toast")).to_contain_text("Moved", timeout=10000)
     row = _row(app, appt["id"])
     assert row.start_time == clinic.at(16) and row.end_time == clinic.at(16, 30)
     assert row.version == 2
@@ -152,7 +152,7 @@ def test_drag_onto_a_conflict_is_red_before_the_drop_and_rolled_back_after(
     assert preview.evaluate("el => getComputedStyle(el).backgroundColor") == RED
 
     page.mouse.up()
-    page.wait_for_selector("#toast[data-kind=error]", timeout=10000)
+    expect(page.locator("#toast")).to_contain_text("Not moved:", timeout=10000)
     message = page.locator("#toast").inner_text()
     assert message.startswith("Not moved:") and clinic.providers[0].name in message
     assert "busy" in message
@@ -311,15 +311,15 @@ def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
     block = _block(page, appt["id"])
     block.click()
     page.keyboard.press("Control+c")
-    assert "Copied" in page.locator("#toast").inner_text()
+    expect(page.locator("#toast")).to_contain_text("Copied", timeout=10000)
     page.keyboard.press("Escape")  # close the appointment's menu
     # Paste target: the empty 16:00 slot in the same column (block height = 30 minutes).
     per_minute = _px_per_minute(page, appt["id"], 30)
     x, y = _grab_point(page, appt["id"])
     page.mouse.click(x, y - 6 + 120 * per_minute + 4)
     page.keyboard.press("Control+v")
-    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
-    assert "Copied to" in page.locator("#toast").inner_text()
+    # Wait for this step's own message: the previous toast may still be showing.
+    expect(page.locator("#toast")).to_contain_text("Copied to", timeout=10000)
     with app.state.db.read() as session:
         copies = session.scalars(
             select(Appointment).where(Appointment.start_time == clinic.at(16))
@@ -332,8 +332,7 @@ def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
     assert "£25.00" in page.locator("#cancel-fee-text").inner_text()
     page.fill("#cancel-form input[name=reason]", "moved away")
     page.click("#cancel-form button[type=submit]")
-    page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
-    assert "£25.00 recorded" in page.locator("#toast").inner_text()
+    expect(page.locator("#toast")).to_contain_text("£25.00 recorded", timeout=10000)
     _block(page, appt["id"]).wait_for(state="detached")
     cancelled = _row(app, appt["id"])
     assert cancelled.cancellation_reason == "moved away"
