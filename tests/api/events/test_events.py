@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -364,5 +365,8 @@ def test_redis_bus_keeps_clinics_apart(redis_settings: Settings) -> None:
         await bus.close()
         return got, leaked
 
-    got, leaked = asyncio.run(scenario())
+    # On a thread of its own: when Playwright's browser fixture is alive in this worker, the
+    # main thread already runs an event loop and asyncio.run() would refuse.
+    with ThreadPoolExecutor(1) as pool:
+        got, leaked = pool.submit(asyncio.run, scenario()).result()
     assert got == {"type": "appointment", "n": 1} and not leaked
