@@ -43,10 +43,10 @@ from api.models import (
     Provider,
     ScheduleTemplate,
     User,
-    WorkingHours,
 )
 from solver import find_availability
 from solver.problem import Visit, VisitPart
+from tests.support.schedules import open_every_day
 from tests.support.server import running_server
 
 RESULTS = Path(__file__).parent / "results"
@@ -93,18 +93,9 @@ def _clinic(session: sa.orm.Session) -> dict[str, object]:
         max_duration=40,
     )
     template = ScheduleTemplate(clinic_id=clinic.id, name="Week", active=True)
-    for weekday in range(7):
-        for kind_name, rows in (("provider", providers), ("chair", chairs)):
-            template.working_hours.extend(
-                WorkingHours(
-                    resource_type=kind_name,
-                    resource_id=r.id,
-                    weekday=weekday,
-                    start_time=clock_time(8),
-                    end_time=clock_time(18),
-                )
-                for r in rows
-            )
+    open_every_day(
+        template, [*(("provider", p.id) for p in providers), *(("chair", c.id) for c in chairs)]
+    )
     patients = [
         Patient(
             clinic_id=clinic.id, first_name="P", last_name=str(i), date_of_birth=date(2010, 1, 1)

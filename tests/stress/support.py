@@ -38,8 +38,8 @@ from api.models import (
     Room,
     ScheduleTemplate,
     User,
-    WorkingHours,
 )
+from tests.support.schedules import open_every_day
 from tests.support.server import free_port
 
 ZONE = ZoneInfo("Europe/London")
@@ -189,21 +189,14 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClin
         )
         s.add_all([adj, scan])
         template = ScheduleTemplate(clinic_id=cid, name="Week", active=True)
-        for weekday in range(7):
-            for kind, rid in [
+        open_every_day(
+            template,
+            [
                 *(("provider", p.id) for p in providers),
                 *(("chair", c.id) for c in chairs),
                 ("room", room.id),
-            ]:
-                template.working_hours.append(
-                    WorkingHours(
-                        resource_type=kind,
-                        resource_id=rid,
-                        weekday=weekday,
-                        start_time=clock_time(8),
-                        end_time=clock_time(18),
-                    )
-                )
+            ],
+        )
         s.add(template)
         user = User(clinic_id=cid, email="desk@stress.example", password_hash="x", role="frontdesk")
         s.add(user)

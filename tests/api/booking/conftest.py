@@ -23,9 +23,9 @@ from api.models import (
     ScheduleTemplate,
     TemplateSlot,
     TreatmentPlan,
-    WorkingHours,
 )
 from tests.conftest import ClinicWorld
+from tests.support.schedules import open_every_day
 
 ZONE = ZoneInfo("Europe/London")
 
@@ -117,21 +117,14 @@ def clinic(db: Session, world: ClinicWorld) -> Clinic:
     db.add_all([adj, scan, debond])
     db.flush()
     template = ScheduleTemplate(clinic_id=cid, name="Week", active=True)
-    for weekday in range(7):
-        for kind, rid in [
+    open_every_day(
+        template,
+        [
             *(("provider", p.id) for p in providers),
             *(("chair", c.id) for c in chairs),
             ("room", scanner.id),
-        ]:
-            template.working_hours.append(
-                WorkingHours(
-                    resource_type=kind,
-                    resource_id=rid,
-                    weekday=weekday,
-                    start_time=time(8),
-                    end_time=time(18),
-                )
-            )
+        ],
+    )
     adj_slot = TemplateSlot(
         name="Adjustments AM",
         weekday=day.weekday(),
