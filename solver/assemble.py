@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import overload
 
 import numpy as np
 
@@ -101,3 +103,53 @@ class Assembler:
                 ]
             )
         return [Slot(ps[0].start, ps[-1].end, tuple(ps)) for ps in zip(*per_part, strict=True)]
+
+
+class LazySlots(Sequence[Slot]):
+    """Availability's slots, each built the first time it is read.
+
+    A 14-day answer holds hundreds of starts, and callers mostly read a page of them (the API's
+    ``limit``, the portal's alternatives) or just count them; the starts and resources are
+    already decided in ``cols``, so building the dataclasses only for what is read changes no
+    answer. Reading everything (iteration) builds the rest in one batch.
+    """
+
+    def __init__(self, asm: Assembler, cols: list[tuple[I64, dict[ResourceKind, I64]]]) -> None:
+        self._asm = asm
+        self._cols = cols
+        self._n = len(cols[0][0]) if cols else 0
+        self._built: dict[int, Slot] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> Slot: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Slot, ...]: ...
+    def __getitem__(self, i: int | slice) -> Slot | tuple[Slot, ...]:
+        if isinstance(i, slice):
+            return tuple(self._take(range(self._n)[i]))
+        return self._take([range(self._n)[i]])[0]
+
+    def __iter__(self) -> Iterator[Slot]:
+        return iter(self._take(range(self._n)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"LazySlots({list(self)!r})"
+
+    def _take(self, idx: Sequence[int]) -> list[Slot]:
+        missing = [i for i in idx if i not in self._built]
+        if missing:
+            rows = np.array(missing, dtype=np.int64)
+            sub = [(js[rows], {k: r[rows] for k, r in kinds.items()}) for js, kinds in self._cols]
+            self._built.update(zip(missing, self._asm.many(sub), strict=True))
+        return [self._built[i] for i in idx]

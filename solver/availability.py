@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from solver.assemble import Assembler
+from solver.assemble import Assembler, LazySlots
 from solver.candidates import Chains
 from solver.masks import Timeline
 from solver.prepare import prepare
@@ -31,8 +31,7 @@ def find_availability(query: SlotQuery) -> Availability:
     js = np.flatnonzero(ch.any_g[0])
     slots: list[Slot] = []
     if not ch.coupled:
-        slots = asm.many(ch.witnesses(js))
-        return Availability(tuple(slots), True)
+        return Availability(LazySlots(asm, ch.witnesses(js)), True)
     deadline = t0 + query.time_limit_seconds
     for j in js:
         try:

@@ -98,14 +98,38 @@ class LocalCalendar:
         return out
 
     def hours(self, hours: WeeklyHours) -> list[tuple[int, int]]:
-        """Working-hour intervals of every calendar date, in date order (may touch)."""
-        out: list[tuple[int, int]] = []
-        for i, d in enumerate(self.dates):
-            day_blocks = hours.exceptions.get(d)
-            if day_blocks is None:
-                day_blocks = hours.weekly.get(int(self.weekday[i]), ())
-            out.extend(self.blocks(i, day_blocks))
-        return out
+        """Working-hour intervals of every calendar date, ascending by start (may touch)."""
+        return [(s, e) for s, e in self.hours_array(hours).tolist()]
+
+    def hours_array(self, hours: WeeklyHours) -> I64:
+        """``hours`` as an ``(n, 2)`` array of instants over every calendar date.
+
+        Regular dates without an exception are one broadcast per weekday (midnight plus the
+        blocks' seconds of day); transition dates and exception dates go through ``blocks``.
+        """
+        special = ~self.regular
+        special[[self.index[d] for d in hours.exceptions if d in self.index]] = True
+        parts: list[I64] = []
+        weekly = np.array(
+            [
+                (weekday, secs_of_day(b.start), secs_of_day(b.end))
+                for weekday, day_blocks in hours.weekly.items()
+                for b in day_blocks
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 3)
+        days = np.flatnonzero(~special)
+        di, wi = np.nonzero(self.weekday[days][:, None] == weekly[None, :, 0])
+        parts.append(self.mid[days[di]][:, None] + weekly[wi, 1:])
+        for i in np.flatnonzero(special).tolist():
+            exception = hours.exceptions.get(self.dates[i])
+            blocks = hours.weekly.get(int(self.weekday[i]), ()) if exception is None else exception
+            parts.append(np.array(self.blocks(i, blocks), dtype=np.int64).reshape(-1, 2))
+        if not parts:
+            return np.zeros((0, 2), dtype=np.int64)
+        out = np.concatenate(parts)
+        out = out[out[:, 1] > out[:, 0]]
+        return out[np.argsort(out[:, 0], kind="stable")]
 
     def grid(self, granularity_minutes: int, lo: int, hi: int) -> I64:
         """All grid instants ``t`` with ``lo <= t <= hi``, ascending, each real instant once."""
@@ -164,6 +188,18 @@ def merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((s, e))
     return out
+
+
+def merge_array(iv: I64) -> I64:
+    """``merge`` for an ``(n, 2)`` array: the sorted union, touching intervals joined."""
+    iv = iv[iv[:, 1] > iv[:, 0]]
+    if len(iv) == 0:
+        return iv.reshape(0, 2)
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(iv[:, 1])
+    first = np.flatnonzero(np.concatenate(([True], iv[1:, 0] > reach[:-1])))
+    last = np.concatenate((first[1:] - 1, [len(iv) - 1]))
+    return np.stack((iv[first, 0], reach[last]), axis=1)
 
 
 def expand_hours(

@@ -17,13 +17,24 @@ The patient is busy only for ``[s, s + d]`` of each part, against ``patient_busy
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from solver.errors import InvalidQuery
-from solver.grid import I64, LocalCalendar, calendar_for, merge, to_sec_ceil, to_sec_floor
+from solver.grid import (
+    I64,
+    LocalCalendar,
+    calendar_for,
+    merge,
+    merge_array,
+    to_sec_ceil,
+    to_sec_floor,
+)
 from solver.prepare import Part, Prepared
 from solver.problem import BusyInterval, ResourceKind, TemplateSlot, WeeklyHours
 
@@ -64,24 +75,52 @@ def busy_pairs(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) -> 
     return out
 
 
-def busy_arrays(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) -> tuple[I64, I64]:
-    """Start and end seconds of the busy intervals meeting ``[lo, hi]``, clipped to it.
+_START, _END, _TZ = attrgetter("start"), attrgetter("end"), attrgetter("tzinfo")
 
-    The hot path of every query (thousands of intervals): one C-level ``timestamp()`` per
-    datetime, then numpy does the rounding and filtering.
+
+def busy_columns(
+    owners: list[str], busy: list[tuple[BusyInterval, ...]], lo: int, hi: int
+) -> tuple[I64, I64, I64]:
+    """Start and end seconds, clipped to ``[lo, hi]``, of every owner's busy intervals that
+    meet it, with the index of the owner in ``owners``.
+
+    The hot path of every query (thousands of intervals): the per-interval work is C-level
+    ``map`` calls (attribute reads, ``timestamp()``); numpy does the rounding and filtering for
+    all owners at once.
     """
-    if not busy:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    flat = list(itertools.chain.from_iterable(busy))
     try:
-        if any(b.start.tzinfo is None or b.end.tzinfo is None for b in busy):
-            raise InvalidQuery(owner, "a busy interval has a naive datetime")
-        st = np.array([b.start.timestamp() for b in busy])
-        en = np.array([b.end.timestamp() for b in busy])
-    except AttributeError as exc:
-        raise InvalidQuery(owner, "busy intervals need datetimes") from exc
+        starts, ends = list(map(_START, flat)), list(map(_END, flat))
+        naive = None in set(map(_TZ, starts)) or None in set(map(_TZ, ends))
+        if not naive:
+            st = np.array(list(map(datetime.timestamp, starts)), dtype=np.float64)
+            en = np.array(list(map(datetime.timestamp, ends)), dtype=np.float64)
+    except (AttributeError, TypeError) as exc:
+        if len(owners) > 1:
+            _raise_for_owner(owners, busy, lo, hi)
+        raise InvalidQuery(owners[0], "busy intervals need datetimes") from exc
+    if naive:
+        if len(owners) > 1:
+            _raise_for_owner(owners, busy, lo, hi)
+        raise InvalidQuery(owners[0], "a busy interval has a naive datetime")
+    who = np.repeat(np.arange(len(owners), dtype=np.int64), [len(b) for b in busy])
     s, e = np.floor(st).astype(np.int64), np.ceil(en).astype(np.int64)
     keep = (e > lo) & (s < hi) & (e > s)
-    return np.maximum(s[keep], lo), np.minimum(e[keep], hi)
+    return np.maximum(s[keep], lo), np.minimum(e[keep], hi), who[keep]
+
+
+def _raise_for_owner(
+    owners: list[str], busy: list[tuple[BusyInterval, ...]], lo: int, hi: int
+) -> None:
+    # Only on bad input: redo it owner by owner so the error names the one at fault.
+    for owner, intervals in zip(owners, busy, strict=True):
+        busy_columns([owner], [intervals], lo, hi)
+
+
+def busy_arrays(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) -> tuple[I64, I64]:
+    """One owner's ``busy_columns``."""
+    s, e, _ = busy_columns([owner], [busy], lo, hi)
+    return s, e
 
 
 def slot_instances(
@@ -140,49 +179,43 @@ class Timeline:
                 ids.extend(r for r in pool if r not in ids)
         self.ids = ids
         self.index = {rid: i for i, rid in enumerate(ids)}
-        self.hours: list[list[tuple[int, int]]] = []
-        self.busy: list[tuple[I64, I64]] = []
-        cache: dict[tuple, list[tuple[int, int]]] = {}
+        by_hours: dict[tuple, I64] = {}
+        self.hours: list[I64] = []
         for rid in ids:
-            r = prep.resources[rid]
-            key = _hours_key(r.hours)
-            if key not in cache:
-                cache[key] = merge(self.cal.hours(r.hours))
-            self.hours.append(cache[key])
-            self.busy.append(busy_arrays(f"clinic.resources[{rid}].busy", r.busy, *self.span))
-        self._sweep()
+            hours = prep.resources[rid].hours
+            key = _hours_key(hours)
+            if key not in by_hours:
+                by_hours[key] = merge_array(self.cal.hours_array(hours))
+            self.hours.append(by_hours[key])
+        busy = busy_columns(
+            [f"clinic.resources[{rid}].busy" for rid in ids],
+            [prep.resources[rid].busy for rid in ids],
+            *self.span,
+        )
+        self._sweep(*busy)
         if all(p.pools for p in parts) and len(self.grid):
             # A start outside every needed resource's hours can never be feasible; dropping
             # nights and closed days shrinks every later array about threefold.
-            union = np.array(merge(iv for hours in self.hours for iv in hours), dtype=np.int64)
-            if len(union):
-                idx = np.searchsorted(union[:, 0], self.grid, side="right") - 1
-                inside = (idx >= 0) & (union[np.maximum(idx, 0), 1] > self.grid)
-                self.grid = self.grid[inside]
-            else:
-                self.grid = self.grid[:0]
+            open_hours = np.concatenate([np.zeros((0, 2), dtype=np.int64), *by_hours.values()])
+            self.grid = self.grid[
+                contained(open_hours[:, 0], open_hours[:, 1] - 1, self.grid, self.grid)
+            ]
         self.slots = slot_instances(self.cal, prep.query.clinic.template_slots)
 
-    def _sweep(self) -> None:
+    def _sweep(self, bs: I64, be: I64, br: I64) -> None:
         # One sort over every resource's hour and busy edges: keys carry the resource index, so
         # running counts return to zero between resources and one pass serves them all.
         lo, hi = self.span
-        keys, dh, db = [], [], []
-        for r, (hours, (bs, be)) in enumerate(zip(self.hours, self.busy, strict=True)):
-            base = r * int(KEY) - lo
-            hv = np.array(hours, dtype=np.int64).reshape(-1, 2)
-            hv = np.clip(hv, lo, hi) + base
-            nh, nb = len(hv), len(bs)
-            keys += [hv[:, 0], hv[:, 1], bs + base, be + base]
-            dh.append(np.repeat(np.array([1, -1, 0, 0], dtype=np.int64), [nh, nh, nb, nb]))
-            db.append(np.repeat(np.array([0, 0, 1, -1], dtype=np.int64), [nh, nh, nb, nb]))
-        k = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-        dhv = np.concatenate(dh) if dh else np.zeros(0, dtype=np.int64)
-        dbv = np.concatenate(db) if db else np.zeros(0, dtype=np.int64)
+        hv = np.concatenate(self.hours) if self.hours else np.zeros((0, 2), dtype=np.int64)
+        hr = np.repeat(np.arange(len(self.hours), dtype=np.int64), [len(h) for h in self.hours])
+        hv = np.clip(hv, lo, hi) + (hr * KEY - lo)[:, None]
+        bbase = br * KEY - lo
+        nh, nb = len(hv), len(bs)
+        k = np.concatenate((hv[:, 0], hv[:, 1], bs + bbase, be + bbase))
         order = np.argsort(k, kind="stable")
         k = k[order]
-        h = np.cumsum(dhv[order])
-        b = np.cumsum(dbv[order])
+        h = np.cumsum(np.repeat(np.array([1, -1, 0, 0], dtype=np.int64), [nh, nh, nb, nb])[order])
+        b = np.cumsum(np.repeat(np.array([0, 0, 1, -1], dtype=np.int64), [nh, nh, nb, nb])[order])
         if len(k) < 2:
             fs = fe = np.zeros(0, dtype=np.int64)
         else:
@@ -272,9 +305,9 @@ class Timeline:
         n = len(self.cal.dates)
         open_s = np.zeros(n, dtype=np.int64)
         free_s = np.zeros(n, dtype=np.int64)
-        for iv, acc in ((self.hours[r], open_s), (self.free_of(r), free_s)):
-            if iv:
-                arr = np.array(iv, dtype=np.int64)
+        free = np.array(self.free_of(r), dtype=np.int64).reshape(-1, 2)
+        for arr, acc in ((self.hours[r], open_s), (free, free_s)):
+            if len(arr):
                 di = self.cal.date_index(arr[:, 0])
                 good = (di >= 0) & (di < n)
                 np.add.at(acc, di[good], (arr[:, 1] - arr[:, 0])[good])

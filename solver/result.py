@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -57,10 +58,11 @@ class Availability:
     """One Slot per distinct feasible start, ascending, each with one feasible assignment.
 
     ``complete`` is False only when the time limit cut the search short (some starts may then be
-    missing; every returned one is still bookable).
+    missing; every returned one is still bookable). ``slots`` is a read-only sequence whose
+    items may be built when first read (the answer itself is fixed when it is returned).
     """
 
-    slots: tuple[Slot, ...]
+    slots: Sequence[Slot]
     complete: bool
 
 

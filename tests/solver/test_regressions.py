@@ -384,3 +384,23 @@ def test_time_limit_is_reported_not_hidden() -> None:
     assert first[0].chair_id != first[1].chair_id or first[1].start - first[0].end >= timedelta(
         minutes=15
     )
+
+
+def test_availability_slots_read_any_way_agree() -> None:
+    # Slots are built when read: a page, one index, the whole list and a count must all tell
+    # the same answer, whatever was read first.
+    busy = {"c1": (BusyInterval(local(2026, 5, 4, 10), local(2026, 5, 4, 11), "a1"),)}
+    q = query(clinic(busy=busy), ONE, local(2026, 5, 4), local(2026, 5, 6))
+    first, second = find_availability(q).slots, find_availability(q).slots
+    assert len(first) == 2 * 31  # 09:00..16:30 in 15-minute steps, two days
+    page = first[:10]
+    assert page == tuple(first[i] for i in range(10))
+    assert first[-1] == list(first)[-1] and first[-1].start == local(2026, 5, 5, 16, 30)
+    assert first == second and first == tuple(second) and list(first) == list(second)
+    assert [s.start for s in first[5:8]] == [local(2026, 5, 4, 10, 15 * k) for k in (1, 2, 3)]
+    with pytest.raises(IndexError):
+        first[len(first)]
+    assert (
+        find_availability(query(clinic(), ONE, local(2026, 5, 4, 18), local(2026, 5, 4, 19))).slots
+        == ()
+    )
