@@ -29,7 +29,7 @@ Soft rules and their weights: ``objective``.
 from solver.availability import find_availability
 from solver.bestfit import best_fit
 from solver.errors import InvalidQuery
-from solver.grid import expand_hours
+from solver.grid import expand_hours, spring_forward_gap
 from solver.result import (
     Availability,
     BestFit,
@@ -55,5 +55,6 @@ __all__ = [
     "best_fit",
     "expand_hours",
     "find_availability",
+    "spring_forward_gap",
     "validate",
 ]

@@ -61,6 +61,26 @@ def local_to_utc(tz_name: str, day: date, sod: int) -> int:
     return to_sec_floor(naive.replace(tzinfo=zone(tz_name)))
 
 
+def spring_forward_gap(tz_name: str, day: date, clock: time) -> tuple[time, time] | None:
+    """The skipped wall-clock span holding ``clock`` on ``day`` as ``(first missing, first
+    existing after)``, or None when that local time exists (ambiguous times exist)."""
+
+    def exists(wall: datetime) -> bool:
+        aware = wall.replace(tzinfo=zone(tz_name))
+        return aware.astimezone(UTC).astimezone(zone(tz_name)).replace(tzinfo=None) == wall
+
+    wall = datetime.combine(day, clock)
+    if exists(wall):
+        return None
+    minute = timedelta(minutes=1)
+    first, after = wall, wall
+    while not exists(first - minute):
+        first -= minute
+    while not exists(after):
+        after += minute
+    return first.time(), after.time()
+
+
 class LocalCalendar:
     """The clinic-local dates ``first..last`` with their midnights as instants.
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from api.schedule_templates.schemas import (
     sorted_slots,
     sorted_working_hours,
 )
+from solver import spring_forward_gap
 
 # Time ranges in messages use an en dash ("08:00\u201312:00"), as on a printed rota.
 EN_DASH = "\u2013"
@@ -283,6 +284,7 @@ class _Clinic:
 
     resources: dict[str, dict[str, str]]
     type_ids: set[str]
+    time_zone: str
 
     @classmethod
     def load(cls, session: Session, clinic_id: str) -> _Clinic:
@@ -297,7 +299,8 @@ class _Clinic:
                 select(AppointmentType.id).where(AppointmentType.clinic_id == clinic_id)
             )
         )
-        return cls(resources=resources, type_ids=type_ids)
+        time_zone = session.scalars(select(Clinic.time_zone).where(Clinic.id == clinic_id)).one()
+        return cls(resources=resources, type_ids=type_ids, time_zone=time_zone)
 
     def has(self, kind: str, rid: str) -> bool:
         return rid in self.resources[kind]
@@ -393,6 +396,8 @@ def _check_exceptions(
                     f"end {format_clock(b.end)} must be after start {format_clock(b.start)}",
                 )
                 continue
+            if _in_clock_change(clinic, e.date, b, f"{path}.blocks.{k}", errors):
+                continue
             clash = next(((j, o) for j, o in good if _overlaps(b, o)), None)
             if clash is not None:
                 j, other = clash
@@ -404,6 +409,29 @@ def _check_exceptions(
                 )
                 continue
             good.append((k, b))
+
+
+def _in_clock_change(
+    clinic: _Clinic, day: date, block: TimeBlock, path: str, errors: _Errors
+) -> bool:
+    """A date's block may not start or end at a wall-clock time the clinic's zone skips.
+
+    Weekly hours are fine across a clock change (the engine's 23-hour day), but an exception
+    names one date, so a time that does not exist on it is a mistake worth saying so.
+    """
+    found = False
+    for name, clock in (("start", block.start), ("end", block.end)):
+        gap = spring_forward_gap(clinic.time_zone, day, clock)
+        if gap is None:
+            continue
+        first, after = (format_clock(t) for t in gap)
+        errors.add(
+            f"{path}.{name}",
+            f"{format_clock(clock)} does not exist on {day.isoformat()} in {clinic.time_zone}: "
+            f"clocks go forward at {first} straight to {after}; use {first} or {after} instead",
+        )
+        found = True
+    return found
 
 
 def _check_slots(

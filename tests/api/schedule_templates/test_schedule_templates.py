@@ -350,6 +350,35 @@ class TestScheduleTemplateValidation:
         assert len(errors) == 1 and errors[0]["field"] == "exceptions.2.date"
         assert "Chair 1 already has an exception on 2026-12-24" in errors[0]["message"]
 
+    def test_exception_times_skipped_by_the_clock_change_are_rejected(
+        self, client: TestClient, world: ClinicWorld, setup: Setup
+    ) -> None:
+        # London skips 01:00-02:00 on 2026-03-29: a block that starts or ends inside it names
+        # a time that never happens that night.
+        exception = {
+            "resourceType": "provider",
+            "resourceId": setup.provider,
+            "date": "2026-03-29",
+            "blocks": [{"start": "01:30", "end": "06:00"}, {"start": "07:00", "end": "12:00"}],
+        }
+        errors = rejected(client, world, week(setup, exceptions=[exception]))
+        assert errors == [
+            {
+                "field": "exceptions.0.blocks.0.start",
+                "message": "01:30 does not exist on 2026-03-29 in Europe/London: clocks go "
+                "forward at 01:00 straight to 02:00; use 01:00 or 02:00 instead",
+            }
+        ]
+        # The same wall-clock times exist on any other date, and on the fall-back date (where
+        # 01:30 happens twice) too.
+        for day in ("2026-03-28", "2026-10-25"):
+            made = post(client, world, week(setup, exceptions=[{**exception, "date": day}]))
+            assert made["exceptions"][0]["blocks"][0] == {"start": "01:30", "end": "06:00"}
+        fixed = {**exception, "blocks": [{"start": "02:00", "end": "06:00"}]}
+        assert post(client, world, week(setup, exceptions=[fixed]))["exceptions"][0]["date"] == (
+            "2026-03-29"
+        )
+
     def test_exception_resource_must_exist(
         self, client: TestClient, world: ClinicWorld, setup: Setup
     ) -> None:
