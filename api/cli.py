@@ -107,7 +107,7 @@ def _users_create(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     from api.audit.chain import verify_command
 
-    return verify_command(get_settings().database_url, args.clinic_id)
+    return verify_command(get_settings().database_url, args.clinic_id, args.anchor)
 
 
 def _patients_invite(args: argparse.Namespace) -> int:
@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="recompute the hash chains; exit 1 if altered")
     verify.add_argument("--clinic-id")
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="HEAD",
+        help="a head hash printed by an earlier run and kept elsewhere; fails if no chain "
+        "still reaches it (rows cut off the end). Repeat for several clinics.",
+    )
     verify.set_defaults(func=_audit_verify)
 
     users = sub.add_parser("users", help="manage user accounts")

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,18 +83,27 @@ class ChainReport:
     head: str
     broken_at: int | None = None
     problem: str | None = None
+    anchors_found: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-def verify(session: Session, clinic_id: str | None = None) -> list[ChainReport]:
-    """Recompute every clinic's chain in id order; report the first row that does not fit."""
+def verify(
+    session: Session, clinic_id: str | None = None, anchors: Collection[str] = ()
+) -> list[ChainReport]:
+    """Recompute every clinic's chain in id order; report the first row that does not fit.
+
+    ``anchors`` are heads printed by an earlier run and kept elsewhere: each must still be the
+    hash of a row in an unbroken chain, which catches rows cut off the end since then (a
+    shorter chain is otherwise still a valid one).
+    """
     query = select(AuditEntry).order_by(AuditEntry.clinic_id, AuditEntry.id)
     if clinic_id is not None:
         query = query.where(AuditEntry.clinic_id == clinic_id)
     reports: dict[str, ChainReport] = {}
+    wanted = set(anchors)
     for entry in session.scalars(query.execution_options(yield_per=1000)):
         report = reports.setdefault(entry.clinic_id, ChainReport(entry.clinic_id, 0, GENESIS))
         report.rows += 1
@@ -107,6 +117,8 @@ def verify(session: Session, clinic_id: str | None = None) -> list[ChainReport]:
             report.problem = "its content was changed after it was written"
         else:
             report.head = entry.row_hash
+            if entry.row_hash in wanted:
+                report.anchors_found.add(entry.row_hash)
     return list(reports.values())
 
 
@@ -141,14 +153,15 @@ def seal_existing(conn: Connection) -> int:
     return len(updates)
 
 
-def verify_command(database_url: str, clinic_id: str | None) -> int:
-    """`slotwise audit verify`: one line per clinic; exit status 1 when any chain is broken."""
+def verify_command(database_url: str, clinic_id: str | None, anchors: Collection[str] = ()) -> int:
+    """`slotwise audit verify`: one line per clinic; exit status 1 when any chain is broken
+    or an anchor (a head printed by an earlier run) is no longer in one."""
     from api.db import Database
 
     db = Database(database_url)
     try:
         with db.read() as session:
-            reports = verify(session, clinic_id)
+            reports = verify(session, clinic_id, anchors)
     finally:
         db.dispose()
     if not reports:
@@ -158,4 +171,11 @@ def verify_command(database_url: str, clinic_id: str | None) -> int:
             print(f"ok      clinic {r.clinic_id}: {r.rows} rows, head {r.head}")
         else:
             print(f"BROKEN  clinic {r.clinic_id}: row {r.broken_at} {r.problem}")
-    return 0 if all(r.ok for r in reports) else 1
+    found = set().union(*(r.anchors_found for r in reports))
+    lost = [a for a in dict.fromkeys(anchors) if a not in found]
+    for anchor in lost:
+        print(
+            f"MISSING anchor {anchor}: no unbroken chain reaches it any more; rows were cut off "
+            "the end of a chain, or the chain was rewritten"
+        )
+    return 0 if all(r.ok for r in reports) and not lost else 1

@@ -48,12 +48,15 @@ def _history(client: TestClient, clinic: Clinic) -> list[str]:
 
 
 def _verify(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *args: str,
 ) -> tuple[int, str]:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     get_settings.cache_clear()
     try:
-        code = cli_main(["audit", "verify"])
+        code = cli_main(["audit", "verify", *args])
     finally:
         get_settings.cache_clear()
     return code, capsys.readouterr().out
@@ -109,6 +112,37 @@ def test_verify_detects_a_row_tampered_with_directly(
     broken = ids[3] if tamper.startswith("DELETE") else victim
     assert f"BROKEN  clinic {clinic.world.clinic.id}: row {broken} " in out
     assert problem in out
+
+
+def test_an_anchor_kept_elsewhere_catches_rows_cut_off_the_end(
+    client: TestClient,
+    clinic: Clinic,
+    db: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _history(client, clinic)
+    code, out = _verify(settings, monkeypatch, capsys)
+    head = out.split("head ")[1].split()[0]
+    assert code == 0 and len(head) == 64
+    # More history after the anchor was taken: the anchor is still inside the chain.
+    assert book(client, clinic, startTime=clinic.iso(16)).status_code == 201
+    code, out = _verify(settings, monkeypatch, capsys, "--anchor", head)
+    assert code == 0, out
+    assert "MISSING" not in out
+    # Cutting the last two rows leaves a valid, shorter chain: only the anchor notices.
+    last_two = list(db.scalars(sa.text("SELECT id FROM audit_log ORDER BY id DESC LIMIT 2")))
+    db.execute(
+        sa.text("DELETE FROM audit_log WHERE id IN (:a, :b)"),
+        dict(zip("ab", last_two, strict=True)),
+    )
+    db.commit()
+    code, out = _verify(settings, monkeypatch, capsys)
+    assert code == 0 and f"clinic {clinic.world.clinic.id}: 4 rows" in out
+    code, out = _verify(settings, monkeypatch, capsys, "--anchor", head)
+    assert code == 1
+    assert f"MISSING anchor {head}: no unbroken chain reaches it any more" in out
 
 
 def test_verify_detects_a_json_field_edit_and_a_forged_row(
