@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
                         start,
                         patient_id=patient_user.patient_id,
                     )
-                    return len(find_availability(query).slots)
+                    return len(list(find_availability(query).slots))  # the portal reads all
 
             portal_slots, staff_slots = portal(), staff_query()
             # Other patients hold 20 times spread over the window (busy time for this patient);
