@@ -121,6 +121,20 @@ class LocalCalendar:
         """Working-hour intervals of every calendar date, ascending by start (may touch)."""
         return [(s, e) for s, e in self.hours_array(hours).tolist()]
 
+    def merged_hours(self, hours: WeeklyHours) -> I64:
+        """``hours`` over the calendar, merged (``merge_array``) and read-only.
+
+        Memoised by content: a clinic's hours change rarely while every query over the same
+        dates asks for them again.
+        """
+        return _merged_hours(
+            self.tz_name,
+            self.dates[0],
+            self.dates[-1],
+            tuple(sorted(hours.weekly.items())),
+            tuple(sorted(hours.exceptions.items())),
+        )
+
     def hours_array(self, hours: WeeklyHours) -> I64:
         """``hours`` as an ``(n, 2)`` array of instants over every calendar date.
 
@@ -186,6 +200,20 @@ class LocalCalendar:
         local = to_datetime(t).astimezone(zone(self.tz_name))
         sod = local.hour * 3600 + local.minute * 60 + local.second
         return local.microsecond == 0 and sod % (granularity_minutes * 60) == 0
+
+
+@lru_cache(maxsize=4096)
+def _merged_hours(
+    tz_name: str,
+    first: date,
+    last: date,
+    weekly: tuple[tuple[int, tuple[LocalBlock, ...]], ...],
+    exceptions: tuple[tuple[date, tuple[LocalBlock, ...]], ...],
+) -> I64:
+    hours = WeeklyHours(dict(weekly), dict(exceptions))
+    merged = merge_array(LocalCalendar(tz_name, first, last).hours_array(hours))
+    merged.flags.writeable = False
+    return merged
 
 
 def calendar_for(tz_name: str, lo: int, hi: int) -> LocalCalendar:

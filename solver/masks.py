@@ -31,12 +31,11 @@ from solver.grid import (
     LocalCalendar,
     calendar_for,
     merge,
-    merge_array,
     to_sec_ceil,
     to_sec_floor,
 )
 from solver.prepare import Part, Prepared
-from solver.problem import BusyInterval, ResourceKind, TemplateSlot, WeeklyHours
+from solver.problem import BusyInterval, ResourceKind, TemplateSlot
 
 Bool = npt.NDArray[np.bool_]
 KEY = np.int64(1 << 40)  # larger than any time offset inside one query
@@ -134,10 +133,6 @@ def slot_instances(
     return out
 
 
-def _hours_key(h: WeeklyHours) -> tuple:
-    return (tuple(sorted(h.weekly.items())), tuple(sorted(h.exceptions.items())))
-
-
 def overlaps(ms: I64, me: I64, qs: I64, qe: I64) -> Bool:
     """Does ``[qs, qe)`` overlap the union of the sorted disjoint intervals ``ms/me``?"""
     if len(ms) == 0:
@@ -179,14 +174,7 @@ class Timeline:
                 ids.extend(r for r in pool if r not in ids)
         self.ids = ids
         self.index = {rid: i for i, rid in enumerate(ids)}
-        by_hours: dict[tuple, I64] = {}
-        self.hours: list[I64] = []
-        for rid in ids:
-            hours = prep.resources[rid].hours
-            key = _hours_key(hours)
-            if key not in by_hours:
-                by_hours[key] = merge_array(self.cal.hours_array(hours))
-            self.hours.append(by_hours[key])
+        self.hours: list[I64] = [self.cal.merged_hours(prep.resources[r].hours) for r in ids]
         busy = busy_columns(
             [f"clinic.resources[{rid}].busy" for rid in ids],
             [prep.resources[rid].busy for rid in ids],
@@ -196,7 +184,8 @@ class Timeline:
         if all(p.pools for p in parts) and len(self.grid):
             # A start outside every needed resource's hours can never be feasible; dropping
             # nights and closed days shrinks every later array about threefold.
-            open_hours = np.concatenate([np.zeros((0, 2), dtype=np.int64), *by_hours.values()])
+            unique = {id(h): h for h in self.hours}.values()
+            open_hours = np.concatenate([np.zeros((0, 2), dtype=np.int64), *unique])
             self.grid = self.grid[
                 contained(open_hours[:, 0], open_hours[:, 1] - 1, self.grid, self.grid)
             ]
