@@ -1,11 +1,31 @@
-"""The shared pydantic base: camelCase JSON, snake_case Python, readable from ORM rows."""
+"""The shared pydantic base: camelCase JSON, snake_case Python, readable from ORM rows.
+
+Also the shared input types. FastAPI validates bodies and query strings in pydantic's lax
+Python mode, which would take `1` or `"yes"` for a boolean and `0.5` (Unix time) for a
+date-time. The OpenAPI schema promises `type: boolean` and `format: date-time`, so inputs use
+these types instead and anything else is a 422 saying what to send. The text types below keep
+length and pattern limits true of the text as sent, and say in the schema that a blank optional
+field is null and that a partial update refuses null.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 
 class ApiModel(BaseModel):
@@ -26,8 +46,203 @@ class StrictInput(ApiModel):
 T = TypeVar("T")
 
 
+# The largest integer SQLite and PostgreSQL bind (a signed 64-bit BIGINT): the upper bound of
+# `offset`, so the schema states it rather than the driver refusing a larger one.
+BIGINT_MAX = 2**63 - 1
+
+
 class Page(ApiModel, Generic[T]):
     items: list[T]
     total: int
     limit: int
     offset: int
+
+
+# --------------------------------------------------------------------------- input types
+
+DATETIME_EXAMPLE = "2026-11-25T09:00:00Z"
+# RFC 3339 (the OpenAPI `date-time` format): seconds and an offset are required.
+_RFC3339_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _shown(value: object) -> str:
+    """The offending input, short enough to quote back in a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _iso_datetime(value: object) -> object:
+    if isinstance(value, datetime):  # built in Python (defaults, internal callers)
+        return value
+    if isinstance(value, str) and _RFC3339_DATETIME.fullmatch(value):
+        return value.upper()  # "t" and "z" are allowed by RFC 3339; the parser wants capitals
+    raise PydanticCustomError(
+        "datetime_format",
+        "Give a date and time with a time zone offset (ISO 8601), e.g. {example}; got {got}",
+        {"example": DATETIME_EXAMPLE, "got": _shown(value)},
+    )
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise PydanticCustomError(
+        "date_format",
+        "Give a date as YYYY-MM-DD, e.g. 2026-11-25; got {got}",
+        {"got": _shown(value)},
+    )
+
+
+def _json_bool(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError(
+        "bool_type", "Send true or false (a JSON boolean); got {got}", {"got": _shown(value)}
+    )
+
+
+def _query_bool(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise PydanticCustomError(
+        "bool_parsing", "Use true or false; got {got}", {"got": _shown(value)}
+    )
+
+
+# An instant: an RFC 3339 string with an offset ("Z" or "+01:00"); no Unix times, no naive
+# times (a clinic's wall clock is ambiguous around DST). For bodies and query strings alike.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+# A calendar date, "YYYY-MM-DD"; no Unix times.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# A JSON body's boolean: only true and false, not 0/1 or "yes".
+JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
+# A query parameter's boolean: only the strings "true" and "false".
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+
+
+def _json_int(value: object) -> object:
+    if isinstance(value, bool | str):
+        raise PydanticCustomError(
+            "int_type", "Send a whole number; got {got}", {"got": _shown(value)}
+        )
+    return value
+
+
+# A JSON body's integer: a number (6, or 6.0, which JSON Schema also calls an integer), not
+# true/false (which lax mode reads as 1/0) or "6". Put it last, after Field(ge=..., le=...):
+# constraints outside a validator reach the schema as non-standard keywords ("ge"), not
+# minimum/maximum (tests/hardening/test_strict_input_types.py checks the schema).
+AsJsonInt = BeforeValidator(_json_int)
+JsonInt = Annotated[int, AsJsonInt]
+
+
+# --------------------------------------------------------------------------- text
+#
+# A text type's published constraints (length, pattern) hold for the text as sent; only then
+# is it tidied (trimmed, lower-cased), so the schema never promises a refusal the API does not
+# make: "a" followed by 300 spaces is too long, not "a".
+
+
+# Blank is only spaces, tabs and line breaks: one definition for trimming, for refusing a blank
+# name and for reading a blank optional field as null, and the same characters in the
+# schema's patterns (Python's str.strip() and JSON Schema's \s disagree about a few others).
+_SPACE = " \t\r\n"
+BLANK_PATTERN = r"^[ \t\r\n]*$"
+NOT_BLANK_PATTERN = r"[^ \t\r\n]"
+_BLANK = re.compile(BLANK_PATTERN)
+
+
+def _trim(value: str) -> str:
+    return value.strip(_SPACE)
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+# After the constraints: trims the text as sent.
+Trim = AfterValidator(_trim)
+
+
+class _NotBlank:
+    """After Trim: text that was only blanks is refused, and the schema says so (a pattern)."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_not_blank, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if "pattern" in json_schema:
+            raise TypeError("NotBlank would replace the text type's own pattern")
+        return {**json_schema, "pattern": NOT_BLANK_PATTERN}
+
+
+NotBlank = _NotBlank()
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and _BLANK.fullmatch(value) else value
+
+
+class BlankMeansNull:
+    """`Annotated[X | None, BlankMeansNull()]`: a blank string is read as null (a form's empty
+    input means "no value", not an invalid one), and the schema lists blank text as accepted."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(_blank_to_none, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        blank = {"type": "string", "pattern": BLANK_PATTERN, "description": "blank: no value"}
+        if "anyOf" in json_schema:
+            return {**json_schema, "anyOf": [*json_schema["anyOf"], blank]}
+        return {"anyOf": [json_schema, blank]}
+
+
+# --------------------------------------------------------------------------- partial updates
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError(
+            "null_not_allowed", "cannot be null; omit the field to leave it unchanged"
+        )
+    return value
+
+
+class NotNull:
+    """`Annotated[X | None, NotNull()] = None` in a partial update: an omitted field stays as it
+    is (the default None is never validated), while an explicit null is a 422 rather than being
+    ignored, so a client bug never looks like a save. The schema says the field is not nullable."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(_refuse_null, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        branches = [b for b in json_schema.get("anyOf", ()) if b != {"type": "null"}]
+        if len(branches) == len(json_schema.get("anyOf", ())):
+            return json_schema
+        rest = {k: v for k, v in json_schema.items() if k != "anyOf"}
+        return {**rest, **branches[0]} if len(branches) == 1 else {**rest, "anyOf": branches}

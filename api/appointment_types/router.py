@@ -13,7 +13,7 @@ from api.appointment_types.schemas import (
 from api.auth.deps import Configure, ViewCalendar
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page, QueryBool
 
 router = APIRouter(prefix="/api/appointment-types", tags=["appointment types"])
 
@@ -24,10 +24,10 @@ router = APIRouter(prefix="/api/appointment-types", tags=["appointment types"])
 def list_appointment_types(
     session: SessionDep,
     principal: ViewCalendar,
-    active: bool | None = None,
-    online_bookable: Annotated[bool | None, Query(alias="onlineBookable")] = None,
+    active: QueryBool | None = None,
+    online_bookable: Annotated[QueryBool | None, Query(alias="onlineBookable")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[AppointmentTypeRead]:
     items, total = service.list_appointment_types(
         session,

@@ -6,18 +6,16 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from api.models import AppointmentType
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, AsJsonInt, JsonBool, NotBlank, StrictInput, Trim
 
 # Minutes; 480 is a full clinic day, beyond which a "type" is a data-entry mistake.
-Minutes = Annotated[int, Field(ge=1, le=480)]
-Buffer = Annotated[int, Field(ge=0, le=120)]
+Minutes = Annotated[int, Field(ge=1, le=480), AsJsonInt]
+Buffer = Annotated[int, Field(ge=0, le=120), AsJsonInt]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 RoomKind = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=50)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ProcedureCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
-]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
+ProcedureCode = Annotated[str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank]
 
 
 class AppointmentTypeCreate(StrictInput):
@@ -28,18 +26,18 @@ class AppointmentTypeCreate(StrictInput):
     # Omitted bounds default to defaultDuration: a fixed-length type unless said otherwise.
     min_duration: Minutes | None = None
     max_duration: Minutes | None = None
-    online_bookable: bool = False
-    new_patient_bookable: bool = False
-    needs_provider: bool = True
+    online_bookable: JsonBool = False
+    new_patient_bookable: JsonBool = False
+    needs_provider: JsonBool = True
     provider_ids: list[str] = Field(
         default_factory=list, description="Providers who may do it; empty means any provider."
     )
-    needs_chair: bool = True
+    needs_chair: JsonBool = True
     room_kind: RoomKind | None = None
     buffer_before: Buffer = 0
     buffer_after: Buffer = 0
     procedure_codes: list[ProcedureCode] = Field(default_factory=list)
-    active: bool = True
+    active: JsonBool = True
 
 
 class AppointmentTypeUpdate(StrictInput):
@@ -49,17 +47,17 @@ class AppointmentTypeUpdate(StrictInput):
     default_duration: Minutes | None = None
     min_duration: Minutes | None = None
     max_duration: Minutes | None = None
-    online_bookable: bool | None = None
-    new_patient_bookable: bool | None = None
-    needs_provider: bool | None = None
+    online_bookable: JsonBool | None = None
+    new_patient_bookable: JsonBool | None = None
+    needs_provider: JsonBool | None = None
     provider_ids: list[str] | None = None
-    needs_chair: bool | None = None
+    needs_chair: JsonBool | None = None
     # null clears the room requirement, so it is the one field where null is meaningful.
     room_kind: RoomKind | None = None
     buffer_before: Buffer | None = None
     buffer_after: Buffer | None = None
     procedure_codes: list[ProcedureCode] | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class AppointmentTypeRead(ApiModel):

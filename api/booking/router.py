@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -52,7 +51,7 @@ from api.models import (
     Room,
     TreatmentPlan,
 )
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, IsoDateTime, Page, QueryBool
 
 router = APIRouter(prefix="/api/booking", tags=["booking"])
 
@@ -68,12 +67,6 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="The appoin
 
 def _ctx(session: SessionDep, principal: Principal, request: Request) -> service.Context:
     return service.Context(session, principal, getattr(request.state, "request_id", None))
-
-
-def _require_aware(*named: tuple[str, datetime | None]) -> None:
-    for name, value in named:
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(name, "Give a time zone offset, e.g. 2026-11-25T09:00:00Z.")
 
 
 def _etag(appointment: Appointment) -> str:
@@ -111,8 +104,8 @@ def _idempotent(
 def list_appointments(
     session: SessionDep,
     principal: ViewCalendar,
-    start: Annotated[datetime | None, Query(alias="from", description="Ends after this")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Starts before this")] = None,
+    start: Annotated[IsoDateTime | None, Query(alias="from", description="Ends after this")] = None,
+    end: Annotated[IsoDateTime | None, Query(alias="to", description="Starts before this")] = None,
     provider_id: Annotated[str | None, Query(alias="providerId")] = None,
     chair_id: Annotated[str | None, Query(alias="chairId")] = None,
     room_id: Annotated[str | None, Query(alias="roomId")] = None,
@@ -121,11 +114,10 @@ def list_appointments(
     visit_id: Annotated[str | None, Query(alias="visitId")] = None,
     status_: Annotated[list[AppointmentStatus] | None, Query(alias="status")] = None,
     source: Annotated[list[AppointmentSource] | None, Query()] = None,
-    include_cancelled: Annotated[bool, Query(alias="includeCancelled")] = False,
+    include_cancelled: Annotated[QueryBool, Query(alias="includeCancelled")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[AppointmentRead]:
-    _require_aware(("from", start), ("to", end))
     where: list[Any] = [Appointment.clinic_id == principal.clinic_id]
     if not include_cancelled:
         where.append(Appointment.deleted_at.is_(None))
@@ -257,7 +249,7 @@ def cancel_appointment(
     request: Request,
     response: Response,
     reason: Annotated[str, Query(min_length=1, max_length=1000)],
-    waive_fee: Annotated[bool, Query(alias="waiveFee")] = False,
+    waive_fee: Annotated[QueryBool, Query(alias="waiveFee")] = False,
     if_match: IfMatch = None,
 ) -> AppointmentRead:
     """Cancel with a reason. Inside the late-cancel window the record carries the clinic's fee."""
@@ -356,8 +348,8 @@ def get_availability(
         list[str] | None,
         Query(alias="appointmentTypeId", description="One type, or several in visit order"),
     ] = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    end: Annotated[IsoDateTime | None, Query(alias="to")] = None,
     duration: Annotated[list[int] | None, Query(description="Minutes, one per type")] = None,
     provider_id: Annotated[str | None, Query(alias="providerId")] = None,
     chair_id: Annotated[str | None, Query(alias="chairId")] = None,
@@ -374,9 +366,9 @@ def get_availability(
             "mode=best: this many suggestions (default 10, at most 50)",
         ),
     ] = None,
-    preferred_start: Annotated[datetime | None, Query(alias="preferredStart")] = None,
-    same_provider: Annotated[bool, Query(alias="sameProvider")] = False,
-    same_chair: Annotated[bool, Query(alias="sameChair")] = False,
+    preferred_start: Annotated[IsoDateTime | None, Query(alias="preferredStart")] = None,
+    same_provider: Annotated[QueryBool, Query(alias="sameProvider")] = False,
+    same_chair: Annotated[QueryBool, Query(alias="sameChair")] = False,
     min_gap: Annotated[int, Query(alias="minGap", ge=0, le=24 * 60)] = 0,
     max_gap: Annotated[int, Query(alias="maxGap", ge=0, le=24 * 60)] = 30,
 ) -> AvailabilityRead:
@@ -385,7 +377,6 @@ def get_availability(
     Without `appointmentTypeId` but with `patientId`, this finds the patient's next planned
     procedure: `mode=best&limit=1` is quick booking from the patient record.
     """
-    _require_aware(("from", start), ("to", end), ("preferredStart", preferred_start))
     if mode == "best":
         limit = limit or 10
         if limit > 50:

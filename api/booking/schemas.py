@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from api.models import AppointmentSource, AppointmentStatus
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, AsJsonInt, IsoDateTime, JsonBool, StrictInput
 
 NOTE_MAX = 4000
+# Minutes.
+Duration = Annotated[int, Field(ge=1, le=24 * 60), AsJsonInt]
 
 
 class Override(StrictInput):
     """Staff with booking:override_conflicts may book over a conflict, giving a reason."""
 
-    override: bool = False
+    override: JsonBool = False
     override_reason: str | None = Field(None, max_length=1000)
     # Booking inside the clinic's minimum lead time (e.g. a same-hour emergency repair).
-    override_lead_time: bool = False
+    override_lead_time: JsonBool = False
 
     @model_validator(mode="after")
     def _reason_required(self) -> Override:
@@ -48,9 +50,9 @@ class PartInput(StrictInput):
     provider_id: str
     chair_id: str | None = None
     room_id: str | None = None
-    start_time: AwareDatetime
-    end_time: AwareDatetime | None = None
-    duration: int | None = Field(None, ge=1, le=24 * 60)
+    start_time: IsoDateTime
+    end_time: IsoDateTime | None = None
+    duration: Duration | None = None
     template_slot_id: str | None = None
     procedure_ids: list[str] = Field(default_factory=list, max_length=50)
 
@@ -68,9 +70,9 @@ class AppointmentCreate(Override):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
-    duration: int | None = Field(None, ge=1, le=24 * 60)
+    start_time: IsoDateTime | None = None
+    end_time: IsoDateTime | None = None
+    duration: Duration | None = None
     template_slot_id: str | None = None
     procedure_ids: list[str] = Field(default_factory=list, max_length=50)
     parts: list[PartInput] | None = Field(None, min_length=1, max_length=6)
@@ -127,15 +129,15 @@ class AppointmentUpdate(Override):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
-    duration: int | None = Field(None, ge=1, le=24 * 60)
+    duration: Duration | None = None
     notes: str | None = Field(None, max_length=NOTE_MAX)
     patient_notes: str | None = Field(None, max_length=NOTE_MAX)
     status: AppointmentStatus | None = None
 
 
 class RescheduleRequest(Override):
-    start_time: AwareDatetime
-    duration: int | None = Field(None, ge=1, le=24 * 60)
+    start_time: IsoDateTime
+    duration: Duration | None = None
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
@@ -144,7 +146,7 @@ class RescheduleRequest(Override):
 class DuplicateRequest(Override):
     """Copy to `startTime`, or to the engine's next best-fit time when none is given."""
 
-    start_time: AwareDatetime | None = None
+    start_time: IsoDateTime | None = None
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None

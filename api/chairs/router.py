@@ -9,7 +9,7 @@ from api.chairs import service
 from api.chairs.schemas import ChairCreate, ChairRead, ChairUpdate
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page, QueryBool
 
 router = APIRouter(prefix="/api/chairs", tags=["chairs"])
 
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/api/chairs", tags=["chairs"])
 def list_chairs(
     session: SessionDep,
     principal: ViewCalendar,
-    active: bool | None = None,
+    active: QueryBool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[ChairRead]:
     items, total = service.list_chairs(
         session, principal, active=active, limit=limit, offset=offset

@@ -4,17 +4,17 @@ from datetime import datetime
 
 from pydantic import Field
 
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, JsonBool, StrictInput
 
 
 class ChairCreate(StrictInput):
     name: str = Field(min_length=1, max_length=100)
-    active: bool = True
+    active: JsonBool = True
 
 
 class ChairUpdate(StrictInput):
     name: str | None = Field(None, min_length=1, max_length=100)
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class ChairRead(ApiModel):

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import EmailStr, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, EmailStr, Field, HttpUrl, field_validator
 
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, AsJsonInt, JsonBool, StrictInput
 
 _ZONES = frozenset(available_timezones())
 
@@ -16,6 +17,10 @@ def _check_zone(value: str) -> str:
         raise ValueError(f"'{value}' is not an IANA time zone name; use one like 'Europe/London'")
     ZoneInfo(value)
     return value
+
+
+# Slot lengths that divide an hour, so every hour starts on the grid.
+GRANULARITIES = [n for n in range(1, 61) if 60 % n == 0]
 
 
 def _check_granularity(value: int) -> int:
@@ -31,22 +36,32 @@ def _origin(value: HttpUrl) -> str:
     return f"{value.scheme}://{value.host}{port}"
 
 
+# The policy's numbers, as sent; each is also a ClinicUpdate field.
+LeadTime = Annotated[int, Field(ge=0, le=60 * 24 * 60), AsJsonInt]
+CancelWindow = Annotated[int, Field(ge=0, le=24 * 30), AsJsonInt]
+Granularity = Annotated[
+    int,
+    Field(ge=1, le=60, json_schema_extra={"enum": GRANULARITIES}),
+    AfterValidator(_check_granularity),
+    AsJsonInt,
+]
+Horizon = Annotated[int, Field(ge=1, le=730), AsJsonInt]
+
+
 class BookingPolicy(ApiModel):
-    min_lead_time_minutes: int = Field(120, ge=0, le=60 * 24 * 60)
-    late_cancel_window_hours: int = Field(24, ge=0, le=24 * 30)
+    min_lead_time_minutes: LeadTime = 120
+    late_cancel_window_hours: CancelWindow = 24
     late_cancel_fee_amount: Decimal = Field(Decimal("0"), ge=0, max_digits=10, decimal_places=2)
     late_cancel_fee_currency: str = Field("GBP", pattern=r"^[A-Z]{3}$")
-    slot_granularity_minutes: int = Field(5, ge=1, le=60)
-    max_horizon_days: int = Field(90, ge=1, le=730)
-
-    _granularity = field_validator("slot_granularity_minutes")(_check_granularity)
+    slot_granularity_minutes: Granularity = 5
+    max_horizon_days: Horizon = 90
 
 
 class ClinicFields(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     time_zone: str = Field(examples=["Europe/London"])
     website_origins: list[HttpUrl] = Field(default_factory=list, max_length=20)
-    active: bool = True
+    active: JsonBool = True
 
     _zone = field_validator("time_zone")(_check_zone)
 
@@ -69,23 +84,18 @@ class ClinicUpdate(StrictInput):
     name: str | None = Field(None, min_length=1, max_length=200)
     time_zone: str | None = None
     website_origins: list[HttpUrl] | None = Field(None, max_length=20)
-    active: bool | None = None
-    min_lead_time_minutes: int | None = Field(None, ge=0, le=60 * 24 * 60)
-    late_cancel_window_hours: int | None = Field(None, ge=0, le=24 * 30)
+    active: JsonBool | None = None
+    min_lead_time_minutes: LeadTime | None = None
+    late_cancel_window_hours: CancelWindow | None = None
     late_cancel_fee_amount: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     late_cancel_fee_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
-    slot_granularity_minutes: int | None = Field(None, ge=1, le=60)
-    max_horizon_days: int | None = Field(None, ge=1, le=730)
+    slot_granularity_minutes: Granularity | None = None
+    max_horizon_days: Horizon | None = None
 
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, v: str | None) -> str | None:
         return None if v is None else _check_zone(v)
-
-    @field_validator("slot_granularity_minutes")
-    @classmethod
-    def _granularity(cls, v: int | None) -> int | None:
-        return None if v is None else _check_granularity(v)
 
 
 class ClinicRead(BookingPolicy):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
@@ -20,7 +20,7 @@ from api.booking.service import PlannedPart
 from api.core import clock
 from api.errors import DomainError
 from api.models import Appointment, AppointmentType, Clinic
-from api.schemas import StrictInput
+from api.schemas import IsoDateTime, StrictInput
 from solver import InvalidQuery, validate
 
 PROBE_MARGIN = timedelta(hours=1)
@@ -33,7 +33,7 @@ class ProbeRequest(StrictInput):
     appointment_id: str | None = None
     appointment_type_id: str | None = None
     patient_id: str | None = None
-    start_time: AwareDatetime
+    start_time: IsoDateTime
     duration: int | None = Field(None, ge=1, le=24 * 60)
     provider_id: str | None = None
     chair_id: str | None = None

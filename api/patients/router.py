@@ -15,7 +15,7 @@ from api.db import SessionDep
 from api.errors import problem_responses
 from api.patients import service
 from api.patients.schemas import PatientCreate, PatientRead, PatientUpdate
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page, QueryBool
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
@@ -32,10 +32,10 @@ def list_patients(
             "(case-insensitive; spaces and dashes in phone numbers are ignored).",
         ),
     ] = None,
-    active: bool | None = None,
-    provisional: bool | None = None,
+    active: QueryBool | None = None,
+    provisional: QueryBool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[PatientRead]:
     """Patients ordered by last name, then first name."""
     items, total = service.list_patients(

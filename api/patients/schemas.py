@@ -13,33 +13,51 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
-from api.schemas import ApiModel, StrictInput
+from api.schemas import (
+    ApiModel,
+    BlankMeansNull,
+    IsoDate,
+    JsonBool,
+    NotBlank,
+    NotNull,
+    StrictInput,
+    Trim,
+)
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-def _blank_to_none(value: object) -> object:
-    # Front-desk forms send "" for an empty input; that means "no email", not an invalid one.
-    if isinstance(value, str) and not value.strip():
-        return None
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100), Trim, NotBlank]
+
+
+def _not_before_1900(value: date) -> date:
+    if value < EARLIEST_BIRTH:
+        raise PydanticCustomError(
+            "date_too_early",
+            "give a date of birth on or after {earliest}",
+            {"earliest": EARLIEST_BIRTH.isoformat()},
+        )
     return value
 
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-BirthDate = Annotated[date, Field(ge=EARLIEST_BIRTH, examples=["1985-04-12"])]
-Email = Annotated[EmailStr | None, BeforeValidator(_blank_to_none)]
+# JSON Schema has no minimum for dates; a year of 1900 or later is a pattern.
+BirthDate = Annotated[
+    IsoDate,
+    AfterValidator(_not_before_1900),
+    Field(examples=["1985-04-12"], json_schema_extra={"pattern": r"^(19|[2-9][0-9])[0-9]{2}-"}),
+]
+# Front-desk forms send "" for an empty input; that means "no email", not an invalid one.
+Email = Annotated[EmailStr | None, BlankMeansNull()]
 # At least one digit, so "+" or "()" alone is not taken for a number.
 # Constraints sit on the inner str: applied to the whole `| None` union they would reject null.
 PhoneText = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, max_length=40, pattern=r"^[0-9 +()\-]*[0-9][0-9 +()\-]*$"
-    ),
+    str, StringConstraints(max_length=40, pattern=r"^[0-9 +()\-]*[0-9][0-9 +()\-]*$"), Trim
 ]
-Phone = Annotated[PhoneText | None, BeforeValidator(_blank_to_none)]
-ProviderId = Annotated[str | None, BeforeValidator(_blank_to_none)]
+Phone = Annotated[PhoneText | None, BlankMeansNull()]
+ProviderId = Annotated[str | None, BlankMeansNull()]
 
 
 class PatientCreate(StrictInput):
@@ -49,30 +67,22 @@ class PatientCreate(StrictInput):
     email: Email = None
     phone: Phone = None
     usual_provider_id: ProviderId = None
-    provisional: bool = False
-    active: bool = True
+    provisional: JsonBool = False
+    active: JsonBool = True
 
 
 class PatientUpdate(StrictInput):
     """Partial update: omitted fields are unchanged; null clears email/phone/usualProviderId
     and is refused (422) for the others."""
 
-    first_name: PersonName | None = None
-    last_name: PersonName | None = None
-    date_of_birth: BirthDate | None = None
+    first_name: Annotated[PersonName | None, NotNull()] = None
+    last_name: Annotated[PersonName | None, NotNull()] = None
+    date_of_birth: Annotated[BirthDate | None, NotNull()] = None
     email: Email = None
     phone: Phone = None
     usual_provider_id: ProviderId = None
-    provisional: bool | None = None
-    active: bool | None = None
-
-    @field_validator("first_name", "last_name", "date_of_birth", "provisional", "active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Only runs for values actually sent, so None here means an explicit null.
-        if value is None:
-            raise ValueError("cannot be null; omit the field to leave it unchanged")
-        return value
+    provisional: Annotated[JsonBool | None, NotNull()] = None
+    active: Annotated[JsonBool | None, NotNull()] = None
 
 
 class PatientRead(ApiModel):

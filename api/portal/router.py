@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -15,7 +14,7 @@ from api.booking import service as booking
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.core.ratelimit import Rule, per_ip
 from api.db import SessionDep
-from api.errors import Forbidden, InvalidInput, problem_responses
+from api.errors import Forbidden, problem_responses
 from api.models import PortalSettings
 from api.portal import service
 from api.portal.identity import (
@@ -45,6 +44,7 @@ from api.portal.schemas import (
     RescheduleRequest,
     SlotChoice,
 )
+from api.schemas import IsoDateTime
 
 router = APIRouter(prefix="/api/patient-portal", tags=["patient portal"])
 # Staff side: inviting a patient to the portal sits with the patient record.
@@ -99,12 +99,6 @@ def _idempotent(
     encoded = jsonable_encoder(payload, by_alias=True)
     guard.store(code, encoded)
     return JSONResponse(encoded, status_code=code)
-
-
-def _require_aware(*named: tuple[str, datetime | None]) -> None:
-    for name, value in named:
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(name, "Give a time zone offset, e.g. 2026-11-25T09:00:00Z.")
 
 
 # --------------------------------------------------------------------------- public
@@ -165,14 +159,13 @@ def available_slots(
     settings: SettingsDep,
     request: Request,
     appointment_type_id: Annotated[str, Query(alias="appointmentTypeId")],
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    end: Annotated[IsoDateTime | None, Query(alias="to")] = None,
 ) -> PortalAvailability:
     """Bookable times for one online-bookable type, grouped by clinic-local day.
 
     The clinic's minimum lead time and horizon always apply; the window defaults to 14 days.
     """
-    _require_aware(("from", start), ("to", end))
     clinic = _caller_clinic(session, caller, request)
     return service.available(
         session,

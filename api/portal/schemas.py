@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, field_validator
 
 from api.booking.schemas import NOTE_MAX, Money
 from api.models import AppointmentStatus
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, AsJsonInt, IsoDate, IsoDateTime, JsonBool, StrictInput
 
 
 class PortalType(ApiModel):
@@ -59,7 +59,7 @@ class SlotChoice(StrictInput):
     """A time the widget listed: its start and the resources it came with."""
 
     appointment_type_id: str
-    start_time: AwareDatetime
+    start_time: IsoDateTime
     provider_id: str
     chair_id: str | None = None
     room_id: str | None = None
@@ -81,7 +81,7 @@ class PortalBook(SlotChoice):
 class NewPatientDetails(StrictInput):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date
+    date_of_birth: IsoDate
     email: EmailStr
     phone: str = Field(min_length=5, max_length=40, pattern=r"^[0-9+() .\-]+$")
 
@@ -134,11 +134,11 @@ class BookingConfirmation(PortalAppointment):
 class CancelRequest(StrictInput):
     reason: str = Field("Cancelled online by the patient", min_length=1, max_length=1000)
     # Must be true when a late-cancel fee applies: the patient has seen and accepted it.
-    accept_fee: bool = False
+    accept_fee: JsonBool = False
 
 
 class RescheduleRequest(StrictInput):
-    start_time: AwareDatetime
+    start_time: IsoDateTime
     provider_id: str
     chair_id: str | None = None
     room_id: str | None = None
@@ -155,7 +155,7 @@ class GuestSessionRequest(StrictInput):
 
 class InviteRequest(StrictInput):
     email: EmailStr | None = None  # defaults to the patient's email on file
-    valid_hours: int = Field(72, ge=1, le=24 * 14)
+    valid_hours: Annotated[int, Field(ge=1, le=24 * 14), AsJsonInt] = 72
 
 
 class InviteRead(ApiModel):
@@ -186,12 +186,12 @@ class PortalSettingsRead(ApiModel):
 
 
 class PortalSettingsUpdate(StrictInput):
-    hold_minutes: int | None = Field(None, ge=1, le=60)
-    slot_step_minutes: int | None = Field(None, ge=5, le=120)
-    new_patient_daily_cap: int | None = Field(None, ge=0, le=10_000)
-    new_patient_email_daily_cap: int | None = Field(None, ge=0, le=100)
-    show_provider_names: bool | None = None
-    max_active_online_bookings: int | None = Field(None, ge=0, le=100)
+    hold_minutes: Annotated[int, Field(ge=1, le=60), AsJsonInt] | None = None
+    slot_step_minutes: Annotated[int, Field(ge=5, le=120), AsJsonInt] | None = None
+    new_patient_daily_cap: Annotated[int, Field(ge=0, le=10_000), AsJsonInt] | None = None
+    new_patient_email_daily_cap: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
+    show_provider_names: JsonBool | None = None
+    max_active_online_bookings: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
 
     def changes(self) -> dict[str, Any]:
         return {

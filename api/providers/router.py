@@ -9,7 +9,7 @@ from api.db import SessionDep
 from api.errors import problem_responses
 from api.providers import service
 from api.providers.schemas import ProviderCreate, ProviderRead, ProviderUpdate
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page, QueryBool
 
 router = APIRouter(prefix="/api/providers", tags=["providers"])
 
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/api/providers", tags=["providers"])
 def list_providers(
     session: SessionDep,
     principal: ViewCalendar,
-    active: bool | None = None,
+    active: QueryBool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[ProviderRead]:
     items, total = service.list_providers(
         session, principal, active=active, limit=limit, offset=offset

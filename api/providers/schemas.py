@@ -10,33 +10,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints
 
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, BlankMeansNull, JsonBool, NotBlank, NotNull, StrictInput, Trim
 
-
-def _blank_to_none(value: object) -> object:
-    # Forms send "" for a cleared optional input; store that as "no value", not as "".
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
 # Constraints sit on the inner str: applied to the whole `| None` union they would reject null.
+# Forms send "" for a cleared optional input; store that as "no value", not as "".
 Title = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None,
-    BeforeValidator(_blank_to_none),
+    Annotated[str, StringConstraints(max_length=100), Trim] | None,
+    BlankMeansNull(),
 ]
-# Stored lowercase so the calendar can compare and render colours without normalising.
+# Either case is accepted; stored lowercase so the calendar can compare and render colours
+# without normalising.
 Color = Annotated[
-    Annotated[str, StringConstraints(pattern=r"^#[0-9a-f]{6}$")] | None,
-    BeforeValidator(_blank_to_none),
-    BeforeValidator(_lower),
+    Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(str.lower)]
+    | None,
+    BlankMeansNull(),
     Field(examples=["#4a90d9"]),
 ]
 
@@ -45,24 +35,16 @@ class ProviderCreate(StrictInput):
     name: Name
     title: Title = None
     color: Color = None
-    active: bool = True
+    active: JsonBool = True
 
 
 class ProviderUpdate(StrictInput):
     """Partial update: omitted fields are unchanged; null clears title/color, 422 for the rest."""
 
-    name: Name | None = None
+    name: Annotated[Name | None, NotNull()] = None
     title: Title = None
     color: Color = None
-    active: bool | None = None
-
-    @field_validator("name", "active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Only runs for values actually sent, so None here means an explicit null.
-        if value is None:
-            raise ValueError("cannot be null; omit the field to leave it unchanged")
-        return value
+    active: Annotated[JsonBool | None, NotNull()] = None
 
 
 class ProviderRead(ApiModel):

@@ -9,7 +9,7 @@ from api.db import SessionDep
 from api.errors import problem_responses
 from api.rooms import service
 from api.rooms.schemas import RoomCreate, RoomRead, RoomUpdate, normalize_kind
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page, QueryBool
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
@@ -18,10 +18,10 @@ router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 def list_rooms(
     session: SessionDep,
     principal: ViewCalendar,
-    active: bool | None = None,
+    active: QueryBool | None = None,
     kind: Annotated[str | None, Query(max_length=50, examples=["x-ray"])] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[RoomRead]:
     # Same normalisation as on write, so ?kind=X-Ray finds the rooms stored as "x-ray".
     wanted = None if kind is None else str(normalize_kind(kind))

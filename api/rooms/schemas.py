@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints
 
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, JsonBool, NotBlank, NotNull, StrictInput, Trim
 
+# How a kind is stored; as sent, either case and spaces around it are fine (KIND_INPUT_PATTERN).
 KIND_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+KIND_INPUT_PATTERN = r"^ *[A-Za-z0-9]+(?:-[A-Za-z0-9]+)* *$"
 
 
 def normalize_kind(value: object) -> object:
@@ -22,34 +24,26 @@ def normalize_kind(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), Trim, NotBlank]
 Kind = Annotated[
     str,
-    BeforeValidator(normalize_kind),
-    Field(min_length=1, max_length=50, pattern=KIND_PATTERN, examples=["x-ray", "scanner"]),
+    Field(max_length=50, pattern=KIND_INPUT_PATTERN, examples=["x-ray", "scanner"]),
+    AfterValidator(normalize_kind),
 ]
 
 
 class RoomCreate(StrictInput):
     name: Name
     kind: Kind
-    active: bool = True
+    active: JsonBool = True
 
 
 class RoomUpdate(StrictInput):
     """Partial update: omitted fields are unchanged; null is refused (422)."""
 
-    name: Name | None = None
-    kind: Kind | None = None
-    active: bool | None = None
-
-    @field_validator("name", "kind", "active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Only runs for values actually sent, so None here means an explicit null.
-        if value is None:
-            raise ValueError("cannot be null; omit the field to leave it unchanged")
-        return value
+    name: Annotated[Name | None, NotNull()] = None
+    kind: Annotated[Kind | None, NotNull()] = None
+    active: Annotated[JsonBool | None, NotNull()] = None
 
 
 class RoomRead(ApiModel):

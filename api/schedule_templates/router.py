@@ -13,7 +13,7 @@ from api.schedule_templates.schemas import (
     ScheduleTemplateRead,
     ScheduleTemplateUpdate,
 )
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page, QueryBool
 
 router = APIRouter(prefix="/api/schedule-templates", tags=["schedule templates"])
 
@@ -24,9 +24,9 @@ router = APIRouter(prefix="/api/schedule-templates", tags=["schedule templates"]
 def list_schedule_templates(
     session: SessionDep,
     principal: ViewCalendar,
-    active: bool | None = None,
+    active: QueryBool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[ScheduleTemplateRead]:
     items, total = service.list_templates(
         session, principal, active=active, limit=limit, offset=offset

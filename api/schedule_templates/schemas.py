@@ -14,11 +14,12 @@ from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints,
 from pydantic_core import PydanticCustomError
 
 from api.models import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, AsJsonInt, IsoDate, JsonBool, NotBlank, StrictInput, Trim
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The booking grid is built on 5-minute steps; anything finer cannot be booked anyway.
 GRID_MINUTES = 5
+_ON_GRID = r"^([01]\d|2[0-3]):[0-5][05]$"
 
 
 def _parse_clock(value: object) -> time:
@@ -53,11 +54,12 @@ ClockTime = Annotated[
     time,
     BeforeValidator(_parse_clock),
     PlainSerializer(format_clock, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": _HHMM.pattern, "examples": ["08:30"]}),
+    # The schema states the 5-minute grid too: minutes ending in 0 or 5.
+    WithJsonSchema({"type": "string", "pattern": _ON_GRID, "examples": ["08:30"]}),
 ]
-Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
+Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday"), AsJsonInt]
 ResourceType = Literal["provider", "chair", "room"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
 
 
 class TimeBlock(StrictInput):
@@ -76,7 +78,7 @@ class WorkingHoursIn(StrictInput):
 class ScheduleExceptionIn(StrictInput):
     resource_type: ResourceType
     resource_id: str
-    date: date
+    date: IsoDate
     blocks: list[TimeBlock] = Field(
         default_factory=list, description="That day's hours; empty means closed all day."
     )
@@ -89,7 +91,7 @@ class TemplateSlotIn(StrictInput):
         description="Send a slot's id back to keep it (appointments stay linked); "
         "ids that are not this template's slots are ignored and a new slot is made.",
     )
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    name: Annotated[str, StringConstraints(max_length=200), Trim] = ""
     weekday: Weekday
     start: ClockTime
     end: ClockTime
@@ -100,7 +102,7 @@ class TemplateSlotIn(StrictInput):
 
 class ScheduleTemplateCreate(StrictInput):
     name: Name
-    active: bool = False
+    active: JsonBool = False
     working_hours: list[WorkingHoursIn] = Field(default_factory=list)
     exceptions: list[ScheduleExceptionIn] = Field(default_factory=list)
     template_slots: list[TemplateSlotIn] = Field(default_factory=list)
@@ -110,7 +112,7 @@ class ScheduleTemplateUpdate(StrictInput):
     """Lists that are sent replace the stored list whole; lists not sent stay as they are."""
 
     name: Name | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
     working_hours: list[WorkingHoursIn] | None = None
     exceptions: list[ScheduleExceptionIn] | None = None
     template_slots: list[TemplateSlotIn] | None = None

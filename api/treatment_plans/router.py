@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, status
 from api.auth.deps import CreateAppointment, ViewCalendar
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import Page
+from api.schemas import BIGINT_MAX, Page
 from api.treatment_plans import service
 from api.treatment_plans.schemas import (
     PlanStatus,
@@ -32,7 +32,7 @@ def list_plans(
     patient_id: Annotated[str | None, Query(alias="patientId")] = None,
     plan_status: Annotated[PlanStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[TreatmentPlanRead]:
     items, total = service.list_plans(
         session, principal, patient_id=patient_id, status=plan_status, limit=limit, offset=offset

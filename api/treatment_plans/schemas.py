@@ -16,9 +16,9 @@ import enum
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
-from api.schemas import ApiModel, StrictInput
+from api.schemas import ApiModel, BlankMeansNull, NotBlank, NotNull, StrictInput, Trim
 
 MAX_PROCEDURES = 100
 
@@ -35,17 +35,11 @@ class ProcedureStatus(enum.StrEnum):
     DONE = "DONE"
 
 
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
 # The constraint sits on the inner str: on the whole `| None` union it would reject null.
 Code = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None,
-    BeforeValidator(_blank_to_none),
+    Annotated[str, StringConstraints(max_length=50), Trim] | None,
+    BlankMeansNull(),
 ]
 
 
@@ -67,17 +61,11 @@ class TreatmentPlanCreate(StrictInput):
 class TreatmentPlanUpdate(StrictInput):
     """Partial update; `procedures`, when sent, replaces the list whole. Null is a 422."""
 
-    name: Name | None = None
-    status: PlanStatus | None = None
-    procedures: list[ProcedureInput] | None = Field(None, max_length=MAX_PROCEDURES)
-
-    @field_validator("name", "status", "procedures")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Only runs for values actually sent, so None here means an explicit null.
-        if value is None:
-            raise ValueError("cannot be null; omit the field to leave it unchanged")
-        return value
+    name: Annotated[Name | None, NotNull()] = None
+    status: Annotated[PlanStatus | None, NotNull()] = None
+    procedures: Annotated[
+        Annotated[list[ProcedureInput], Field(max_length=MAX_PROCEDURES)] | None, NotNull()
+    ] = None
 
 
 class ProcedureRead(ApiModel):
