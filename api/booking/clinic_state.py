@@ -6,12 +6,17 @@ over two weeks reads two weeks of appointments, not the clinic's whole history.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from api.core import clock
 from api.errors import Conflict, InvalidInput
@@ -168,6 +173,95 @@ def policy(clinic: Clinic, *, lead_time_override: bool = False) -> BookingPolicy
     )
 
 
+class ResourceRow(NamedTuple):
+    id: str
+    name: str
+    room_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ClinicConfig:
+    """What booking reads about a clinic besides appointments and holds: its active resources,
+    the active template's hours and slots. Immutable, so one copy serves every request of a
+    worker until the clinic's ``config_version`` changes."""
+
+    template_id: str | None
+    hours: dict[tuple[str, str], WeeklyHours]
+    template_slots: tuple[TemplateSlot, ...]
+    providers: tuple[ResourceRow, ...]
+    chairs: tuple[ResourceRow, ...]
+    rooms: tuple[ResourceRow, ...]
+
+    @classmethod
+    def load(cls, session: Session, clinic_id: str) -> ClinicConfig:
+        template_id = active_template_id(session, clinic_id)
+
+        def active(model: type[Provider] | type[Chair]) -> tuple[ResourceRow, ...]:
+            rows = session.execute(
+                select(model.id, model.name).where(
+                    model.clinic_id == clinic_id, model.active.is_(True)
+                )
+            )
+            return tuple(ResourceRow(rid, name) for rid, name in rows)
+
+        rooms = session.execute(
+            select(Room.id, Room.name, Room.kind).where(
+                Room.clinic_id == clinic_id, Room.active.is_(True)
+            )
+        )
+        return cls(
+            template_id=template_id,
+            hours=weekly_hours(session, template_id),
+            template_slots=template_slots(session, template_id),
+            providers=active(Provider),
+            chairs=active(Chair),
+            rooms=tuple(ResourceRow(rid, name, kind) for rid, name, kind in rooms),
+        )
+
+
+class _ConfigCache:
+    """The last few clinic configurations a worker read, by (clinic id, config version)."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str], ClinicConfig] = OrderedDict()
+
+    def get(self, session: Session, clinic_id: str) -> ClinicConfig:
+        # Read in this transaction, after any of its own writes (autoflush): a version this
+        # transaction wrote and then rolls back is a random token that no one issues again.
+        version = session.scalar(select(Clinic.config_version).where(Clinic.id == clinic_id))
+        key = (clinic_id, str(version))
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        # Loaded after the version was read: at worst newer than its key, never older.
+        config = ClinicConfig.load(session, clinic_id)
+        with self._lock:
+            self._items[key] = config
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+        return config
+
+
+# One cache per connection pool (per database a worker talks to, shared by the read and write
+# session factories, whose engines differ only in options), dropped with it.
+_CACHES: WeakKeyDictionary[Pool, _ConfigCache] = WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def clinic_config(session: Session, clinic_id: str) -> ClinicConfig:
+    pool = session.get_bind().engine.pool
+    with _CACHES_LOCK:
+        cache = _CACHES.get(pool)
+        if cache is None:
+            cache = _CACHES[pool] = _ConfigCache()
+    return cache.get(session, clinic_id)
+
+
 class ClinicState:
     """Everything the engine needs about one clinic for one window, loaded in a few queries."""
 
@@ -197,23 +291,13 @@ class ClinicState:
         self.window_start = window_start
         self.window_end = window_end
         self.exclude = frozenset(exclude_appointment_ids)
-        self.template_id = active_template_id(session, clinic.id)
-        hours = weekly_hours(session, self.template_id)
+        config = clinic_config(session, clinic.id)
+        self.template_id = config.template_id
+        hours = config.hours
         empty = WeeklyHours()
-
-        self.providers = list(
-            session.scalars(
-                select(Provider).where(Provider.clinic_id == clinic.id, Provider.active.is_(True))
-            )
-        )
-        self.chairs = list(
-            session.scalars(
-                select(Chair).where(Chair.clinic_id == clinic.id, Chair.active.is_(True))
-            )
-        )
-        self.rooms = list(
-            session.scalars(select(Room).where(Room.clinic_id == clinic.id, Room.active.is_(True)))
-        )
+        self.providers = config.providers
+        self.chairs = config.chairs
+        self.rooms = config.rooms
 
         # Plain rows, not ORM objects: a two-week query reads hundreds of appointments.
         appointments = session.execute(
@@ -261,7 +345,7 @@ class ClinicState:
                         kind=kind,
                         hours=hours.get((kind.value, row.id), empty),
                         busy=tuple(sorted(busy[row.id], key=lambda b: b.start)),
-                        room_kind=getattr(row, "kind", None) if kind is ResourceKind.ROOM else None,
+                        room_kind=row.room_kind,
                         name=row.name,
                     )
                 )
@@ -270,7 +354,7 @@ class ClinicState:
             policy=policy(clinic, lead_time_override=lead_time_override),
             resources=tuple(resources),
             types=tuple(type_spec(t) for t in self.types.values() if t.active),
-            template_slots=template_slots(session, self.template_id),
+            template_slots=config.template_slots,
         )
 
     def patient_busy(self, patient_id: str | None) -> tuple[BusyInterval, ...]:

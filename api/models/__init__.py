@@ -42,3 +42,6 @@ __all__ = [
     "appointment_procedures",
     "appointment_type_providers",
 ]
+
+# Registers the unit-of-work hook that bumps a clinic's config_version (see that module).
+from api.models import config_version as _config_version  # noqa: F401

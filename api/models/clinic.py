@@ -27,3 +27,6 @@ class Clinic(IdMixin, TimestampMixin, Base):
     # Browser origins of the practice's own website, for the embeddable booking widget.
     website_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A new random token in the same transaction as any write to the clinic's providers,
+    # chairs, rooms, appointment types or schedule templates (api/models/config_version.py).
+    config_version: Mapped[str] = mapped_column(String(32), server_default="initial")

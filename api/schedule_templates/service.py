@@ -20,6 +20,7 @@ from api.models import (
     ScheduleTemplate,
     TemplateSlot,
     WorkingHours,
+    config_version,
 )
 from api.models.base import new_id
 from api.schedule_templates.schemas import (
@@ -170,6 +171,8 @@ def _deactivate_others(session: Session, clinic_id: str, keep_id: str) -> None:
         .values(active=False)
         .execution_options(synchronize_session="fetch")
     )
+    # A bulk UPDATE bypasses the unit of work, so it does not bump the version by itself.
+    config_version.bump(session, [clinic_id])
 
 
 # --- converting between the API shapes and rows -------------------------------------------
