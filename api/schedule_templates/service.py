@@ -444,6 +444,7 @@ def _check_slots(
     errors: _Errors,
 ) -> None:
     seen_ids: dict[str, int] = {}
+    placed: list[tuple[int, TemplateSlotIn]] = []
     for i, s in enumerate(slots):
         path = f"templateSlots.{i}"
         day = WEEKDAYS[s.weekday]
@@ -485,6 +486,17 @@ def _check_slots(
             )
             continue
         slot = f"{day} {_span(s.start, s.end)}"
+        clash = next(((j, o) for j, o in placed if _slots_collide(s, o)), None)
+        if clash is not None:
+            j, other = clash
+            errors.add(
+                path,
+                f"{slot} overlaps {day} {_span(other.start, other.end)} "
+                f"(templateSlots.{j}) for {_shared_owner(clinic, s, other)}: a booking there "
+                "would sit in two reserved slots and only types both allow could use it; "
+                "make one slot with all the types, or shorten one",
+            )
+        placed.append((i, s))
         for kind, rid in named:
             blocks = by_day.get((kind, rid, s.weekday), [])
             if any(b.start <= s.start and s.end <= b.end for b in blocks):
@@ -511,6 +523,34 @@ def _check_slots(
                     f"{slot} is outside every chair's hours ({reason}); "
                     "move the slot or name its chair",
                 )
+
+
+def _slots_collide(a: TemplateSlotIn, b: TemplateSlotIn) -> bool:
+    """Same day, overlapping times, and some booking would be under both: they name the same
+    chair or the same provider, or one names no one (it applies to every booking)."""
+    if a.weekday != b.weekday or not (a.start < b.end and b.start < a.end):
+        return False
+    return (
+        _unnamed(a)
+        or _unnamed(b)
+        or (a.chair_id is not None and a.chair_id == b.chair_id)
+        or (a.provider_id is not None and a.provider_id == b.provider_id)
+    )
+
+
+def _unnamed(slot: TemplateSlotIn) -> bool:
+    return slot.chair_id is None and slot.provider_id is None
+
+
+def _shared_owner(clinic: _Clinic, a: TemplateSlotIn, b: TemplateSlotIn) -> str:
+    if _unnamed(a) and _unnamed(b):
+        return "every booking"
+    named = b if _unnamed(a) else a
+    other = a if named is b else b
+    if named.chair_id is not None and (_unnamed(other) or named.chair_id == other.chair_id):
+        return clinic.label("chair", named.chair_id)
+    assert named.provider_id is not None
+    return clinic.label("provider", named.provider_id)
 
 
 def _start(b: WorkingHoursIn) -> time:

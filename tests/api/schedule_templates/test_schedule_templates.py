@@ -379,6 +379,60 @@ class TestScheduleTemplateValidation:
             "2026-03-29"
         )
 
+    def test_template_slots_under_which_one_booking_would_fall_twice_are_rejected(
+        self, client: TestClient, world: ClinicWorld, setup: Setup
+    ) -> None:
+        both_chairs = [
+            hours(setup.chair1, 0, "08:00", "12:00"),
+            hours(setup.chair2, 0, "08:00", "12:00"),
+            hours(setup.provider, 0, "08:00", "12:00", kind="provider"),
+        ]
+        adj, scan = [setup.adjust], [setup.scan]
+        on_chair1 = slot(0, "08:00", "10:00", adj, chairId=setup.chair1)
+        errors = rejected(
+            client,
+            world,
+            week(
+                setup,
+                workingHours=both_chairs,
+                templateSlots=[
+                    on_chair1,
+                    slot(0, "09:30", "10:30", scan, chairId=setup.chair1),  # same chair
+                    slot(0, "09:00", "11:00", scan),  # names no one: every chair
+                    slot(0, "11:00", "12:00", scan, providerId=setup.provider),
+                    slot(0, "11:30", "12:00", adj, providerId=setup.provider),  # same provider
+                ],
+            ),
+        )
+        assert [(e["field"], e["message"].split(": a booking")[0]) for e in errors] == [
+            (
+                "templateSlots.1",
+                "Monday 09:30\u201310:30 overlaps Monday 08:00\u201310:00 "
+                "(templateSlots.0) for Chair 1",
+            ),
+            (
+                "templateSlots.2",
+                "Monday 09:00\u201311:00 overlaps Monday 08:00\u201310:00 "
+                "(templateSlots.0) for Chair 1",
+            ),
+            (
+                "templateSlots.4",
+                "Monday 11:30\u201312:00 overlaps Monday 11:00\u201312:00 "
+                f"(templateSlots.3) for {world.provider.name}",
+            ),
+        ]
+        assert "make one slot with all the types, or shorten one" in errors[0]["message"]
+        # Other chairs, other days and touching slots are separate reservations.
+        fine = [
+            on_chair1,
+            slot(0, "08:00", "10:00", scan, chairId=setup.chair2),
+            slot(0, "10:00", "11:00", scan, chairId=setup.chair1),
+            slot(1, "08:00", "10:00", scan, chairId=setup.chair1),
+        ]
+        hours_both_days = [*both_chairs, hours(setup.chair1, 1, "08:00", "12:00")]
+        made = post(client, world, week(setup, workingHours=hours_both_days, templateSlots=fine))
+        assert len(made["templateSlots"]) == 4
+
     def test_exception_resource_must_exist(
         self, client: TestClient, world: ClinicWorld, setup: Setup
     ) -> None:
