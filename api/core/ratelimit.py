@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
+from api.core.retry import REPLAY
 from api.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,8 @@ class Rule:
     what: str  # "sign-in attempts from your network", for the person reading the 429
 
     def check(self, request: Request, key: str) -> None:
+        if request.scope.get(REPLAY):
+            return  # the retry middleware's replay of a request already counted once
         retry = limiter_for(request).hit(f"{self.name}:{key}", self.limit, self.window)
         if retry is not None:
             raise RateLimited(

@@ -38,6 +38,11 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and sqlstate(exc) in RETRYABLE_SQLSTATES
 
 
+# Set in the scope of a replayed attempt: work done once per request (a rate limit's count)
+# was already done by the first attempt.
+REPLAY = "slotwise.replay"
+
+
 class RetryMiddleware:
     """Pure ASGI, so the body can be replayed and nothing is sent before an attempt succeeds."""
 
@@ -70,7 +75,7 @@ class RetryMiddleware:
                 await send(message)
 
             try:
-                await self.app(dict(scope), replay, tracking_send)
+                await self.app({**scope, REPLAY: attempt > 1}, replay, tracking_send)
                 return
             except DBAPIError as exc:
                 if started or not is_retryable(exc):

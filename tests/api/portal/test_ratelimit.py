@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg.errors
 import pytest
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
-from api.core.ratelimit import MemoryLimiter, RedisLimiter
+from api.core.ratelimit import MemoryLimiter, RedisLimiter, Rule, per_ip
+from api.core.retry import RetryMiddleware
+from api.errors import install_handlers
 from tests.conftest import ClinicWorld
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -73,3 +78,28 @@ def test_sign_in_is_rate_limited_per_address(client: TestClient, world: ClinicWo
         for i in range(21)
     ]
     assert codes[:20] == [401] * 20 and codes[20] == 429
+
+
+def test_a_request_replayed_after_a_serialization_failure_is_counted_once() -> None:
+    # A limit of one: if the retry middleware's replay were counted as a second request, the
+    # caller would get a 429 for a request it sent once.
+
+    app = FastAPI()
+    install_handlers(app)
+    app.add_middleware(RetryMiddleware)
+    app.state.rate_limiter = MemoryLimiter()
+    attempts: list[int] = []
+
+    @app.post("/once", dependencies=[Depends(per_ip(Rule("once", 1, 60, "tries")))])
+    def once() -> dict[str, int]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE", {}, psycopg.errors.SerializationFailure("injected"))
+        return {"attempts": len(attempts)}
+
+    with TestClient(app) as client:
+        first = client.post("/once")
+        assert first.status_code == 200, first.text
+        assert first.json() == {"attempts": 2}
+        second = client.post("/once")  # a second request from the caller is still limited
+        assert second.status_code == 429
