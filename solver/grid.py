@@ -117,10 +117,6 @@ class LocalCalendar:
                 out.append((s, e))
         return out
 
-    def hours(self, hours: WeeklyHours) -> list[tuple[int, int]]:
-        """Working-hour intervals of every calendar date, ascending by start (may touch)."""
-        return [(s, e) for s, e in self.hours_array(hours).tolist()]
-
     def merged_hours(self, hours: WeeklyHours) -> I64:
         """``hours`` over the calendar, merged (``merge_array``) and read-only.
 
@@ -266,7 +262,7 @@ def expand_hours(
         return []
     cal = calendar_for(tz, lo, hi)
     out = []
-    for s, e in merge(cal.hours(hours)):
+    for s, e in cal.merged_hours(hours).tolist():
         s, e = max(s, lo), min(e, hi)
         if e > s:
             out.append((to_datetime(s), to_datetime(e)))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from solver.errors import InvalidQuery
-from solver.grid import calendar_for, merge, to_datetime, to_sec_ceil, to_sec_floor, zone
+from solver.grid import calendar_for, to_datetime, to_sec_ceil, to_sec_floor, zone
 from solver.masks import busy_pairs, slot_instances
 from solver.prepare import prepare
 from solver.problem import ResourceKind, SlotQuery
@@ -99,7 +99,7 @@ def validate(query: SlotQuery, parts: Sequence[PartAssignment]) -> list[Violatio
         )
 
     patient = busy_pairs("patient_busy", query.patient_busy, *span)
-    hours_cache: dict[str, list[tuple[int, int]]] = {}
+    hours_cache: dict[str, list[list[int]]] = {}
     occ: list[tuple[int, int]] = []
     for i, (a, p) in enumerate(zip(parts, prep.parts, strict=True)):
         s, e = times[i]
@@ -172,7 +172,7 @@ def validate(query: SlotQuery, parts: Sequence[PartAssignment]) -> list[Violatio
         for rid in held.values():
             r = prep.resources[rid]
             if rid not in hours_cache:
-                hours_cache[rid] = merge(cal.hours(r.hours))
+                hours_cache[rid] = cal.merged_hours(r.hours).tolist()
             os_, oe = occ[i]
             if not any(hs <= os_ and oe <= he for hs, he in hours_cache[rid]):
                 out.append(
