@@ -26,14 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from solver.errors import InvalidQuery
-from solver.grid import (
-    I64,
-    LocalCalendar,
-    calendar_for,
-    merge,
-    to_sec_ceil,
-    to_sec_floor,
-)
+from solver.grid import I64, LocalCalendar, calendar_for, merge, to_sec_ceil, to_sec_floor
 from solver.prepare import Part, Prepared
 from solver.problem import BusyInterval, ResourceKind, TemplateSlot
 
@@ -88,6 +81,7 @@ def busy_columns(
     all owners at once.
     """
     flat = list(itertools.chain.from_iterable(busy))
+    cause: Exception | None = None
     try:
         starts, ends = list(map(_START, flat)), list(map(_END, flat))
         naive = None in set(map(_TZ, starts)) or None in set(map(_TZ, ends))
@@ -95,25 +89,20 @@ def busy_columns(
             st = np.array(list(map(datetime.timestamp, starts)), dtype=np.float64)
             en = np.array(list(map(datetime.timestamp, ends)), dtype=np.float64)
     except (AttributeError, TypeError) as exc:
+        cause = exc
+    if cause is not None or naive:
         if len(owners) > 1:
-            _raise_for_owner(owners, busy, lo, hi)
-        raise InvalidQuery(owners[0], "busy intervals need datetimes") from exc
-    if naive:
-        if len(owners) > 1:
-            _raise_for_owner(owners, busy, lo, hi)
-        raise InvalidQuery(owners[0], "a busy interval has a naive datetime")
+            # Only on bad input: redo it owner by owner so the error names the one at fault.
+            for owner, intervals in zip(owners, busy, strict=True):
+                busy_columns([owner], [intervals], lo, hi)
+        problem = (
+            "busy intervals need datetimes" if cause else "a busy interval has a naive datetime"
+        )
+        raise InvalidQuery(owners[0], problem) from cause
     who = np.repeat(np.arange(len(owners), dtype=np.int64), [len(b) for b in busy])
     s, e = np.floor(st).astype(np.int64), np.ceil(en).astype(np.int64)
     keep = (e > lo) & (s < hi) & (e > s)
     return np.maximum(s[keep], lo), np.minimum(e[keep], hi), who[keep]
-
-
-def _raise_for_owner(
-    owners: list[str], busy: list[tuple[BusyInterval, ...]], lo: int, hi: int
-) -> None:
-    # Only on bad input: redo it owner by owner so the error names the one at fault.
-    for owner, intervals in zip(owners, busy, strict=True):
-        busy_columns([owner], [intervals], lo, hi)
 
 
 def busy_arrays(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) -> tuple[I64, I64]:
