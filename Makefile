@@ -33,6 +33,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -m "not stress" -n 2 --durations=15 $(PYTEST_ARGS)
 

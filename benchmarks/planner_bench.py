@@ -39,7 +39,7 @@ def main() -> None:
     run_kind = "quick run" if args.quick else "full run"
     text = (
         f"{table}\n\n({run_kind}; total wall time {r.results['total_wall_seconds']:.1f} s. "
-        "Targets are stated for `medium`; see README, Planner.)"
+        "Targets are stated for `medium`; see docs/planner.md.)"
     )
     (RESULTS / "planner.md").write_text(text + "\n")
     print(text)

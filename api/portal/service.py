@@ -369,17 +369,20 @@ def book(
 
 def _check_online_cap(session: Session, clinic: Clinic, patient_id: str) -> None:
     cap = portal_settings(session, clinic.id).max_active_online_bookings
-    active = session.scalar(
-        select(func.count())
-        .select_from(Appointment)
-        .where(
-            Appointment.clinic_id == clinic.id,
-            Appointment.patient_id == patient_id,
-            Appointment.source == AppointmentSource.ONLINE,
-            Appointment.start_time > clock.now(),
-            active_appointment(),
+    active = (
+        session.scalar(
+            select(func.count())
+            .select_from(Appointment)
+            .where(
+                Appointment.clinic_id == clinic.id,
+                Appointment.patient_id == patient_id,
+                Appointment.source == AppointmentSource.ONLINE,
+                Appointment.start_time > clock.now(),
+                active_appointment(),
+            )
         )
-    ) or 0
+        or 0
+    )
     if active >= cap:
         raise Conflict(
             f"You already have {active} upcoming appointments booked online, the most this "

@@ -26,7 +26,7 @@ CASES: list[str] = []
 #   400, 401, 403, 404, 405, 406, 409, 415, 422, 428, 429 (and 5xx, which not_a_server_error
 #   fails on its own).
 # - positive_data_acceptance (schema-valid input must be accepted): besides 2xx, a schema-valid
-#   request may get the refusals README "Errors" lists for rules no JSON schema can state:
+#   request may get the refusals docs/api.md "Errors" lists for rules no JSON schema can state:
 #   401/403 (the role), 404 (an id that is not in your clinic), 409 (a time conflict), 412/428
 #   (If-Match), 429 (rate limits); 5xx is again not_a_server_error's to fail. 422 only on the
 #   operations below, whose input names other records by id or carries rules on times and
