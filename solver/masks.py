@@ -297,17 +297,12 @@ class Timeline:
         if part.slot is not None:
             return part.slot.id
         end = start + part.dur
-        used = set(resources.values())
         for slot, a, b in self.slots:
             if (
                 a <= start
                 and end <= b
                 and part.type.id in slot.type_ids
-                and (
-                    (slot.chair_id is None and slot.provider_id is None)
-                    or slot.chair_id in used
-                    or slot.provider_id in used
-                )
+                and slot.applies_to_part(resources.values())
             ):
                 return slot.id
         return None

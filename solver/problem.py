@@ -9,6 +9,7 @@ weekly hours and template slots are clinic-local wall-clock times, expanded by t
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -95,6 +96,36 @@ class TemplateSlot:
     type_ids: frozenset[str]
     chair_id: str | None = None
     provider_id: str | None = None
+
+    @property
+    def names_anyone(self) -> bool:
+        """Does the slot name a chair or a provider (else it is the whole clinic's)?"""
+        return self.chair_id is not None or self.provider_id is not None
+
+    def applies_to(self, kind: ResourceKind, resource_id: str) -> bool:
+        """Is this resource's time reserved by the slot?
+
+        A slot applies to the chair and/or provider it names; naming neither, to every chair and
+        provider. A slot never names a room, so rooms are only ever under it through the chair or
+        provider of the part that uses them.
+        """
+        if kind == ResourceKind.CHAIR:
+            return self.chair_id == resource_id if self.names_anyone else True
+        if kind == ResourceKind.PROVIDER:
+            return self.provider_id == resource_id if self.names_anyone else True
+        return False
+
+    def applies_to_part(self, resource_ids: Iterable[str]) -> bool:
+        """Does the slot apply to a part holding these resources?
+
+        Through any one of them: "uses the slot's chair or its provider" (a disjunction, which is
+        why the search can keep it as one mask per resource). A slot naming no one applies to
+        every part, even one that needs neither a chair nor a provider.
+        """
+        if not self.names_anyone:
+            return True
+        held = set(resource_ids)
+        return self.chair_id in held or self.provider_id in held
 
 
 @dataclass(frozen=True)

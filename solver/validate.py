@@ -212,10 +212,13 @@ def validate(query: SlotQuery, parts: Sequence[PartAssignment]) -> list[Violatio
         used = set(held.values())
         seen: set[str] = set()
         for slot, ss, se in slots:
-            applies = (slot.chair_id is None and slot.provider_id is None) or bool(
-                {slot.chair_id, slot.provider_id} & used
-            )
-            if applies and ss < e and s < se and t.id not in slot.type_ids and slot.id not in seen:
+            if (
+                slot.applies_to_part(used)
+                and ss < e
+                and s < se
+                and t.id not in slot.type_ids
+                and slot.id not in seen
+            ):
                 seen.add(slot.id)
                 out.append(
                     Violation(
