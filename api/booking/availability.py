@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 from api.booking.clinic_state import ClinicState
 from api.booking.schemas import AvailabilityRead, PartSlot, ScoreTermRead, SlotRead, SuggestionRead
 from api.errors import InvalidInput, NotFound
-from api.models import AppointmentType, Clinic, Patient, PlannedProcedure, TreatmentPlan
+from api.models import (
+    AppointmentType,
+    Clinic,
+    Patient,
+    PlannedProcedure,
+    PlanStatus,
+    ProcedureStatus,
+    TreatmentPlan,
+)
 from solver import InvalidQuery, best_fit, find_availability
 from solver.problem import Preferences, Visit, VisitPart
 from solver.result import Slot
@@ -62,8 +70,8 @@ def next_planned(
         .where(
             TreatmentPlan.clinic_id == clinic_id,
             TreatmentPlan.patient_id == patient_id,
-            TreatmentPlan.status == "ACTIVE",
-            PlannedProcedure.status == "PENDING",
+            TreatmentPlan.status == PlanStatus.ACTIVE,
+            PlannedProcedure.status == ProcedureStatus.PENDING,
         )
         .order_by(TreatmentPlan.created_at, PlannedProcedure.sequence)
         .limit(1)

@@ -44,6 +44,7 @@ from api.models import (
     Clinic,
     Patient,
     PlannedProcedure,
+    ProcedureStatus,
     Provider,
     Room,
     TemplateSlot,
@@ -431,7 +432,7 @@ def _fill_procedures(
             (
                 [p]
                 for p in plan.procedures
-                if p.status == "PENDING"
+                if p.status == ProcedureStatus.PENDING
                 and p.appointment_type_id == part.kind.id
                 and p.id not in taken
             ),
@@ -439,7 +440,7 @@ def _fill_procedures(
         )
     for procedure in chosen:
         taken.add(procedure.id)
-        procedure.status = "SCHEDULED"
+        procedure.status = ProcedureStatus.SCHEDULED
     return chosen
 
 
@@ -627,10 +628,10 @@ def _change_status(appointment: Appointment, new_status: AppointmentStatus) -> N
     appointment.status = new_status
     if new_status == AppointmentStatus.COMPLETED:
         for procedure in appointment.procedures:
-            procedure.status = "DONE"
+            procedure.status = ProcedureStatus.DONE
     if new_status == AppointmentStatus.NO_SHOW:
         for procedure in appointment.procedures:
-            procedure.status = "PENDING"
+            procedure.status = ProcedureStatus.PENDING
 
 
 def _apply_move(
@@ -777,8 +778,8 @@ def cancel(
         appointment.cancellation_fee_amount = fee.amount
         appointment.cancellation_fee_currency = fee.currency
     for procedure in appointment.procedures:
-        if procedure.status == "SCHEDULED":
-            procedure.status = "PENDING"
+        if procedure.status == ProcedureStatus.SCHEDULED:
+            procedure.status = ProcedureStatus.PENDING
     _save(ctx, clinic, appointment)
     audit.record(
         ctx.session,

@@ -10,7 +10,13 @@ from api.models.appointment_type import AppointmentType, appointment_type_provid
 from api.models.audit import AuditEntry, IdempotencyRecord
 from api.models.base import Base
 from api.models.clinic import Clinic
-from api.models.patient import Patient, PlannedProcedure, TreatmentPlan
+from api.models.patient import (
+    Patient,
+    PlannedProcedure,
+    PlanStatus,
+    ProcedureStatus,
+    TreatmentPlan,
+)
 from api.models.portal import PatientInvitation, PortalSettings, SlotHold
 from api.models.resources import Chair, Provider, Room
 from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
@@ -28,8 +34,10 @@ __all__ = [
     "IdempotencyRecord",
     "Patient",
     "PatientInvitation",
+    "PlanStatus",
     "PlannedProcedure",
     "PortalSettings",
+    "ProcedureStatus",
     "Provider",
     "Room",
     "ScheduleException",

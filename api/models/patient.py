@@ -1,11 +1,24 @@
 from __future__ import annotations
 
+import enum
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.models.base import Base, IdMixin, TimestampMixin
+
+
+class PlanStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class ProcedureStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    SCHEDULED = "SCHEDULED"
+    DONE = "DONE"
 
 
 class Patient(IdMixin, TimestampMixin, Base):
@@ -33,7 +46,11 @@ class TreatmentPlan(IdMixin, TimestampMixin, Base):
         ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # ACTIVE/COMPLETED/CANCELLED
+    # Stored as the plain names (VARCHAR(20), no CHECK), exactly as before the enum existed.
+    status: Mapped[PlanStatus] = mapped_column(
+        Enum(PlanStatus, native_enum=False, length=20, create_constraint=False),
+        default=PlanStatus.ACTIVE,
+    )
 
     procedures: Mapped[list[PlannedProcedure]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PlannedProcedure.sequence"
@@ -52,4 +69,7 @@ class PlannedProcedure(IdMixin, Base):
     appointment_type_id: Mapped[str] = mapped_column(
         ForeignKey("appointment_types.id", ondelete="RESTRICT")
     )
-    status: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING/SCHEDULED/DONE
+    status: Mapped[ProcedureStatus] = mapped_column(
+        Enum(ProcedureStatus, native_enum=False, length=20, create_constraint=False),
+        default=ProcedureStatus.PENDING,
+    )

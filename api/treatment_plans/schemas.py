@@ -12,27 +12,15 @@ any field is a 422 rather than being ignored, so a client bug never looks like a
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from api.models import PlanStatus, ProcedureStatus
 from api.schemas import ApiModel, BlankMeansNull, NotBlank, NotNull, StrictInput, Trim
 
 MAX_PROCEDURES = 100
-
-
-class PlanStatus(enum.StrEnum):
-    ACTIVE = "ACTIVE"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-
-
-class ProcedureStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    SCHEDULED = "SCHEDULED"
-    DONE = "DONE"
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]

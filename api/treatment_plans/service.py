@@ -11,12 +11,12 @@ from api.models import (
     AppointmentType,
     Patient,
     PlannedProcedure,
+    PlanStatus,
     TreatmentPlan,
     appointment_procedures,
 )
 from api.models.base import utcnow
 from api.treatment_plans.schemas import (
-    PlanStatus,
     ProcedureInput,
     TreatmentPlanCreate,
     TreatmentPlanUpdate,
@@ -36,7 +36,7 @@ def list_plans(
     if patient_id is not None:
         where.append(TreatmentPlan.patient_id == patient_id)
     if status is not None:
-        where.append(TreatmentPlan.status == status.value)
+        where.append(TreatmentPlan.status == status)
     return list_in_clinic(
         session,
         TreatmentPlan,
@@ -83,7 +83,7 @@ def _build_procedures(plan: TreatmentPlan, items: list[ProcedureInput]) -> list[
             "name": item.name,
             "code": item.code,
             "appointment_type_id": item.appointment_type_id,
-            "status": item.status.value,
+            "status": item.status,
         }
         if item.id is None:
             result.append(PlannedProcedure(**fields))
@@ -136,7 +136,7 @@ def create_plan(session: Session, principal: Principal, data: TreatmentPlanCreat
         clinic_id=principal.clinic_id,
         patient_id=data.patient_id,
         name=data.name,
-        status=data.status.value,
+        status=data.status,
         procedures=[],
     )
     plan.procedures = _build_procedures(plan, data.procedures)
@@ -151,7 +151,7 @@ def update_plan(
     if data.name is not None:
         plan.name = data.name
     if data.status is not None:
-        plan.status = data.status.value
+        plan.status = data.status
     if data.procedures is not None:
         _check_types(session, principal.clinic_id, data.procedures)
         procedures = _build_procedures(plan, data.procedures)
@@ -180,6 +180,6 @@ def delete_plan(session: Session, plan: TreatmentPlan) -> None:
     if linked:
         raise Conflict(
             f"Treatment plan '{plan.name}' has booked appointments; "
-            "set its status to CANCELLED instead of deleting it."
+            f"set its status to {PlanStatus.CANCELLED} instead of deleting it."
         )
     delete_or_conflict(session, plan, "treatment plan")
