@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from sqlalchemy import func, select
 
@@ -14,6 +15,9 @@ from api.auth.permissions import Role
 from api.config import get_settings
 from api.db import Database
 from api.models import Clinic, User
+
+# pyproject.toml's [project.entry-points."slotwise.commands"]; reinstall (make) after editing it.
+COMMANDS_GROUP = "slotwise.commands"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -173,11 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--valid-hours", type=int, default=72)
     invite.set_defaults(func=_patients_invite)
 
-    # The planner benchmark (issue 7) lives in benchmarks/planner; it only adds its parser here.
-    from benchmarks.planner.cli import add_parser as add_plan_parser
-
-    add_plan_parser(sub)
+    add_registered_commands(sub)
     return parser
+
+
+def add_registered_commands(sub: argparse._SubParsersAction) -> None:
+    """Commands other packages contribute (the planner's `plan`, from benchmarks/): each
+    `slotwise.commands` entry point is a function that adds its subparser. Found through the
+    installed metadata, so the service never imports the package that provides them."""
+    for command in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        command.load()(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
