@@ -28,6 +28,7 @@ from api.portal.router import router as portal_router
 from api.portal.router import staff_router as portal_staff_router
 from api.providers.router import router as providers_router
 from api.rooms.router import router as rooms_router
+from api.schedule.router import router as schedule_router
 from api.schedule_templates.router import router as schedule_templates_router
 from api.treatment_plans.router import router as treatment_plans_router
 
@@ -42,6 +43,7 @@ ROUTERS = (
     treatment_plans_router,
     appointment_types_router,
     schedule_templates_router,
+    schedule_router,
     portal_router,
     portal_staff_router,
     portal_web.router,
