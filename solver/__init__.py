@@ -1,7 +1,8 @@
 """Slotwise's slot engine: pure functions from frozen problem dataclasses to results.
 
 ``find_availability`` lists every bookable start, ``best_fit`` ranks the k best, ``validate``
-checks one concrete booking against every hard rule. No database, web framework or clock is
+checks one concrete booking against every hard rule, ``template_slot_fit`` says which template
+slot one placed part fills or may not overlap. No database, web framework or clock is
 imported: the caller passes ``now``. All returned datetimes are aware UTC.
 
 Hard rules (the same in all three entry points):
@@ -29,7 +30,7 @@ Soft rules and their weights: ``objective``.
 from solver.availability import find_availability
 from solver.bestfit import best_fit
 from solver.errors import InvalidQuery
-from solver.grid import expand_hours, spring_forward_gap
+from solver.grid import expand_hours, local_days_around, spring_forward_gap
 from solver.result import (
     Availability,
     BestFit,
@@ -40,6 +41,7 @@ from solver.result import (
     Suggestion,
     Violation,
 )
+from solver.template_slots import TemplateSlotFit, reserve_together, template_slot_fit
 from solver.validate import validate
 
 __all__ = [
@@ -51,10 +53,14 @@ __all__ = [
     "Slot",
     "SolveStatus",
     "Suggestion",
+    "TemplateSlotFit",
     "Violation",
     "best_fit",
     "expand_hours",
     "find_availability",
+    "local_days_around",
+    "reserve_together",
     "spring_forward_gap",
+    "template_slot_fit",
     "validate",
 ]

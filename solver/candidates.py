@@ -76,7 +76,7 @@ class Chains:
             prev, cur = self.parts[i - 1], self.parts[i]
             g = cur.min_gap
             if any(k in prev.pools and k in cur.pools for k in self.tracked):
-                g = max(g, prev.ba + cur.bb)
+                g = max(g, prev.buffer_after + cur.buffer_before)
             self.gmin[i] = g
         self.lo: list[I64] = []
         self.hi: list[I64] = []
@@ -116,7 +116,7 @@ class Chains:
         ps = self.parts
         for i, j in itertools.combinations(range(len(ps)), 2):
             least_gap = sum(self.gmin[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
-            if least_gap >= ps[i].ba + ps[j].bb:
+            if least_gap >= ps[i].buffer_after + ps[j].buffer_before:
                 continue
             for kind in set(ps[i].pools) & set(ps[j].pools):
                 if kind in self.tracked:
@@ -132,7 +132,7 @@ class Chains:
         ps = self.parts
         for i, j in itertools.combinations(range(len(ps)), 2):
             least_gap = sum(self.gmin[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
-            if least_gap >= ps[i].ba + ps[j].bb:
+            if least_gap >= ps[i].buffer_after + ps[j].buffer_before:
                 continue
             for kind in set(ps[i].pools) & set(ps[j].pools):
                 if set(ps[i].pools[kind]) & set(ps[j].pools[kind]):
@@ -193,7 +193,7 @@ class Chains:
 
     def occupancy(self, i: int, j: int) -> tuple[int, int]:
         p, t = self.parts[i], int(self.tl.grid[j])
-        return t - p.bb, t + p.dur + p.ba
+        return t - p.buffer_before, t + p.dur + p.buffer_after
 
     def assign(self, js: list[int]) -> list[dict[ResourceKind, str]] | None:
         """Resources for parts ``0..len(js)-1`` at these starts, or None if none exist.

@@ -220,6 +220,17 @@ def calendar_for(tz_name: str, lo: int, hi: int) -> LocalCalendar:
     return LocalCalendar(tz_name, first, last)
 
 
+def local_days_around(tz_name: str, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The whole clinic-local dates the engine reads for instants in ``[start, end]``.
+
+    A query's free time and per-day loads are computed over these dates (``calendar_for``), so
+    busy time inside them is everything a score can depend on: a caller that loads busy time for
+    exactly this span gets the same score for a start whatever window it asks over.
+    """
+    cal = calendar_for(tz_name, to_sec_floor(start), max(to_sec_ceil(end), to_sec_floor(start)))
+    return to_datetime(int(cal.mid[0])), to_datetime(int(cal.mid[-1]))
+
+
 def merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted union of half-open intervals; touching intervals join."""
     out: list[tuple[int, int]] = []

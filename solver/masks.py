@@ -6,11 +6,10 @@ resource when its occupied interval ``[s - T.buffer_before, s + d + T.buffer_aft
 one free interval; that test is one ``searchsorted`` over all (resource, start) pairs at once,
 because every resource's intervals live in one array keyed by ``resource_index * KEY + time``.
 
-Template slots (reserved time): a slot applies to a part that uses the chair or provider it
-names, or to every part when it names neither. A part whose ``[s, s + d]`` (no buffers) overlaps
-an applicable slot not reserved for its type is not allowed; since "uses chair X or provider P"
-is a disjunction, that is exactly "forbidden on X and forbidden on P", so it is a per-resource
-mask. A part lying wholly inside an applicable slot reserved for its type fills it.
+Template slots: the rules are in ``template_slots``; here they become masks. "The part uses the
+slot's chair or its provider" is a disjunction, so "may not overlap a slot reserved for other
+types" is exactly "forbidden on that chair and forbidden on that provider": a per-resource mask
+(a slot naming no one masks every start of the part).
 
 The patient is busy only for ``[s, s + d]`` of each part, against ``patient_busy``.
 """
@@ -26,9 +25,10 @@ import numpy as np
 import numpy.typing as npt
 
 from solver.errors import InvalidQuery
-from solver.grid import I64, LocalCalendar, calendar_for, merge, to_sec_ceil, to_sec_floor
+from solver.grid import I64, calendar_for, merge, to_sec_ceil, to_sec_floor
 from solver.prepare import Part, Prepared
-from solver.problem import BusyInterval, ResourceKind, TemplateSlot
+from solver.problem import BusyInterval, ResourceKind
+from solver.template_slots import filled_slot, slot_times
 
 Bool = npt.NDArray[np.bool_]
 KEY = np.int64(1 << 40)  # larger than any time offset inside one query
@@ -111,17 +111,6 @@ def busy_arrays(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) ->
     return s, e
 
 
-def slot_instances(
-    cal: LocalCalendar, slots: tuple[TemplateSlot, ...]
-) -> list[tuple[TemplateSlot, int, int]]:
-    out = []
-    for slot in slots:
-        for i in np.flatnonzero(cal.weekday == slot.weekday):
-            for s, e in cal.blocks(int(i), (slot.block,)):
-                out.append((slot, s, e))
-    return out
-
-
 def overlaps(ms: I64, me: I64, qs: I64, qe: I64) -> Bool:
     """Does ``[qs, qe)`` overlap the union of the sorted disjoint intervals ``ms/me``?"""
     if len(ms) == 0:
@@ -146,8 +135,8 @@ class Timeline:
     def __init__(self, prep: Prepared) -> None:
         self.prep = prep
         parts = prep.parts
-        self.lo = prep.earliest - max(p.bb for p in parts)
-        self.hi = prep.latest + max(p.ba for p in parts)
+        self.lo = prep.earliest - max(p.buffer_before for p in parts)
+        self.hi = prep.latest + max(p.buffer_after for p in parts)
         self.cal = calendar_for(prep.tz_name, self.lo, max(self.hi, self.lo))
         # Free time is computed over whole local dates around the range (not clipped to it), so
         # leftovers next to the range's edges and per-day loads are those of the real schedule.
@@ -178,7 +167,7 @@ class Timeline:
             self.grid = self.grid[
                 contained(open_hours[:, 0], open_hours[:, 1] - 1, self.grid, self.grid)
             ]
-        self.slots = slot_instances(self.cal, prep.query.clinic.template_slots)
+        self.slots = slot_times(self.cal, prep.query.clinic.template_slots)
 
     def _sweep(self, bs: I64, be: I64, br: I64) -> None:
         # One sort over every resource's hour and busy edges: keys carry the resource index, so
@@ -239,35 +228,34 @@ class Timeline:
             arr = np.array(pb, dtype=np.int64)
             glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
         tid = part.type.id
-        # Split template instances by whom they apply to and whether they suit this type.
-        reserved: dict[str | None, list[tuple[int, int]]] = {}
-        fills: dict[str | None, list[tuple[int, int]]] = {}
-        for slot, a, b in self.slots:
-            bucket = fills if tid in slot.type_ids else reserved
-            owners: list[str | None] = [
-                x for x in (slot.chair_id, slot.provider_id) if x is not None
-            ] or [None]
-            for o in owners:
-                bucket.setdefault(o, []).append((a, b))
-        if None in reserved:
-            arr = np.array(merge(reserved[None]), dtype=np.int64)
+        # The slot rules of ``template_slots`` as masks: a slot naming no one applies to the
+        # part whatever it holds, a named one to the rows of the resources it applies to.
+        everywhere = [t for t in self.slots if not t.slot.names_anyone]
+        named = [t for t in self.slots if t.slot.names_anyone]
+        reserved_all = [(t.start, t.end) for t in everywhere if tid not in t.slot.type_ids]
+        if reserved_all:
+            arr = np.array(merge(reserved_all), dtype=np.int64)
             glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
-        gfill = self._contained(fills.get(None), s, e)
+        gfill = self._contained(
+            [(t.start, t.end) for t in everywhere if tid in t.slot.type_ids], s, e
+        )
         if part.slot is not None:
-            own = [(a, b) for slot, a, b in self.slots if slot.id == part.slot.id]
+            own = [(t.start, t.end) for t in self.slots if t.slot.id == part.slot.id]
             glob &= self._contained(own, s, e)
         pm = PartMasks(part, glob, gfill)
         for kind, pool in part.pools.items():
             rix = np.array([self.index[r] for r in pool], dtype=np.int64)
-            ok, before, after = self.fit(rix, s - part.bb, e + part.ba)
+            ok, before, after = self.fit(rix, s - part.buffer_before, e + part.buffer_after)
             fill = np.zeros(ok.shape, dtype=np.bool_)
             for row, rid in enumerate(pool):
-                res = reserved.get(rid)
-                if res:
-                    arr = np.array(merge(res), dtype=np.int64)
+                mine = [t for t in named if t.slot.applies_to(kind, rid)]
+                reserved = [(t.start, t.end) for t in mine if tid not in t.slot.type_ids]
+                if reserved:
+                    arr = np.array(merge(reserved), dtype=np.int64)
                     ok[row] &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
-                if rid in fills:
-                    fill[row] = self._contained(fills[rid], s, e)
+                fill[row] = self._contained(
+                    [(t.start, t.end) for t in mine if tid in t.slot.type_ids], s, e
+                )
             pm.kinds[kind] = KindMasks(pool, rix, ok, fill, before, after)
         return pm
 
@@ -292,17 +280,8 @@ class Timeline:
         return open_s, open_s - free_s
 
     def filled_slot(self, part: Part, start: int, resources: dict[ResourceKind, str]) -> str | None:
-        """The template slot a placed part fills: the one it books into, else the first
-        applicable slot reserved for its type (clinic order) that wholly contains it."""
+        """The template slot a placed part fills: the one it books into (the search only
+        offers starts that fill it), else ``template_slots.filled_slot``."""
         if part.slot is not None:
             return part.slot.id
-        end = start + part.dur
-        for slot, a, b in self.slots:
-            if (
-                a <= start
-                and end <= b
-                and part.type.id in slot.type_ids
-                and slot.applies_to_part(resources.values())
-            ):
-                return slot.id
-        return None
+        return filled_slot(self.slots, part.type.id, start, start + part.dur, resources.values())

@@ -142,8 +142,8 @@ def explain(tl: Timeline, loads: Loads, choices: list[Choice]) -> tuple[int, lis
             add("usual_provider", USUAL_PROVIDER_CP, f"part {c.part + 1} is with the usual one")
         for kind, rid in c.resources.items():
             r = tl.index[rid]
-            occ_s = np.array([c.start - p.bb], dtype=np.int64)
-            occ_e = np.array([c.start + p.dur + p.ba], dtype=np.int64)
+            occ_s = np.array([c.start - p.buffer_before], dtype=np.int64)
+            occ_e = np.array([c.start + p.dur + p.buffer_after], dtype=np.int64)
             _, before, after = tl.fit(np.array([r]), occ_s, occ_e)
             for left, where in ((int(before[0, 0]), "before"), (int(after[0, 0]), "after")):
                 if 0 < left < prep.short_gap:

@@ -41,8 +41,8 @@ class Part:
     index: int
     type: AppointmentTypeSpec
     dur: int  # seconds
-    bb: int  # buffer before, seconds
-    ba: int  # buffer after, seconds
+    buffer_before: int  # seconds
+    buffer_after: int  # seconds
     min_gap: int  # seconds after the previous part's end (0 for the first part)
     max_gap: int
     pools: dict[ResourceKind, tuple[str, ...]]  # only the kinds this part needs
@@ -158,18 +158,7 @@ def _part(
                 f"{f}.template_slot_id",
                 f"template slot {slot.id!r} is not reserved for type {t.id!r}",
             )
-        for kind, sid, field in (
-            (ResourceKind.PROVIDER, slot.provider_id, "provider_id"),
-            (ResourceKind.CHAIR, slot.chair_id, "chair_id"),
-        ):
-            if sid is None:
-                continue
-            if pins[kind] is not None and pins[kind] != sid:
-                raise InvalidQuery(
-                    f"{f}.{field}",
-                    f"pinned {pins[kind]!r} but template slot {slot.id!r} belongs to {sid!r}",
-                )
-            pins[kind] = sid
+        _pin_to_slot(f, t, slot, pins)
 
     needs = {
         ResourceKind.PROVIDER: t.needs_provider,
@@ -214,6 +203,39 @@ def _part(
         pools,
         slot,
     )
+
+
+def _pin_to_slot(
+    f: str, t: AppointmentTypeSpec, slot: TemplateSlot, pins: dict[ResourceKind, str | None]
+) -> None:
+    """Booking into a slot: the part must fill it, so the slot must apply to it.
+
+    The slot's chair and provider are pinned where the part pins nothing of that kind (the
+    search then offers the slot's own resources). A part that pins another chair or provider
+    still books into the slot through the one it does share, as ``template_slots`` says it fills
+    it; a part that could share none of them cannot.
+    """
+    named = [
+        (kind, rid, field)
+        for kind, rid, field, needed in (
+            (ResourceKind.PROVIDER, slot.provider_id, "provider_id", t.needs_provider),
+            (ResourceKind.CHAIR, slot.chair_id, "chair_id", t.needs_chair),
+        )
+        if rid is not None and needed
+    ]
+    if not slot.names_anyone:
+        return
+    sharing = [(kind, rid) for kind, rid, _ in named if pins[kind] in (None, rid)]
+    if not sharing:
+        kind, rid, field = named[0] if named else (None, None, "template_slot_id")
+        why = (
+            f"pinned {pins[kind]!r} but template slot {slot.id!r} belongs to {rid!r}"
+            if kind is not None
+            else f"template slot {slot.id!r} reserves a resource type {t.id!r} does not use"
+        )
+        raise InvalidQuery(f"{f}.{field}", why)
+    for kind, rid in sharing:
+        pins[kind] = rid
 
 
 def _suits(t: AppointmentTypeSpec, r: Resource) -> bool:

@@ -34,6 +34,7 @@ from api.models import (
     WorkingHours,
 )
 from api.models import TemplateSlot as TemplateSlotRow
+from solver import local_days_around
 from solver.problem import (
     AppointmentTypeSpec,
     BookingPolicy,
@@ -146,6 +147,18 @@ def template_slots(session: Session, template_id: str | None) -> tuple[TemplateS
             provider_id=provider_id,
         )
         for slot_id, weekday, start, end, type_ids, chair_id, provider_id in rows
+    )
+
+
+def template_slot_spec(row: TemplateSlotRow) -> TemplateSlot:
+    """One stored template slot as the engine reads it (``template_slots`` reads many)."""
+    return TemplateSlot(
+        id=row.id,
+        weekday=row.weekday,
+        block=LocalBlock(row.start_time, row.end_time),
+        type_ids=frozenset(row.appointment_type_ids),
+        chair_id=row.chair_id,
+        provider_id=row.provider_id,
     )
 
 
@@ -287,7 +300,13 @@ class ClinicState:
         max_buffer = max(
             (max(t.buffer_before, t.buffer_after) for t in self.types.values()), default=0
         )
-        margin = timedelta(minutes=max_buffer)
+        # Whole clinic-local days, not just the window: best fit's chair load and short gaps
+        # read the chair's whole day, so a start must score the same whatever window holds it.
+        busy_from, busy_to = local_days_around(
+            clinic.time_zone,
+            window_start - timedelta(minutes=max_buffer),
+            window_end + timedelta(minutes=max_buffer),
+        )
         self.window_start = window_start
         self.window_end = window_end
         self.exclude = frozenset(exclude_appointment_ids)
@@ -311,8 +330,8 @@ class ClinicState:
             ).where(
                 Appointment.clinic_id == clinic.id,
                 active_appointment(),
-                Appointment.occupied_start < window_end + margin,
-                Appointment.occupied_end > window_start - margin,
+                Appointment.occupied_start < busy_to,
+                Appointment.occupied_end > busy_from,
             )
         )
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
@@ -324,7 +343,7 @@ class ClinicState:
                 if resource_id:
                     busy[resource_id].append(interval)
         # Patient-portal slot holds are busy time for everyone but their owner (hold_owner).
-        for hold in active_holds(session, clinic.id, window_start - margin, window_end + margin):
+        for hold in active_holds(session, clinic.id, busy_from, busy_to):
             if hold.owner == hold_owner:
                 continue
             interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=HOLD_REF + hold.id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from api.booking.clinic_state import HOLD_REF
 from api.booking.schemas import ConflictItem
-from api.errors import Conflict, DomainError
+from api.errors import Conflict, DomainError, InvalidInput
+from solver import InvalidQuery
 from solver.result import Violation
 
 # Another booking or the schedule already claims this time: 409, and staff holding
@@ -95,3 +97,41 @@ def _field_for(item: ConflictItem) -> str:
         "naive_datetime": "startTime",
     }
     return fields.get(item.code, "startTime")
+
+
+# The engine names its own inputs (``visit.parts[0].provider_id``); a client should read the
+# fields it sent. Engine fields not listed (the clinic's own configuration) pass through.
+ENGINE_FIELDS = {
+    "type_id": "appointmentTypeId",
+    "duration_minutes": "duration",
+    "provider_id": "providerId",
+    "chair_id": "chairId",
+    "room_id": "roomId",
+    "template_slot_id": "templateSlotId",
+    "min_gap_minutes": "minGap",
+    "max_gap_minutes": "maxGap",
+    "window_start": "from",
+    "window_end": "to",
+    "preferences.preferred_start": "preferredStart",
+}
+_PART_FIELD = re.compile(r"(?:visit\.)?parts\[(\d+)\]\.(\w+)")
+
+
+def api_field(engine_field: str, parts_prefix: str | None = None) -> str:
+    """The request field an engine field stands for.
+
+    A part's field is ``{parts_prefix}{index}.{name}`` for a request that lists its parts
+    (``parts.1.providerId``), else the plain name (one part, or availability's list parameters).
+    """
+    part = _PART_FIELD.fullmatch(engine_field)
+    if part is None:
+        return ENGINE_FIELDS.get(engine_field, engine_field)
+    index, name = part.groups()
+    field = ENGINE_FIELDS.get(name, name)
+    return field if parts_prefix is None else f"{parts_prefix}{index}.{field}"
+
+
+def invalid_input(exc: InvalidQuery, parts_prefix: str | None = None) -> InvalidInput:
+    """An engine ``InvalidQuery`` as the 422 a client can act on, naming the client's field."""
+    field = api_field(exc.field, parts_prefix)
+    return InvalidInput(field, f"{field}: {exc.message}")

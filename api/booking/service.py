@@ -8,11 +8,10 @@ that raced past the check (exclusion constraints on PostgreSQL, BEGIN IMMEDIATE 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +21,7 @@ from api.audit import service as audit
 from api.auth.deps import Principal
 from api.auth.permissions import Permission, Role
 from api.booking import rules
-from api.booking.clinic_state import ClinicState, overlapping
+from api.booking.clinic_state import ClinicState, overlapping, template_slot_spec
 from api.booking.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -50,7 +49,7 @@ from api.models import (
     TemplateSlot,
     TreatmentPlan,
 )
-from solver import InvalidQuery, best_fit, validate
+from solver import InvalidQuery, best_fit, template_slot_fit, validate
 from solver.problem import Preferences, Visit, VisitPart
 from solver.result import PartAssignment
 
@@ -332,7 +331,7 @@ def _check_rules(
     try:
         violations = validate(query, [p.assignment() for p in parts])
     except InvalidQuery as exc:
-        raise InvalidInput(exc.field, str(exc)) from exc
+        raise rules.invalid_input(exc, "parts." if len(parts) > 1 else None) from exc
     return rules.raise_for(
         violations,
         _resource_kinds(state),
@@ -686,7 +685,7 @@ def _apply_move(
 def _template_slot_filled(
     ctx: Context, clinic: Clinic, part: PlannedPart, appointment: Appointment
 ) -> str | None:
-    """A moved appointment keeps its template slot only while it still lies wholly inside it."""
+    """A moved appointment keeps its template slot only while it still fills it."""
     slot = (
         ctx.session.get(TemplateSlot, appointment.template_slot_id)
         if appointment.template_slot_id
@@ -694,17 +693,8 @@ def _template_slot_filled(
     )
     if slot is None:
         return None
-    zone = ZoneInfo(clinic.time_zone)
-    local_start, local_end = part.start.astimezone(zone), part.end.astimezone(zone)
-    inside = (
-        local_start.weekday() == slot.weekday
-        and local_start.date() == local_end.date()
-        and slot.start_time <= local_start.time()
-        and local_end.time() <= slot.end_time
-        and slot.chair_id in (None, part.chair_id)
-        and slot.provider_id in (None, part.provider_id)
-    )
-    return slot.id if inside else None
+    claim = replace(part.assignment(), template_slot_id=slot.id)
+    return template_slot_fit(clinic.time_zone, (template_slot_spec(slot),), claim).fills
 
 
 def _save(ctx: Context, clinic: Clinic, appointment: Appointment) -> None:

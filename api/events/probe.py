@@ -108,7 +108,7 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
     try:
         violations = validate(query, [part.assignment()])
     except InvalidQuery as exc:
-        return _error(req, str(exc))
+        return _error(req, rules.invalid_input(exc).detail)
     items = rules.conflict_items(violations, service._resource_kinds(state))
     conflicts = [
         {

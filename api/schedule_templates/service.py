@@ -35,7 +35,9 @@ from api.schedule_templates.schemas import (
     sorted_slots,
     sorted_working_hours,
 )
-from solver import spring_forward_gap
+from solver import reserve_together, spring_forward_gap
+from solver.problem import LocalBlock
+from solver.problem import TemplateSlot as SolverTemplateSlot
 
 # Time ranges in messages use an en dash ("08:00\u201312:00"), as on a printed rota.
 EN_DASH = "\u2013"
@@ -526,15 +528,18 @@ def _check_slots(
 
 
 def _slots_collide(a: TemplateSlotIn, b: TemplateSlotIn) -> bool:
-    """Same day, overlapping times, and some booking would be under both: they name the same
-    chair or the same provider, or one names no one (it applies to every booking)."""
-    if a.weekday != b.weekday or not (a.start < b.end and b.start < a.end):
-        return False
-    return (
-        _unnamed(a)
-        or _unnamed(b)
-        or (a.chair_id is not None and a.chair_id == b.chair_id)
-        or (a.provider_id is not None and a.provider_id == b.provider_id)
+    """Some booking would be under both: the engine's ``reserve_together``."""
+    return reserve_together(_slot_spec(a), _slot_spec(b))
+
+
+def _slot_spec(s: TemplateSlotIn) -> SolverTemplateSlot:
+    return SolverTemplateSlot(
+        id=s.id or "",
+        weekday=s.weekday,
+        block=LocalBlock(s.start, s.end),
+        type_ids=frozenset(s.appointment_type_ids),
+        chair_id=s.chair_id,
+        provider_id=s.provider_id,
     )
 
 

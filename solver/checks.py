@@ -1,0 +1,372 @@
+"""The hard rules of a concrete booking, one check per conflict code.
+
+Each check reads a ``Booking`` (the prepared query and the parts as given, in epoch seconds) and
+yields the ``Violation``s of its one code; ``validate`` runs ``CHECKS`` in order. Codes are
+stable: the API maps them to HTTP answers and fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from solver.grid import LocalCalendar, calendar_for, to_datetime, to_sec_ceil, to_sec_floor, zone
+from solver.masks import busy_pairs
+from solver.prepare import Part, Prepared
+from solver.problem import ResourceKind, SlotQuery
+from solver.result import PartAssignment, Violation
+from solver.template_slots import SlotTime, claim_problem, reserved_overlaps, slot_times
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booking as every check reads it: the prepared query, the parts as given, in seconds."""
+
+    query: SlotQuery
+    prep: Prepared
+    given: tuple[PartAssignment, ...]
+    times: tuple[tuple[int, int], ...]  # (start, end) of each part, no buffers
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return zone(self.query.clinic.time_zone)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        return {r.id: r.name or r.id for r in self.query.clinic.resources}
+
+    @cached_property
+    def occupied(self) -> tuple[tuple[int, int], ...]:
+        """Each part's time with its type's buffers: what its resources are held for."""
+        return tuple(
+            (s - p.buffer_before, e + p.buffer_after)
+            for (s, e), p in zip(self.times, self.prep.parts, strict=True)
+        )
+
+    @cached_property
+    def calendar(self) -> LocalCalendar:
+        lo = min(s for s, _ in self.occupied)
+        hi = max(e for _, e in self.occupied)
+        return calendar_for(self.query.clinic.time_zone, lo, max(hi, lo))
+
+    @cached_property
+    def span(self) -> tuple[int, int]:
+        """Whole local dates around the booking: the busy time any check needs lies inside."""
+        return int(self.calendar.mid[0]), int(self.calendar.mid[-1])
+
+    @cached_property
+    def slot_times(self) -> list[SlotTime]:
+        return slot_times(self.calendar, self.query.clinic.template_slots)
+
+    def parts(self) -> list[tuple[int, PartAssignment, Part]]:
+        return [(i, a, p) for i, (a, p) in enumerate(zip(self.given, self.prep.parts, strict=True))]
+
+    def held(self, i: int) -> dict[ResourceKind, str]:
+        return held_by(self.given[i])
+
+    def local(self, t: int) -> str:
+        return to_datetime(t).astimezone(self.tz).strftime("%a %d %b %H:%M")
+
+    def label(self, i: int) -> str:
+        t = self.prep.parts[i].type
+        return f"part {i + 1} ({t.name or t.id})"
+
+
+def held_by(a: PartAssignment) -> dict[ResourceKind, str]:
+    pairs = (
+        (ResourceKind.PROVIDER, a.provider_id),
+        (ResourceKind.CHAIR, a.chair_id),
+        (ResourceKind.ROOM, a.room_id),
+    )
+    return {k: v for k, v in pairs if v is not None}
+
+
+Check = Callable[[Booking], Iterator[Violation]]
+
+
+# -- when: the whole visit ---------------------------------------------------------------------
+
+
+def before_lead_time(b: Booking) -> Iterator[Violation]:
+    """The first part may not start before now + the clinic's minimum lead time."""
+    earliest = to_sec_ceil(b.query.now + b.query.clinic.policy.min_lead_time)
+    first = b.times[0][0]
+    if first < earliest:
+        yield Violation(
+            "before_lead_time",
+            f"starts {b.local(first)}, before the earliest bookable time {b.local(earliest)}",
+            0,
+        )
+
+
+def beyond_horizon(b: Booking) -> Iterator[Violation]:
+    """The last part must end by now + the clinic's booking horizon."""
+    latest = to_sec_floor(b.query.now + b.query.clinic.policy.max_horizon)
+    last = b.times[-1][1]
+    if last > latest:
+        yield Violation(
+            "beyond_horizon",
+            f"ends {b.local(last)}, after the booking horizon {b.local(latest)}",
+            len(b.times) - 1,
+        )
+
+
+def outside_window(b: Booking) -> Iterator[Violation]:
+    """The visit lies inside the query's window."""
+    first, last = b.times[0][0], b.times[-1][1]
+    if first < to_sec_ceil(b.query.window_start):
+        yield Violation("outside_window", f"starts {b.local(first)}, before the window", 0)
+    if last > to_sec_floor(b.query.window_end):
+        yield Violation(
+            "outside_window", f"ends {b.local(last)}, after the window", len(b.times) - 1
+        )
+
+
+# -- each part on its own ----------------------------------------------------------------------
+
+
+def not_on_grid(b: Booking) -> Iterator[Violation]:
+    """Every part starts on the clinic-local grid of ``granularity_minutes``."""
+    step = b.query.clinic.policy.granularity_minutes
+    for i, _, _ in b.parts():
+        start = b.times[i][0]
+        if not b.calendar.on_grid(start, step):
+            yield Violation(
+                "not_on_grid",
+                f"{b.label(i)} starts {b.local(start)}, not on the {step}-minute grid",
+                i,
+            )
+
+
+def duration_bounds(b: Booking) -> Iterator[Violation]:
+    """A part lasts within its type's bounds, and exactly as long as the visit asks when it does."""
+    for i, _, p in b.parts():
+        t = p.type
+        s, e = b.times[i]
+        lasts = e - s
+        asked = b.query.visit.parts[i].duration_minutes
+        if not t.min_minutes * 60 <= lasts <= t.max_minutes * 60:
+            yield Violation(
+                "duration_bounds",
+                f"{b.label(i)} lasts {lasts / 60:g} min; {t.id!r} allows {t.min_minutes}-"
+                f"{t.max_minutes} min",
+                i,
+            )
+        elif asked is not None and lasts != asked * 60:
+            yield Violation(
+                "duration_bounds",
+                f"{b.label(i)} lasts {lasts / 60:g} min but the visit asks for {asked} min",
+                i,
+            )
+
+
+def missing_resource(b: Booking) -> Iterator[Violation]:
+    """A part holds a resource of every kind its type needs."""
+    for i, _, p in b.parts():
+        for kind in p.pools:
+            if kind not in b.held(i):
+                yield Violation("missing_resource", f"{b.label(i)} needs a {kind.value}", i)
+
+
+def _outside_pool(b: Booking) -> Iterator[tuple[int, Part, ResourceKind, str]]:
+    """Resources a part holds that the visit does not let it use."""
+    for i, _, p in b.parts():
+        for kind, pool in p.pools.items():
+            rid = b.held(i).get(kind)
+            if rid is not None and rid not in pool:
+                yield i, p, kind, rid
+
+
+def wrong_room_kind(b: Booking) -> Iterator[Violation]:
+    """A room is of the kind the part's type needs."""
+    for i, p, kind, rid in _outside_pool(b):
+        room = b.prep.resources[rid]
+        if kind == ResourceKind.ROOM and room.room_kind != p.type.room_kind:
+            yield Violation(
+                "wrong_room_kind",
+                f"{b.names[rid]} is a {room.room_kind or 'plain'} room; {b.label(i)} needs a "
+                f"{p.type.room_kind} room",
+                i,
+                rid,
+            )
+
+
+def not_qualified(b: Booking) -> Iterator[Violation]:
+    """A provider is qualified for the type, and a part uses the resource the visit pins."""
+    for i, p, kind, rid in _outside_pool(b):
+        if kind == ResourceKind.ROOM and b.prep.resources[rid].room_kind != p.type.room_kind:
+            continue  # that is wrong_room_kind
+        pool = p.pools[kind]
+        asked = f" (the visit asks for {b.names.get(pool[0], pool[0])})" if len(pool) == 1 else ""
+        yield Violation("not_qualified", f"{b.names[rid]} may not take {b.label(i)}{asked}", i, rid)
+
+
+def outside_hours(b: Booking) -> Iterator[Violation]:
+    """Each resource works for all of the part's time, buffers included."""
+    for i, _, _ in b.parts():
+        occ_s, occ_e = b.occupied[i]
+        for rid in b.held(i).values():
+            hours = b.calendar.merged_hours(b.prep.resources[rid].hours).tolist()
+            if not any(hs <= occ_s and occ_e <= he for hs, he in hours):
+                yield Violation(
+                    "outside_hours",
+                    f"{b.names[rid]} is not working for all of {b.local(occ_s)}-"
+                    f"{b.local(occ_e)[-5:]} ({b.label(i)}, buffers included)",
+                    i,
+                    rid,
+                )
+
+
+def resource_busy(b: Booking) -> Iterator[Violation]:
+    """No resource is already busy during the part's time, buffers included."""
+    for i, _, _ in b.parts():
+        occ_s, occ_e = b.occupied[i]
+        for rid in b.held(i).values():
+            owner = f"clinic.resources[{rid}].busy"
+            for bs, be, ref in busy_pairs(owner, b.prep.resources[rid].busy, *b.span):
+                if bs < occ_e and occ_s < be:
+                    yield Violation(
+                        "resource_busy",
+                        f"{b.names[rid]} is busy {b.local(bs)}-{b.local(be)[-5:]}"
+                        + (f" ({ref})" if ref else ""),
+                        i,
+                        rid,
+                        ref,
+                    )
+
+
+def patient_busy(b: Booking) -> Iterator[Violation]:
+    """The patient is not booked elsewhere during a part (buffers are the clinic's, not theirs)."""
+    patient = busy_pairs("patient_busy", b.query.patient_busy, *b.span)
+    for i, _, _ in b.parts():
+        s, e = b.times[i]
+        for bs, be, ref in patient:
+            if bs < e and s < be:
+                yield Violation(
+                    "patient_busy",
+                    f"the patient is booked {b.local(bs)}-{b.local(be)[-5:]}"
+                    + (f" ({ref})" if ref else ""),
+                    i,
+                    ref=ref,
+                )
+
+
+def template_reserved(b: Booking) -> Iterator[Violation]:
+    """A part may not overlap a template slot that applies to it and excludes its type."""
+    for i, _, p in b.parts():
+        s, e = b.times[i]
+        for t in reserved_overlaps(b.slot_times, p.type.id, s, e, b.held(i).values()):
+            yield Violation(
+                "template_reserved",
+                f"{b.label(i)} overlaps template slot {t.slot.id} ({b.local(t.start)}-"
+                f"{b.local(t.end)[-5:]}), reserved for other appointment types",
+                i,
+                ref=t.slot.id,
+            )
+
+
+def template_slot_mismatch(b: Booking) -> Iterator[Violation]:
+    """A part that books into a template slot fills that very slot."""
+    for i, a, p in b.parts():
+        want = b.query.visit.parts[i].template_slot_id
+        got = a.template_slot_id
+        if want is not None and got != want:
+            yield Violation(
+                "template_slot_mismatch",
+                f"{b.label(i)} should book into template slot {want}, not {got or 'custom time'}",
+                i,
+                ref=want,
+            )
+        elif got is not None:
+            s, e = b.times[i]
+            slots = b.query.clinic.template_slots
+            held = b.held(i).values()
+            problem = claim_problem(got, slots, b.slot_times, p.type.id, s, e, held)
+            if problem:
+                yield Violation("template_slot_mismatch", f"{b.label(i)} {problem}", i, ref=got)
+
+
+# -- the parts together ------------------------------------------------------------------------
+
+
+def gap(b: Booking) -> Iterator[Violation]:
+    """Each part starts within its gap bounds after the previous one ends."""
+    for i in range(1, len(b.times)):
+        p = b.prep.parts[i]
+        between = b.times[i][0] - b.times[i - 1][1]
+        if not p.min_gap <= between <= p.max_gap:
+            yield Violation(
+                "gap",
+                f"part {i + 1} starts {between / 60:g} min after part {i} ends; the visit "
+                f"allows {p.min_gap // 60}-{p.max_gap // 60} min",
+                i,
+            )
+
+
+def _one_resource(b: Booking, kind: ResourceKind, code: str, asked: bool) -> Iterator[Violation]:
+    if not asked:
+        return
+    uses = [(i, b.held(i).get(kind)) for i, _, p in b.parts() if kind in p.pools]
+    if not uses:
+        return
+    first_index, first = uses[0]
+    for i, other in uses[1:]:
+        if other is not None and first is not None and other != first:
+            yield Violation(
+                code,
+                f"part {i + 1} uses {b.names[other]} but part {first_index + 1} uses "
+                f"{b.names[first]}; the visit needs one {kind.value}",
+                i,
+                other,
+            )
+
+
+def same_provider(b: Booking) -> Iterator[Violation]:
+    """With ``same_provider``, every part needing a provider has the same one."""
+    yield from _one_resource(b, ResourceKind.PROVIDER, "same_provider", b.query.visit.same_provider)
+
+
+def same_chair(b: Booking) -> Iterator[Violation]:
+    """With ``same_chair``, every part needing a chair sits in the same one."""
+    yield from _one_resource(b, ResourceKind.CHAIR, "same_chair", b.query.visit.same_chair)
+
+
+def part_overlap(b: Booking) -> Iterator[Violation]:
+    """Two parts of one visit never hold one resource at once, buffers included."""
+    n = len(b.times)
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = set(b.held(i).values()) & set(b.held(j).values())
+            (si, ei), (sj, ej) = b.occupied[i], b.occupied[j]
+            if shared and si < ej and sj < ei:
+                for rid in sorted(shared):
+                    yield Violation(
+                        "part_overlap",
+                        f"parts {i + 1} and {j + 1} both need {b.names[rid]} at overlapping "
+                        f"times (buffers included)",
+                        j,
+                        rid,
+                    )
+
+
+CHECKS: tuple[Check, ...] = (
+    before_lead_time,
+    beyond_horizon,
+    outside_window,
+    not_on_grid,
+    duration_bounds,
+    missing_resource,
+    wrong_room_kind,
+    not_qualified,
+    outside_hours,
+    resource_busy,
+    patient_busy,
+    template_reserved,
+    template_slot_mismatch,
+    gap,
+    same_provider,
+    same_chair,
+    part_overlap,
+)
