@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.booking import rules
 from api.booking.clinic_state import ClinicState
 from api.booking.schemas import AvailabilityRead, PartSlot, ScoreTermRead, SlotRead, SuggestionRead
 from api.errors import InvalidInput, NotFound
@@ -57,7 +58,15 @@ def _window(req: AvailabilityRequest, clinic: Clinic, now: datetime) -> tuple[da
         raise InvalidInput("to", "'to' must be after 'from' (and 'from' not in the past).")
     if end - start > timedelta(days=MAX_DAYS):
         raise InvalidInput("to", f"Ask for at most {MAX_DAYS} days at a time.")
-    return start, min(end, now + timedelta(days=clinic.max_horizon_days))
+    horizon = now + timedelta(days=clinic.max_horizon_days)
+    if start >= horizon:
+        until = horizon.astimezone(ZoneInfo(clinic.time_zone))
+        raise InvalidInput(
+            "from",
+            f"The window starts after the booking horizon ({clinic.max_horizon_days} days, "
+            f"until {until:%Y-%m-%d %H:%M} {clinic.time_zone}); choose an earlier 'from'.",
+        )
+    return start, min(end, horizon)
 
 
 def next_planned(
@@ -200,7 +209,7 @@ def find(
             )
         found = find_availability(query)
     except InvalidQuery as exc:
-        raise InvalidInput(exc.field, str(exc)) from exc
+        raise rules.invalid_input(exc) from exc
     slots = [to_slot_read(s, zone) for s in found.slots[: req.limit]]
     return AvailabilityRead(
         mode="all",
