@@ -2,7 +2,7 @@
 
 The calendar shades what the engine books against, so it must not work hours out again: these
 functions expand the same ``WeeklyHours`` and ``TemplateSlot`` values with the same calendar code
-the search uses (``LocalCalendar.merged_hours`` and ``masks.slot_instances``), grouped by
+the search uses (``LocalCalendar.merged_hours`` and ``template_slots.slot_times``), grouped by
 clinic-local date. Pure: the caller passes the dates; no clock, no database.
 """
 
@@ -15,8 +15,8 @@ from itertools import pairwise
 
 from solver.errors import InvalidQuery
 from solver.grid import LocalCalendar, to_datetime, to_sec_ceil, to_sec_floor, zone
-from solver.masks import slot_instances
 from solver.problem import TemplateSlot, WeeklyHours
+from solver.template_slots import slot_times
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,9 @@ def slots_on(
     tz = zone(tz_name)
     out = [
         SlotOnDate(slot, to_datetime(s).astimezone(tz).date(), Span(to_datetime(s), to_datetime(e)))
-        for slot, s, e in slot_instances(LocalCalendar(tz_name, dates[0], dates[-1]), tuple(slots))
+        for slot, s, e in (
+            (t.slot, t.start, t.end)
+            for t in slot_times(LocalCalendar(tz_name, dates[0], dates[-1]), slots)
+        )
     ]
     return sorted(out, key=lambda x: (x.span.start, x.slot.id))

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-api_field = None  # type: ignore
+from api.booking.rules import api_field
 from tests.api.booking.conftest import Clinic, book
 
 
