@@ -121,6 +121,12 @@ def _patients_invite(args: argparse.Namespace) -> int:
     return invite_command(url, args.patient_id, args.email, args.valid_hours)
 
 
+def _outbox_send(_args: argparse.Namespace) -> int:
+    from api.notifications.cli import send_command
+
+    return send_command()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slotwise", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--email", help="defaults to the patient's email on file")
     invite.add_argument("--valid-hours", type=int, default=72)
     invite.set_defaults(func=_patients_invite)
+
+    outbox = sub.add_parser("outbox", help="mail waiting to be sent (docs/notifications.md)")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    send = outbox_sub.add_parser(
+        "send", help="send every unsent mail now, including failed ones; exit 1 if any fail"
+    )
+    send.set_defaults(func=_outbox_send)
 
     add_registered_commands(sub)
     return parser

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,25 @@ class Settings(BaseSettings):
     sql_echo: bool = Field(default=False, alias="SLOTWISE_SQL_ECHO")
     # Calendar events fan out through Redis pub/sub when set (several workers or instances).
     redis_url: str = Field(default="", alias="SLOTWISE_REDIS_URL")
+
+    # Mail (docs/notifications.md). Links in mails start with public_url, never with the
+    # request's Host header, which a caller chooses.
+    public_url: str = Field(default="http://127.0.0.1:8000", alias="SLOTWISE_PUBLIC_URL")
+    mail_sender: Literal["console", "file", "smtp"] = Field(
+        default="console", alias="SLOTWISE_MAIL_SENDER"
+    )
+    mail_from: str = Field(default="Slotwise <no-reply@localhost>", alias="SLOTWISE_MAIL_FROM")
+    mail_dir: Path = Field(default=Path("./mail"), alias="SLOTWISE_MAIL_DIR")
+    smtp_host: str = Field(default="localhost", alias="SLOTWISE_SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, alias="SLOTWISE_SMTP_PORT")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", alias="SLOTWISE_SMTP_SECURITY"
+    )
+    smtp_username: str = Field(default="", alias="SLOTWISE_SMTP_USERNAME")
+    smtp_password: SecretStr = Field(default=SecretStr(""), alias="SLOTWISE_SMTP_PASSWORD")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, alias="SLOTWISE_SMTP_TIMEOUT")
+    # A private CA for the mail server's certificate; empty means the system's trust store.
+    smtp_ca_file: str = Field(default="", alias="SLOTWISE_SMTP_CA_FILE")
 
     def signing_secret(self) -> str:
         if self.jwt_secret:

@@ -64,9 +64,7 @@ class Database:
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    db: Database = request.app.state.db
-    factory = db.write if request.method in _WRITE_METHODS else db.read
+def _unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session:
         try:
             yield session
@@ -76,10 +74,22 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
+def get_session(request: Request) -> Iterator[Session]:
+    db: Database = request.app.state.db
+    yield from _unit_of_work(db.write if request.method in _WRITE_METHODS else db.read)
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """For the rare GET that writes (a link opened from an email): SQLite's write lock up front."""
+    db: Database = request.app.state.db
+    yield from _unit_of_work(db.write)
+
+
 # scope="function": the commit runs before the response is sent, so a commit that fails (a
 # dropped connection, a serialization failure) becomes a 503 or a retry, never a 201 for a
 # booking that was not saved (api/core/retry.py).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 def is_sqlite(session: Session) -> bool:

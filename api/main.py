@@ -21,6 +21,7 @@ from api.core.retry import RetryMiddleware
 from api.db import Database
 from api.errors import install_handlers
 from api.events import router as events
+from api.notifications import dispatcher as notifications
 from api.patients.router import router as patients_router
 from api.portal import web as portal_web
 from api.portal.cors import portal_cors_middleware
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.mail.stop()
         app.state.db.dispose()
 
     app = FastAPI(
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
     events.install(app)
+    notifications.install(app)
     app.middleware("http")(request_id_middleware)
     # The booking widget's CORS: per-clinic website origins, read at run time.
     app.middleware("http")(portal_cors_middleware)

@@ -34,6 +34,7 @@ from api.models import (
     WorkingHours,
 )
 from api.models import TemplateSlot as TemplateSlotRow
+from api.models.email_confirmation import unconfirmed_lapsed
 from solver import local_days_around
 from solver.problem import (
     AppointmentTypeSpec,
@@ -58,7 +59,13 @@ HOLD_REF = "online booking hold "
 
 
 def active_appointment() -> ColumnElement[bool]:
-    return and_(Appointment.deleted_at.is_(None), Appointment.status.not_in(INACTIVE_STATUSES))
+    # A new patient's booking left unconfirmed past its provisional window frees its time
+    # from that instant, before anything cancels the row (api/models/email_confirmation.py).
+    return and_(
+        Appointment.deleted_at.is_(None),
+        Appointment.status.not_in(INACTIVE_STATUSES),
+        ~unconfirmed_lapsed(clock.now()),
+    )
 
 
 def _parse_hhmm(value: str) -> time:

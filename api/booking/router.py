@@ -51,6 +51,7 @@ from api.models import (
     Room,
     TreatmentPlan,
 )
+from api.models.email_confirmation import unconfirmed_lapsed
 from api.schemas import BIGINT_MAX, IsoDateTime, Page, QueryBool
 
 router = APIRouter(prefix="/api/booking", tags=["booking"])
@@ -121,6 +122,8 @@ def list_appointments(
     where: list[Any] = [Appointment.clinic_id == principal.clinic_id]
     if not include_cancelled:
         where.append(Appointment.deleted_at.is_(None))
+        # Lapsed unconfirmed new-patient bookings are as good as cancelled: their time is free.
+        where.append(~unconfirmed_lapsed(clock.now()))
     if start is not None:
         where.append(Appointment.end_time > start)
     if end is not None:

@@ -10,6 +10,8 @@ from api.models.appointment_type import AppointmentType, appointment_type_provid
 from api.models.audit import AuditEntry, IdempotencyRecord
 from api.models.base import Base
 from api.models.clinic import Clinic
+from api.models.email_confirmation import EmailConfirmation
+from api.models.notification import OutboxMail
 from api.models.patient import (
     Patient,
     PlannedProcedure,
@@ -31,7 +33,9 @@ __all__ = [
     "Base",
     "Chair",
     "Clinic",
+    "EmailConfirmation",
     "IdempotencyRecord",
+    "OutboxMail",
     "Patient",
     "PatientInvitation",
     "PlanStatus",

@@ -21,6 +21,10 @@ class PortalSettings(Base):
             "new_patient_daily_cap >= 0 AND new_patient_email_daily_cap >= 0", name="caps"
         ),
         CheckConstraint("max_active_online_bookings >= 0", name="active_online_cap"),
+        CheckConstraint(
+            "new_patient_confirm_minutes BETWEEN 5 AND 60", name="new_patient_confirm_minutes"
+        ),
+        CheckConstraint("new_patient_unconfirmed_daily_cap >= 0", name="unconfirmed_cap"),
     )
 
     clinic_id: Mapped[str] = mapped_column(
@@ -36,6 +40,12 @@ class PortalSettings(Base):
     # A signed-in patient may hold at most this many upcoming online bookings at once, so one
     # account cannot reserve a clinic's free week.
     max_active_online_bookings: Mapped[int] = mapped_column(Integer, default=3)
+    # A new patient's online booking holds its time this long until they confirm it by email.
+    new_patient_confirm_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # At most this many unconfirmed new-patient bookings may hold time on one clinic-local day,
+    # so made-up emails cannot block more than a small share of any day (see
+    # docs/security-new-patients.md).
+    new_patient_unconfirmed_daily_cap: Mapped[int] = mapped_column(Integer, default=2)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

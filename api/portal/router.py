@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth.deps import Configure, CreateAppointment, PatientPortal, SettingsDep, ViewCalendar
 from api.booking import service as booking
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.core.ratelimit import Rule, per_ip
-from api.db import SessionDep
+from api.db import SessionDep, WriteSessionDep
 from api.errors import Forbidden, problem_responses
 from api.models import PortalSettings
-from api.portal import service
+from api.portal import confirm_page, new_patients, service
 from api.portal.identity import (
     GUEST_MINUTES,
     Caller,
@@ -29,6 +30,8 @@ from api.portal.schemas import (
     AcceptInvite,
     BookingConfirmation,
     CancelRequest,
+    EmailConfirmationRequest,
+    EmailConfirmationResult,
     GuestSession,
     GuestSessionRequest,
     HoldRead,
@@ -64,6 +67,7 @@ HOLDS = Rule("holds", 60, 3600, "time choices from your network")
 INVITE_ACCEPTS = Rule("accept-invite", 10, 900, "attempts to use an invitation")
 AVAILABILITY = Rule("portal-availability", 120, 60, "availability searches from your network")
 BOOKINGS = Rule("portal-book", 10, 3600, "online bookings from your network")
+EMAIL_CONFIRMATIONS = Rule("email-confirm", 30, 900, "booking confirmations from your network")
 
 
 def _ctx(session: SessionDep, caller: PortalCaller, request: Request) -> booking.Context:
@@ -228,16 +232,93 @@ def book_new_patient(
 ) -> JSONResponse:
     """Book without an account: a provisional patient, an appointment staff confirm.
 
-    Needs a guest session; capped per session, per email and per clinic each day.
+    The patient must confirm it through the link we email them: until then it holds its time
+    only until `emailConfirmBy`, and only confirmed bookings count toward the clinic's daily
+    new-patient cap. Needs a guest session; capped per session, per email and per clinic each
+    day, and in unconfirmed bookings per day (409 names the limit).
     """
     _caller_clinic(session, caller, request)
     ctx = _ctx(session, caller, request)
 
     def run() -> tuple[int, Any]:
-        appt = service.book_new_patient(ctx, caller, body, settings.solver_time_limit_seconds)
-        return 201, service.confirmation(session, appt)
+        appt, pending = new_patients.book_new_patient(
+            ctx, caller, body, settings, settings.solver_time_limit_seconds
+        )
+        confirmation = service.confirmation(session, appt)
+        confirmation.email_confirm_by = pending.hold_until
+        confirmation.email_confirm_minutes = service.portal_settings(
+            session, caller.clinic_id
+        ).new_patient_confirm_minutes
+        return 201, confirmation
 
     return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+
+
+def _confirmation_result(done: new_patients.Confirmation) -> EmailConfirmationResult:
+    local = done.appointment.start_time.astimezone(ZoneInfo(done.clinic.time_zone))
+    return EmailConfirmationResult(
+        outcome=done.outcome.value,
+        confirmed=done.stands,
+        message=done.message,
+        appointment_id=done.appointment.id,
+        local_start=local.strftime("%Y-%m-%d %H:%M"),
+        time_zone=done.clinic.time_zone,
+        alternatives=done.alternatives,
+    )
+
+
+@router.post(
+    "/new-patient-bookings/confirm",
+    response_model=EmailConfirmationResult,
+    responses={409: {"model": EmailConfirmationResult}, **problem_responses(422, 429)},
+    dependencies=[Depends(per_ip(EMAIL_CONFIRMATIONS))],
+)
+def confirm_new_patient_booking(
+    body: EmailConfirmationRequest, session: SessionDep, settings: SettingsDep, request: Request
+) -> JSONResponse:
+    """Public: confirm a new patient's booking with the token from the emailed link.
+
+    Repeating it is harmless. 200 when the booking stands; 409 when it cannot (the time was
+    taken after the provisional window, the clinic cancelled it, or the day's cap filled),
+    with the next free times in `alternatives`.
+    """
+    done = new_patients.confirm(
+        session,
+        settings,
+        body.token,
+        getattr(request.state, "request_id", None),
+        settings.solver_time_limit_seconds,
+    )
+    result = _confirmation_result(done)
+    return JSONResponse(
+        jsonable_encoder(result, by_alias=True), status_code=200 if done.stands else 409
+    )
+
+
+@router.get(
+    "/new-patient-bookings/confirm",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Depends(per_ip(EMAIL_CONFIRMATIONS))],
+)
+def confirm_new_patient_booking_page(
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    request: Request,
+    token: Annotated[str, Query(max_length=2000)] = "",
+) -> HTMLResponse:
+    """The page the emailed link opens: confirms, then says in words what happened."""
+    try:
+        done = new_patients.confirm(
+            session,
+            settings,
+            token,
+            getattr(request.state, "request_id", None),
+            settings.solver_time_limit_seconds,
+        )
+    except new_patients.LinkInvalid as exc:
+        return HTMLResponse(confirm_page.invalid(exc.detail), status_code=400)
+    return HTMLResponse(confirm_page.render(done), status_code=200 if done.stands else 409)
 
 
 # --------------------------------------------------------------------------- signed-in patient

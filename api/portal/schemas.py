@@ -129,6 +129,26 @@ class PortalAppointment(ApiModel):
 
 class BookingConfirmation(PortalAppointment):
     ics: str  # the iCalendar file, ready for a download link
+    # A new patient's booking: the time is held until then, unless they open the link we
+    # emailed them (after that, confirming books it again only if it is still free).
+    email_confirm_by: datetime | None = None
+    email_confirm_minutes: int | None = None
+
+
+class EmailConfirmationRequest(StrictInput):
+    token: str = Field(min_length=10, max_length=2000)
+
+
+class EmailConfirmationResult(ApiModel):
+    """What confirming a new patient's booking through the emailed link did."""
+
+    outcome: str  # confirmed, already_confirmed, rebooked, taken, cancelled, full
+    confirmed: bool
+    message: str
+    appointment_id: str
+    local_start: str
+    time_zone: str
+    alternatives: list[dict[str, Any]]
 
 
 class CancelRequest(StrictInput):
@@ -183,6 +203,8 @@ class PortalSettingsRead(ApiModel):
     new_patient_email_daily_cap: int
     show_provider_names: bool
     max_active_online_bookings: int
+    new_patient_confirm_minutes: int
+    new_patient_unconfirmed_daily_cap: int
 
 
 class PortalSettingsUpdate(StrictInput):
@@ -192,6 +214,8 @@ class PortalSettingsUpdate(StrictInput):
     new_patient_email_daily_cap: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
     show_provider_names: JsonBool | None = None
     max_active_online_bookings: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
+    new_patient_confirm_minutes: Annotated[int, Field(ge=5, le=60), AsJsonInt] | None = None
+    new_patient_unconfirmed_daily_cap: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
 
     def changes(self) -> dict[str, Any]:
         return {

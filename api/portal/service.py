@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api.audit import service as audit
 from api.auth.deps import Principal
 from api.auth.passwords import hash_password
 from api.booking import availability
@@ -46,7 +45,6 @@ from api.portal.schemas import (
     BookingConfirmation,
     HoldRead,
     InviteRead,
-    NewPatientBook,
     PortalAppointment,
     PortalAvailability,
     PortalBook,
@@ -76,6 +74,8 @@ def portal_settings(session: Session, clinic_id: str) -> PortalSettings:
             new_patient_email_daily_cap=1,
             show_provider_names=False,
             max_active_online_bookings=3,
+            new_patient_confirm_minutes=15,
+            new_patient_unconfirmed_daily_cap=2,
         )
     return row
 
@@ -255,7 +255,7 @@ def _with_alternatives(
 # --------------------------------------------------------------------------- holds and booking
 
 
-def _lock_clinic(session: Session, clinic_id: str) -> Clinic:
+def lock_clinic(session: Session, clinic_id: str) -> Clinic:
     """Serialise hold placement per clinic on PostgreSQL (SQLite already has BEGIN IMMEDIATE):
     two guests choosing the same time at once cannot both get it."""
     clinic = session.scalar(
@@ -281,7 +281,7 @@ def place_hold(
     ctx: booking.Context, caller: PortalCaller, choice: SlotChoice, time_limit: float
 ) -> HoldRead:
     session = ctx.session
-    clinic = _lock_clinic(session, caller.clinic_id)
+    clinic = lock_clinic(session, caller.clinic_id)
     kind = bookable_type(session, caller, choice.appointment_type_id)
     parts = _planned(session, clinic, choice)
     try:
@@ -331,7 +331,7 @@ def release_hold(session: Session, caller: PortalCaller) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _create(
+def create_online(
     ctx: booking.Context,
     caller: PortalCaller,
     clinic: Clinic,
@@ -364,7 +364,7 @@ def book(
     clinic = booking._clinic(ctx.session, ctx.principal)
     bookable_type(ctx.session, caller, body.appointment_type_id)
     _check_online_cap(ctx.session, clinic, caller.patient_id)
-    return _create(ctx, caller, clinic, caller.patient_id, body, time_limit)
+    return create_online(ctx, caller, clinic, caller.patient_id, body, time_limit)
 
 
 def _check_online_cap(session: Session, clinic: Clinic, patient_id: str) -> None:
@@ -390,80 +390,6 @@ def _check_online_cap(session: Session, clinic: Clinic, patient_id: str) -> None
             activeOnlineBookings=active,
             limit=cap,
         )
-
-
-def _local_day_start(clinic: Clinic, now: datetime) -> datetime:
-    zone = ZoneInfo(clinic.time_zone)
-    return datetime.combine(now.astimezone(zone).date(), time(0), zone).astimezone(UTC)
-
-
-def book_new_patient(
-    ctx: booking.Context, caller: PortalCaller, body: NewPatientBook, time_limit: float
-) -> Appointment:
-    """A provisional patient and an appointment flagged for staff confirmation."""
-    session = ctx.session
-    if not caller.is_guest:
-        raise Conflict("You are signed in: book with /api/patient-portal/book instead.")
-    clinic = _lock_clinic(session, caller.clinic_id)
-    bookable_type(session, caller, body.appointment_type_id)
-    settings = portal_settings(session, clinic.id)
-    since = _local_day_start(clinic, clock.now())
-    email = str(body.patient.email).lower()
-    # Caps, counted under the clinic lock so two requests cannot both take the last place.
-    one_session = session.scalar(
-        select(func.count())
-        .select_from(Appointment)
-        .where(Appointment.clinic_id == clinic.id, Appointment.booked_by == ctx.principal.user_id)
-    )
-    if one_session:
-        raise Conflict(
-            "This booking session has already made a booking; to book again, reload the page."
-        )
-    today = (
-        select(func.count())
-        .select_from(Patient)
-        .where(
-            Patient.clinic_id == clinic.id,
-            Patient.provisional.is_(True),
-            Patient.created_at >= since,
-        )
-    )
-    if (session.scalar(today) or 0) >= settings.new_patient_daily_cap:
-        raise Conflict(
-            "We cannot take more new-patient bookings online today; please call us to book."
-        )
-    by_email = today.where(func.lower(Patient.email) == email)
-    if (session.scalar(by_email) or 0) >= settings.new_patient_email_daily_cap:
-        raise Conflict(
-            f"A new-patient booking for {email} was already made today; we will be in touch, "
-            "or call us to change it."
-        )
-    details = body.patient
-    patient = Patient(
-        clinic_id=clinic.id,
-        first_name=details.first_name,
-        last_name=details.last_name,
-        date_of_birth=details.date_of_birth,
-        email=email,
-        phone=details.phone,
-        provisional=True,
-    )
-    session.add(patient)
-    session.flush()
-    appt = _create(ctx, caller, clinic, patient.id, body, time_limit)
-    before = audit.snapshot(appt)
-    appt.needs_confirmation = True
-    session.flush()
-    audit.record(
-        session,
-        ctx.principal,
-        action="flag_for_confirmation",
-        appointment=appt,
-        before=before,
-        request_id=ctx.request_id,
-        reason="online booking by a new patient without an account",
-    )
-    return appt
 
 
 # --------------------------------------------------------------------------- own appointments
