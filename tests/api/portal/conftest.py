@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.models import AppointmentType
 from tests.api.booking.conftest import Clinic, clinic  # noqa: F401  (fixture re-export)
+from tests.support.smtp import smtp  # noqa: F401  (fixture re-export)
 
 
 @dataclass

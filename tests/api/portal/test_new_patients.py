@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Appointment, AppointmentSource, Patient
+from api.config import Settings
+from api.models import Appointment, AppointmentSource, EmailConfirmation, Patient
+from api.portal import new_patients
 from tests.api.portal.conftest import NEW_PATIENT, Portal
 
 URL = "/api/patient-portal/new-patient-bookings"
@@ -65,12 +67,17 @@ def test_one_booking_per_session_and_per_email_per_day(portal: Portal) -> None:
     assert same_email.status_code == 409 and "already" in same_email.json()["detail"]
 
 
-def test_clinic_daily_cap(portal: Portal, db: Session) -> None:
+def test_clinic_daily_cap(portal: Portal, db: Session, settings: Settings) -> None:
     admin = portal.clinic.headers("admin")
     portal.client.put("/api/patient-portal/settings", json={"newPatientDailyCap": 1}, headers=admin)
     assert (
         portal.client.post(URL, json=_body(portal, 11), headers=portal.guest()).status_code == 201
     )
+    # Only a booking its patient confirmed through the emailed link takes a place (issue 12).
+    [row] = db.scalars(select(EmailConfirmation)).all()
+    token = new_patients.link_token(settings, row)
+    confirmed = portal.client.post(URL + "/confirm", json={"token": token})
+    assert confirmed.status_code == 200, confirmed.text
     resp = portal.client.post(
         URL, json=_body(portal, 14, email="b@example.com"), headers=portal.guest()
     )
