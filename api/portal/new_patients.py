@@ -52,7 +52,7 @@ from api.portal.schemas import NewPatientBook, SlotChoice
 
 MAIL_KIND = "new_patient_confirmation"
 LINK_HOURS = 24
-CONFIRM_PATH = "/api/patient-portal/new-patient-bookings/confirm"
+CONFIRM_PATH = "/api/patient-portal/confirm-booking"
 # Who the audit trail names when the patient confirms through the link (they have no account).
 LINK_ACTOR = "email-link"
 

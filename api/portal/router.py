@@ -295,8 +295,10 @@ def confirm_new_patient_booking(
     )
 
 
+# The emailed link opens a page on its own path: sharing the JSON endpoint's path would make
+# that path advertise GET in `Allow` although the schema (rightly) documents only POST.
 @router.get(
-    "/new-patient-bookings/confirm",
+    "/confirm-booking",
     response_class=HTMLResponse,
     include_in_schema=False,
     dependencies=[Depends(per_ip(EMAIL_CONFIRMATIONS))],

@@ -28,6 +28,8 @@ PUBLIC = {
     ("GET", "/api/patient-portal/clinics/{clinic_id}"),
     ("POST", "/api/patient-portal/guest-session"),
     ("POST", "/api/patient-portal/accept-invite"),
+    # A new patient's emailed confirmation link: the signed token is the credential.
+    ("POST", "/api/patient-portal/new-patient-bookings/confirm"),
 }
 ROLES = ("admin", "frontdesk", "provider", "patient")
 

@@ -58,6 +58,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/patient-portal/book": "ids; a time the widget listed",
     "POST /api/patient-portal/new-patient-bookings": "ids; a listed time; a past birth date",
     "POST /api/patient-portal/appointments/{appointment_id}/reschedule": "ids; a listed time",
+    "POST /api/patient-portal/new-patient-bookings/confirm": "a token we signed and emailed",
+    "GET /api/schedule/hours": "resource ids; from before to; a window of at most 42 days",
 }
 CONFIG = SchemathesisConfig.from_dict(
     {

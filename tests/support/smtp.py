@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.support.server import free_port
 
-LINK = re.compile(r"https?://\S+/new-patient-bookings/confirm\?token=[\w.\-]+")
+LINK = re.compile(r"https?://\S+/api/patient-portal/confirm-booking\?token=[\w.\-]+")
 
 
 @dataclass

@@ -35,6 +35,8 @@ from tests.support.smtp import Inbox, html_of, link_in, text_of
 
 URL = "/api/patient-portal/new-patient-bookings"
 CONFIRM = URL + "/confirm"
+# The page the emailed link opens.
+CONFIRM_PAGE = "/api/patient-portal/confirm-booking"
 
 
 @pytest.fixture
@@ -178,7 +180,7 @@ class TestTheMailAndTheLink:
         token = _token(link_in(smtp.wait_for(1)[0]))
         first = portal.client.post(CONFIRM, json={"token": token})
         assert first.status_code == 200 and first.json()["outcome"] == "confirmed"
-        again = portal.client.get(CONFIRM, params={"token": token})
+        again = portal.client.get(CONFIRM_PAGE, params={"token": token})
         assert again.status_code == 200 and "already confirmed" in again.text
         audits = db.scalars(
             select(AuditEntry.action).where(AuditEntry.entity_id == appointment_id)
@@ -219,7 +221,7 @@ class TestTheMailAndTheLink:
         token = _token(link_in(smtp.wait_for(1)[0]))
         tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
         for bad in (tampered, portal.guest()["Authorization"].split()[1], "not-a-token-at-all"):
-            page = portal.client.get(CONFIRM, params={"token": bad})
+            page = portal.client.get(CONFIRM_PAGE, params={"token": bad})
             assert page.status_code == 400 and "not valid" in page.text
             api = portal.client.post(CONFIRM, json={"token": bad})
             assert api.status_code == 422
@@ -227,7 +229,7 @@ class TestTheMailAndTheLink:
         row = db.scalars(select(EmailConfirmation)).one()
         row.link_expires_at = datetime.now(row.created_at.tzinfo) - timedelta(seconds=5)
         expired = new_patients.link_token(settings, row)
-        page = portal.client.get(CONFIRM, params={"token": expired})
+        page = portal.client.get(CONFIRM_PAGE, params={"token": expired})
         assert page.status_code == 400 and "expired" in page.text
         db.rollback()
         assert db.scalars(select(EmailConfirmation)).one().confirmed_at is None
@@ -320,7 +322,7 @@ class TestTheProvisionalWindow:
         assert _staff_book(portal, 15).status_code == 201  # cancels the lapsed row meanwhile
         db.rollback()  # a fresh snapshot: see what the requests committed
         assert db.get(Appointment, pending["id"]).status == AppointmentStatus.CANCELLED  # type: ignore[union-attr]
-        page = portal.client.get(CONFIRM, params={"token": token})
+        page = portal.client.get(CONFIRM_PAGE, params={"token": token})
         assert page.status_code == 200 and "Your appointment is confirmed" in page.text
         assert "still free" in page.text
         db.rollback()  # a fresh snapshot: see what the requests committed
@@ -346,7 +348,7 @@ class TestTheProvisionalWindow:
         taken = (portal.clinic.iso(11), portal.clinic.providers[0].id)
         offered = [(a["startTime"], a["providerId"]) for a in data["alternatives"]]
         assert offered and taken not in offered
-        page = portal.client.get(CONFIRM, params={"token": token})
+        page = portal.client.get(CONFIRM_PAGE, params={"token": token})
         assert "That time is no longer available" in page.text and "Free times nearby" in page.text
         db.rollback()  # a fresh snapshot: see what the requests committed
         assert db.get(Appointment, pending["id"]).status == AppointmentStatus.CANCELLED  # type: ignore[union-attr]
