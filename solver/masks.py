@@ -54,7 +54,9 @@ class PartMasks:
     kinds: dict[ResourceKind, KindMasks] = field(default_factory=dict)
 
 
-def busy_pairs(owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int) -> list[tuple]:
+def busy_pairs(
+    owner: str, busy: tuple[BusyInterval, ...], lo: int, hi: int
+) -> list[tuple[int, int, str | None]]:
     """``(start, end, ref)`` in seconds of the busy intervals meeting ``[lo, hi]``."""
     out = []
     for b in busy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solver import SolveStatus, best_fit, find_availability, validate
@@ -67,8 +67,8 @@ def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]
     q = draw(queries())
     oracle = Oracle(q)
     grid = oracle.grid
-    if not grid:
-        return q, []
+    # A clinic with no start on its grid has nothing to book: counted as skipped, not passed.
+    assume(grid)
     parts = []
     start = draw(st.sampled_from(grid))
     for i, vp in enumerate(q.visit.parts):
@@ -97,8 +97,6 @@ def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]
 @given(query_and_booking())
 def test_validate_agrees_with_oracle(case: tuple[SlotQuery, list[PartAssignment]]) -> None:
     q, parts = case
-    if not parts:
-        return
     oracle = Oracle(q)
     violations = validate(q, parts)
     ok = oracle.feasible(from_assignments(parts))
