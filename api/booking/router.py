@@ -19,7 +19,7 @@ from api.auth.deps import (
     SettingsDep,
     ViewCalendar,
 )
-from api.booking import availability, service
+from api.booking import availability, checks, service
 from api.booking.schemas import (
     AppointmentCreate,
     AppointmentDetail,
@@ -66,8 +66,8 @@ IdempotencyKey = Annotated[
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The appointment's ETag.")]
 
 
-def _ctx(session: SessionDep, principal: Principal, request: Request) -> service.Context:
-    return service.Context(session, principal, getattr(request.state, "request_id", None))
+def _ctx(session: SessionDep, principal: Principal, request: Request) -> checks.Context:
+    return checks.Context(session, principal, getattr(request.state, "request_id", None))
 
 
 def _etag(appointment: Appointment) -> str:
@@ -75,7 +75,7 @@ def _etag(appointment: Appointment) -> str:
 
 
 def _idempotent(
-    ctx: service.Context,
+    ctx: checks.Context,
     request: Request,
     key: str | None,
     body: Any,

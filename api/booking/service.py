@@ -8,25 +8,22 @@ that raced past the check (exclusion constraints on PostgreSQL, BEGIN IMMEDIATE 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.audit import service as audit
 from api.auth.deps import Principal
-from api.auth.permissions import Permission, Role
-from api.booking import rules
-from api.booking.clinic_state import ClinicState, overlapping, template_slot_spec
+from api.auth.permissions import Role
+from api.booking import checks, persist
+from api.booking.checks import Context
+from api.booking.clinic_state import ClinicState
 from api.booking.schemas import (
     AppointmentCreate,
     AppointmentRead,
     AppointmentUpdate,
-    ConflictItem,
     DuplicateRequest,
     Money,
     Override,
@@ -46,12 +43,10 @@ from api.models import (
     ProcedureStatus,
     Provider,
     Room,
-    TemplateSlot,
     TreatmentPlan,
 )
-from solver import InvalidQuery, best_fit, template_slot_fit, validate
+from solver import best_fit
 from solver.problem import Preferences, Visit, VisitPart
-from solver.result import PartAssignment
 
 STATUS_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     AppointmentStatus.SCHEDULED: frozenset(
@@ -68,21 +63,6 @@ STATUS_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     AppointmentStatus.NO_SHOW: frozenset(),
     AppointmentStatus.CANCELLED: frozenset(),
 }
-# Time, resources and duration can change only before the patient is in the chair.
-MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
-# The window either side of a booking that the engine loads busy time for.
-STATE_MARGIN = timedelta(days=1)
-# Staff visits with explicit times: parts must follow each other within a day.
-VISIT_MAX_GAP_MINUTES = 24 * 60
-
-
-@dataclass
-class Context:
-    session: Session
-    principal: Principal
-    request_id: str | None
-    # The patient-portal hold owner booking: their own slot hold is not busy time for them.
-    hold_owner: str | None = None
 
 
 # --------------------------------------------------------------------------- reading
@@ -141,277 +121,12 @@ def check_version(appointment: Appointment, if_match: str | None, *, required: b
         )
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _clinic(session: Session, principal: Principal) -> Clinic:
-    clinic = session.get(Clinic, principal.clinic_id)
-    if clinic is None:
-        raise NotFound("Your clinic no longer exists.")
-    return clinic
-
-
-def _require_in_clinic(
-    session: Session, model: type[Any], obj_id: str | None, clinic_id: str, field: str, what: str
-) -> Any:
-    if obj_id is None:
-        return None
-    obj = session.get(model, obj_id)
-    if obj is None or obj.clinic_id != clinic_id:
-        raise InvalidInput(field, f"No {what} with id '{obj_id}' in your clinic.")
-    if not getattr(obj, "active", True):
-        raise InvalidInput(field, f"The {what} '{getattr(obj, 'name', obj_id)}' is inactive.")
-    return obj
-
-
-def _check_duration(kind: AppointmentType, minutes: int, field: str) -> None:
-    if minutes < kind.min_duration:
-        raise InvalidInput(
-            field,
-            f"{minutes} minutes is below the {kind.name} minimum of {kind.min_duration} minutes.",
-            bound="minDuration",
-            limit=kind.min_duration,
-        )
-    if minutes > kind.max_duration:
-        raise InvalidInput(
-            field,
-            f"{minutes} minutes is above the {kind.name} maximum of {kind.max_duration} minutes.",
-            bound="maxDuration",
-            limit=kind.max_duration,
-        )
-
-
-def _resource_kinds(state: ClinicState) -> dict[str, str]:
-    kinds = {p.id: "provider" for p in state.providers}
-    kinds.update({c.id: "chair" for c in state.chairs})
-    kinds.update({r.id: "room" for r in state.rooms})
-    return kinds
-
-
-def _may(principal: Principal, override: Override) -> tuple[bool, bool]:
-    allowed = principal.can(Permission.OVERRIDE_CONFLICTS)
-    if (override.override or override.override_lead_time) and not allowed:
-        raise Forbidden(
-            "Overriding needs the permission 'booking:override_conflicts', which your role "
-            f"({principal.role}) does not have."
-        )
-    return override.override and allowed, override.override_lead_time and allowed
-
-
-@dataclass
-class PlannedPart:
-    kind: AppointmentType
-    start: datetime
-    minutes: int
-    provider_id: str
-    chair_id: str | None
-    room_id: str | None
-    template_slot_id: str | None
-    procedure_ids: list[str]
-
-    @property
-    def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.minutes)
-
-    @property
-    def occupied(self) -> tuple[datetime, datetime]:
-        return (
-            self.start - timedelta(minutes=self.kind.buffer_before),
-            self.end + timedelta(minutes=self.kind.buffer_after),
-        )
-
-    def assignment(self) -> PartAssignment:
-        return PartAssignment(
-            type_id=self.kind.id,
-            start=self.start,
-            end=self.end,
-            provider_id=self.provider_id,
-            chair_id=self.chair_id,
-            room_id=self.room_id,
-            template_slot_id=self.template_slot_id,
-        )
-
-
-def _plan_parts(
-    session: Session, clinic: Clinic, parts: list[PartInput], prefix: str
-) -> list[PlannedPart]:
-    planned = []
-    for index, part in enumerate(parts):
-        where = f"{prefix}{index}." if prefix else ""
-        kind = _require_in_clinic(
-            session,
-            AppointmentType,
-            part.appointment_type_id,
-            clinic.id,
-            f"{where}appointmentTypeId",
-            "appointment type",
-        )
-        minutes = part.duration if part.duration is not None else kind.default_duration
-        _check_duration(kind, minutes, f"{where}duration")
-        _require_in_clinic(
-            session, Provider, part.provider_id, clinic.id, f"{where}providerId", "provider"
-        )
-        _require_in_clinic(session, Chair, part.chair_id, clinic.id, f"{where}chairId", "chair")
-        _require_in_clinic(session, Room, part.room_id, clinic.id, f"{where}roomId", "room")
-        planned.append(
-            PlannedPart(
-                kind=kind,
-                start=part.start_time,
-                minutes=minutes,
-                provider_id=part.provider_id,
-                chair_id=part.chair_id,
-                room_id=part.room_id,
-                template_slot_id=part.template_slot_id,
-                procedure_ids=list(part.procedure_ids),
-            )
-        )
-    return planned
-
-
-def _visit_for(parts: list[PlannedPart]) -> Visit:
-    return Visit(
-        parts=tuple(
-            VisitPart(
-                type_id=p.kind.id,
-                duration_minutes=p.minutes,
-                provider_id=p.provider_id,
-                chair_id=p.chair_id,
-                room_id=p.room_id,
-                template_slot_id=p.template_slot_id,
-                min_gap_minutes=0,
-                max_gap_minutes=VISIT_MAX_GAP_MINUTES,
-            )
-            for p in parts
-        )
-    )
-
-
-def _state_for(
-    session: Session,
-    clinic: Clinic,
-    parts: list[PlannedPart],
-    *,
-    exclude: list[str],
-    lead_time_override: bool,
-    hold_owner: str | None = None,
-) -> ClinicState:
-    start = min(p.occupied[0] for p in parts) - STATE_MARGIN
-    end = max(p.occupied[1] for p in parts) + STATE_MARGIN
-    return ClinicState(
-        session,
-        clinic,
-        start,
-        end,
-        exclude_appointment_ids=exclude,
-        lead_time_override=lead_time_override,
-        hold_owner=hold_owner,
-    )
-
-
-def _check_rules(
-    ctx: Context,
-    clinic: Clinic,
-    parts: list[PlannedPart],
-    patient_id: str,
-    override: Override,
-    *,
-    exclude: list[str] = (),  # type: ignore[assignment]
-) -> bool:
-    """Every booking rule, by the engine; returns True when the caller books over a conflict."""
-    may_conflict, may_lead = _may(ctx.principal, override)
-    state = _state_for(
-        ctx.session,
-        clinic,
-        parts,
-        exclude=list(exclude),
-        lead_time_override=may_lead,
-        hold_owner=ctx.hold_owner,
-    )
-    query = state.query(_visit_for(parts), clock.now(), patient_id=patient_id)
-    try:
-        violations = validate(query, [p.assignment() for p in parts])
-    except InvalidQuery as exc:
-        raise rules.invalid_input(exc, "parts." if len(parts) > 1 else None) from exc
-    return rules.raise_for(
-        violations,
-        _resource_kinds(state),
-        may_override_conflicts=may_conflict,
-        may_override_lead_time=may_lead,
-    )
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """What a refused row asked for, kept to look up the winner after the rollback."""
-
-    index: int
-    row_id: str
-    occupied: tuple[datetime, datetime]
-    attended: tuple[datetime, datetime]
-    provider_id: str
-    chair_id: str | None
-    room_id: str | None
-    patient_id: str
-
-
-def _flush_or_conflict(ctx: Context, clinic: Clinic, rows: list[Appointment]) -> None:
-    """Flush; a double booking that raced past the check is refused by the database → 409."""
-    claims = [
-        _Claim(
-            i,
-            r.id,
-            (r.occupied_start, r.occupied_end),
-            (r.start_time, r.end_time),
-            r.provider_id,
-            r.chair_id,
-            r.room_id,
-            r.patient_id,
-        )
-        for i, r in enumerate(rows)
-    ]
-    try:
-        ctx.session.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) != "23P01":  # exclusion_violation
-            raise
-        # The request fails anyway; roll back now so the winners can be read and named.
-        ctx.session.rollback()
-        raise rules.BookingConflict(
-            "Someone else booked this time a moment ago.",
-            conflicts=rules.dump(_racing_conflicts(ctx, clinic, claims)),
-        ) from exc
-
-
-def _racing_conflicts(ctx: Context, clinic: Clinic, claims: list[_Claim]) -> list[ConflictItem]:
-    items: list[ConflictItem] = []
-    for claim in claims:
-        for other in overlapping(
-            ctx.session,
-            clinic.id,
-            claim.occupied,
-            claim.attended,
-            provider_id=claim.provider_id,
-            chair_id=claim.chair_id,
-            room_id=claim.room_id,
-            patient_id=claim.patient_id,
-            exclude=[c.row_id for c in claims],
-        ):
-            items.append(
-                ConflictItem(
-                    code="resource_busy",
-                    part_index=claim.index,
-                    appointment_id=other.id,
-                    message=(
-                        f"Booked meanwhile by someone else: appointment {other.id} "
-                        f"{other.start_time:%Y-%m-%d %H:%M} to {other.end_time:%H:%M} UTC."
-                    ),
-                )
-            )
-    return items
-
-
 def _fill_procedures(
-    session: Session, plan: TreatmentPlan | None, part: PlannedPart, taken: set[str], field: str
+    session: Session,
+    plan: TreatmentPlan | None,
+    part: checks.PlannedPart,
+    taken: set[str],
+    field: str,
 ) -> list[PlannedProcedure]:
     if plan is None:
         if part.procedure_ids:
@@ -448,11 +163,11 @@ def _fill_procedures(
 
 def create(ctx: Context, body: AppointmentCreate) -> list[Appointment]:
     session, principal = ctx.session, ctx.principal
-    clinic = _clinic(session, principal)
-    patient = _require_in_clinic(
+    clinic = checks.caller_clinic(session, principal)
+    patient = checks.require_in_clinic(
         session, Patient, body.patient_id, clinic.id, "patientId", "patient"
     )
-    plan = _require_in_clinic(
+    plan = checks.require_in_clinic(
         session,
         TreatmentPlan,
         body.treatment_plan_id,
@@ -462,8 +177,8 @@ def create(ctx: Context, body: AppointmentCreate) -> list[Appointment]:
     )
     if plan is not None and plan.patient_id != patient.id:
         raise InvalidInput("treatmentPlanId", "That treatment plan belongs to another patient.")
-    parts = _plan_parts(session, clinic, body.part_inputs(), "parts." if body.parts else "")
-    overridden = _check_rules(ctx, clinic, parts, patient.id, body)
+    parts = checks.plan_parts(session, clinic, body.part_inputs(), "parts." if body.parts else "")
+    overridden = checks.check_rules(ctx, clinic, parts, patient.id, body)
     return _insert(ctx, clinic, patient, plan, parts, body, overridden, action="create")
 
 
@@ -472,7 +187,7 @@ def _insert(
     clinic: Clinic,
     patient: Patient,
     plan: TreatmentPlan | None,
-    parts: list[PlannedPart],
+    parts: list[checks.PlannedPart],
     body: AppointmentCreate,
     overridden: bool,
     *,
@@ -521,7 +236,7 @@ def _insert(
         row.procedures = procedures
         ctx.session.add(row)
         rows.append(row)
-    _flush_or_conflict(ctx, clinic, rows)
+    persist.flush_or_conflict(ctx, clinic, rows)
     for row in rows:
         audit.record(
             ctx.session,
@@ -532,22 +247,9 @@ def _insert(
             request_id=ctx.request_id,
             reason=extra_reason,
         )
-        _audit_override(ctx, row, body)
+        persist.audit_override(ctx, row, body)
     ctx.session.flush()
     return rows
-
-
-def _audit_override(ctx: Context, row: Appointment, override: Override) -> None:
-    if override.override or override.override_lead_time:
-        audit.record(
-            ctx.session,
-            ctx.principal,
-            action="override",
-            appointment=row,
-            before=None,
-            request_id=ctx.request_id,
-            reason=override.override_reason,
-        )
 
 
 def update(
@@ -561,13 +263,13 @@ def update(
         exclude={"override", "override_reason", "override_lead_time"},
     )
     new_status = changes.pop("status", None)
-    clinic = _clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
 
     moving = {
         k: v for k, v in changes.items() if k in ("provider_id", "chair_id", "room_id", "duration")
     }
     if moving:
-        if appointment.status not in MOVABLE:
+        if appointment.status not in checks.MOVABLE:
             raise Conflict(
                 f"A {appointment.status.value.lower().replace('_', ' ')} appointment can no "
                 "longer be moved or resized."
@@ -590,28 +292,8 @@ def update(
             setattr(appointment, name, changes[name])
     if new_status is not None and new_status != appointment.status:
         _change_status(appointment, AppointmentStatus(new_status))
-    _save_and_audit(ctx, clinic, appointment, "update", before, body)
+    persist.save_and_audit(ctx, clinic, appointment, "update", before, body)
     return appointment
-
-
-def _save_and_audit(
-    ctx: Context,
-    clinic: Clinic,
-    appointment: Appointment,
-    action: str,
-    before: dict[str, Any],
-    override: Override,
-) -> None:
-    _save(ctx, clinic, appointment)
-    audit.record(
-        ctx.session,
-        ctx.principal,
-        action=action,
-        appointment=appointment,
-        before=before,
-        request_id=ctx.request_id,
-    )
-    _audit_override(ctx, appointment, override)
 
 
 def _change_status(appointment: Appointment, new_status: AppointmentStatus) -> None:
@@ -648,12 +330,14 @@ def _apply_move(
     kind = ctx.session.get(AppointmentType, appointment.appointment_type_id)
     assert kind is not None
     minutes = minutes if minutes is not None else appointment.duration
-    _check_duration(kind, minutes, "duration")
+    checks.check_duration(kind, minutes, "duration")
     provider_id = provider_id or appointment.provider_id
-    _require_in_clinic(ctx.session, Provider, provider_id, clinic.id, "providerId", "provider")
-    _require_in_clinic(ctx.session, Chair, chair_id, clinic.id, "chairId", "chair")
-    _require_in_clinic(ctx.session, Room, room_id, clinic.id, "roomId", "room")
-    part = PlannedPart(
+    checks.require_in_clinic(
+        ctx.session, Provider, provider_id, clinic.id, "providerId", "provider"
+    )
+    checks.require_in_clinic(ctx.session, Chair, chair_id, clinic.id, "chairId", "chair")
+    checks.require_in_clinic(ctx.session, Room, room_id, clinic.id, "roomId", "room")
+    part = checks.PlannedPart(
         kind=kind,
         start=start,
         minutes=minutes,
@@ -663,11 +347,11 @@ def _apply_move(
         template_slot_id=None,
         procedure_ids=[],
     )
-    overridden = _check_rules(
+    overridden = checks.check_rules(
         ctx, clinic, [part], appointment.patient_id, override, exclude=[appointment.id]
     )
     # A move keeps the template slot only while it still lies inside it; the engine says.
-    state_slot = _template_slot_filled(ctx, clinic, part, appointment)
+    state_slot = checks.template_slot_filled(ctx, clinic, part, appointment)
     appointment.start_time, appointment.end_time = part.start, part.end
     appointment.duration = minutes
     appointment.occupied_start, appointment.occupied_end = part.occupied
@@ -682,43 +366,17 @@ def _apply_move(
         appointment.override_reason = override.override_reason
 
 
-def _template_slot_filled(
-    ctx: Context, clinic: Clinic, part: PlannedPart, appointment: Appointment
-) -> str | None:
-    """A moved appointment keeps its template slot only while it still fills it."""
-    slot = (
-        ctx.session.get(TemplateSlot, appointment.template_slot_id)
-        if appointment.template_slot_id
-        else None
-    )
-    if slot is None:
-        return None
-    claim = replace(part.assignment(), template_slot_id=slot.id)
-    return template_slot_fit(clinic.time_zone, (template_slot_spec(slot),), claim).fills
-
-
-def _save(ctx: Context, clinic: Clinic, appointment: Appointment) -> None:
-    from sqlalchemy.orm.exc import StaleDataError
-
-    try:
-        _flush_or_conflict(ctx, clinic, [appointment])
-    except StaleDataError as exc:
-        raise PreconditionFailed(
-            "Someone else changed this appointment at the same moment; reload it and retry."
-        ) from exc
-
-
 def reschedule(
     ctx: Context, appointment: Appointment, body: RescheduleRequest, if_match: str | None
 ) -> Appointment:
     check_version(appointment, if_match, required=False)
-    if appointment.status not in MOVABLE or appointment.deleted_at is not None:
+    if appointment.status not in checks.MOVABLE or appointment.deleted_at is not None:
         raise Conflict(
             f"A {appointment.status.value.lower().replace('_', ' ')} appointment cannot be "
             "rescheduled."
         )
     before = audit.snapshot(appointment)
-    clinic = _clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
     _apply_move(
         ctx,
         clinic,
@@ -730,7 +388,7 @@ def reschedule(
         chair_id=body.chair_id if "chair_id" in body.model_fields_set else appointment.chair_id,
         room_id=body.room_id if "room_id" in body.model_fields_set else appointment.room_id,
     )
-    _save_and_audit(ctx, clinic, appointment, "reschedule", before, body)
+    persist.save_and_audit(ctx, clinic, appointment, "reschedule", before, body)
     return appointment
 
 
@@ -752,13 +410,13 @@ def cancel(
     check_version(appointment, if_match, required=False)
     if appointment.status == AppointmentStatus.CANCELLED or appointment.deleted_at is not None:
         raise Conflict("This appointment is already cancelled.")
-    if appointment.status not in MOVABLE | {AppointmentStatus.CHECKED_IN}:
+    if appointment.status not in checks.MOVABLE | {AppointmentStatus.CHECKED_IN}:
         raise Conflict(
             f"A {appointment.status.value.lower().replace('_', ' ')} appointment cannot be "
             "cancelled."
         )
     before = audit.snapshot(appointment)
-    clinic = _clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
     now = clock.now()
     fee = None if waive_fee else late_cancel_fee(clinic, appointment, now)
     appointment.status = AppointmentStatus.CANCELLED
@@ -770,7 +428,7 @@ def cancel(
     for procedure in appointment.procedures:
         if procedure.status == ProcedureStatus.SCHEDULED:
             procedure.status = ProcedureStatus.PENDING
-    _save(ctx, clinic, appointment)
+    persist.save(ctx, clinic, appointment)
     audit.record(
         ctx.session,
         ctx.principal,
@@ -786,7 +444,7 @@ def cancel(
 def duplicate(
     ctx: Context, source: Appointment, body: DuplicateRequest, time_limit: float
 ) -> Appointment:
-    clinic = _clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
     kind = ctx.session.get(AppointmentType, source.appointment_type_id)
     patient = ctx.session.get(Patient, source.patient_id)
     assert kind is not None and patient is not None
@@ -825,8 +483,8 @@ def duplicate(
         override_reason=body.override_reason,
         override_lead_time=body.override_lead_time,
     )
-    parts = _plan_parts(ctx.session, clinic, [part], "")
-    overridden = _check_rules(ctx, clinic, parts, patient.id, body)
+    parts = checks.plan_parts(ctx.session, clinic, [part], "")
+    overridden = checks.check_rules(ctx, clinic, parts, patient.id, body)
     rows = _insert(
         ctx,
         clinic,

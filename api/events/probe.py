@@ -2,7 +2,7 @@
 
 Answers with exactly the violations the booking endpoints would refuse, because it asks the
 same engine (`solver.validate`) about the same clinic state (`ClinicState`) and names the
-violations through the same mapping (`rules.conflict_items`) as `service._check_rules`.
+violations through the same mapping (`rules.conflict_items`) as `checks.check_rules`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.booking import rules, service
+from api.booking import checks, rules
 from api.booking.clinic_state import ClinicState
-from api.booking.service import PlannedPart
 from api.core import clock
 from api.errors import DomainError
 from api.models import Appointment, AppointmentType, Clinic
@@ -74,19 +73,19 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
     minutes = req.duration or (moving.duration if moving else kind.default_duration)
     try:
         # The same bound check (and message) the endpoints apply before asking the engine.
-        service._check_duration(kind, minutes, "duration")
+        checks.check_duration(kind, minutes, "duration")
     except DomainError as exc:
         bound = {"code": "duration_bounds", "message": exc.detail, "kind": "rule"}
         conflict = {**bound, "resource": None, "resourceId": None, "appointmentId": None}
         return _reply(req, [{**conflict, "partIndex": 0}])
-    part = PlannedPart(
+    part = checks.PlannedPart(
         kind=kind,
         start=req.start_time,
         minutes=minutes,
         provider_id=provider_id,
         chair_id=pick("chair_id"),
         room_id=pick("room_id"),
-        # As `_apply_move`: a moved appointment is validated at a custom time.
+        # As a move in `api/booking/service.py`: a moved appointment is validated at a custom time.
         template_slot_id=None,
         procedure_ids=[],
     )
@@ -104,12 +103,12 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         exclude_appointment_ids=exclude,
     )
     patient_id = req.patient_id or (moving.patient_id if moving else None)
-    query = state.query(service._visit_for([part]), clock.now(), patient_id=patient_id)
+    query = state.query(checks.visit_for([part]), clock.now(), patient_id=patient_id)
     try:
         violations = validate(query, [part.assignment()])
     except InvalidQuery as exc:
         return _error(req, rules.invalid_input(exc).detail)
-    items = rules.conflict_items(violations, service._resource_kinds(state))
+    items = rules.conflict_items(violations, checks.resource_kinds(state))
     conflicts = [
         {
             **item.model_dump(mode="json", by_alias=True),

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from api.audit import service as audit
 from api.auth.deps import Principal
 from api.auth.tokens import ALGORITHM
+from api.booking import checks, persist
 from api.booking import service as booking
 from api.booking.clinic_state import active_appointment
 from api.booking.rules import BookingConflict
@@ -87,7 +88,7 @@ def confirmed_today(session: Session, clinic: Clinic, now: datetime) -> int:
 
 
 def _check_caps(
-    ctx: booking.Context,
+    ctx: checks.Context,
     clinic: Clinic,
     settings: PortalSettings,
     email: str,
@@ -143,7 +144,7 @@ def _check_caps(
 
 
 def book_new_patient(
-    ctx: booking.Context,
+    ctx: checks.Context,
     caller: PortalCaller,
     body: NewPatientBook,
     settings: Settings,
@@ -357,7 +358,7 @@ def confirm(
     session.refresh(row)
     appt = session.get(Appointment, row.appointment_id, populate_existing=True)
     assert appt is not None
-    ctx = booking.Context(session, _link_principal(clinic.id), request_id)
+    ctx = checks.Context(session, _link_principal(clinic.id), request_id)
     now = clock.now()
     portal = service.portal_settings(session, clinic.id)
     if row.confirmed_at is not None:
@@ -399,9 +400,9 @@ def confirm(
     row.confirmed_at = now
     row.released_at = None
     try:
-        booking._save(ctx, clinic, appt)
+        persist.save(ctx, clinic, appt)
     except BookingConflict:
-        # Booked by staff in the instant since the check; _save rolled the transaction back.
+        # Booked by staff in the instant since the check; persist.save rolled the transaction back.
         return _taken_after_race(session, settings, confirmation_id, request_id, time_limit)
     audit.record(
         session,
@@ -424,10 +425,10 @@ def confirm(
     return Confirmation(Outcome.CONFIRMED, "Thank you for confirming.", appt, clinic)
 
 
-def _still_free(ctx: booking.Context, clinic: Clinic, appt: Appointment) -> bool:
+def _still_free(ctx: checks.Context, clinic: Clinic, appt: Appointment) -> bool:
     kind = ctx.session.get(AppointmentType, appt.appointment_type_id)
     assert kind is not None
-    part = booking.PlannedPart(
+    part = checks.PlannedPart(
         kind=kind,
         start=appt.start_time,
         minutes=appt.duration,
@@ -438,14 +439,14 @@ def _still_free(ctx: booking.Context, clinic: Clinic, appt: Appointment) -> bool
         procedure_ids=[],
     )
     try:
-        booking._check_rules(ctx, clinic, [part], appt.patient_id, Override(), exclude=[appt.id])
+        checks.check_rules(ctx, clinic, [part], appt.patient_id, Override(), exclude=[appt.id])
     except DomainError:  # taken, or now inside the lead time or out of hours: not bookable
         return False
     return True
 
 
 def _release(
-    ctx: booking.Context, appt: Appointment, row: EmailConfirmation, now: datetime, why: str
+    ctx: checks.Context, appt: Appointment, row: EmailConfirmation, now: datetime, why: str
 ) -> None:
     row.released_at = row.released_at or now
     if appt.status != AppointmentStatus.CANCELLED and appt.deleted_at is None:
@@ -480,7 +481,7 @@ def _taken_after_race(
     clinic = service.lock_clinic(session, row.clinic_id)
     appt = session.get(Appointment, row.appointment_id, populate_existing=True)
     assert appt is not None
-    ctx = booking.Context(session, _link_principal(clinic.id), request_id)
+    ctx = checks.Context(session, _link_principal(clinic.id), request_id)
     _release(ctx, appt, row, clock.now(), "confirmed after the provisional window; time taken")
     return Confirmation(
         Outcome.TAKEN,

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth.deps import Configure, CreateAppointment, PatientPortal, SettingsDep, ViewCalendar
-from api.booking import service as booking
+from api.booking import checks
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.core.ratelimit import Rule, per_ip
 from api.db import SessionDep, WriteSessionDep
@@ -70,8 +70,8 @@ BOOKINGS = Rule("portal-book", 10, 3600, "online bookings from your network")
 EMAIL_CONFIRMATIONS = Rule("email-confirm", 30, 900, "booking confirmations from your network")
 
 
-def _ctx(session: SessionDep, caller: PortalCaller, request: Request) -> booking.Context:
-    return booking.Context(
+def _ctx(session: SessionDep, caller: PortalCaller, request: Request) -> checks.Context:
+    return checks.Context(
         session,
         caller.principal,
         getattr(request.state, "request_id", None),
@@ -86,7 +86,7 @@ def _caller_clinic(session: SessionDep, caller: PortalCaller, request: Request) 
 
 
 def _idempotent(
-    ctx: booking.Context,
+    ctx: checks.Context,
     request: Request,
     key: str | None,
     body: Any,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.auth.passwords import hash_password
-from api.booking import availability
+from api.booking import availability, checks
 from api.booking import service as booking
 from api.booking.clinic_state import active_appointment
 from api.booking.rules import BookingConflict
@@ -266,7 +266,7 @@ def lock_clinic(session: Session, clinic_id: str) -> Clinic:
     return clinic
 
 
-def _planned(session: Session, clinic: Clinic, choice: SlotChoice) -> list[booking.PlannedPart]:
+def _planned(session: Session, clinic: Clinic, choice: SlotChoice) -> list[checks.PlannedPart]:
     part = PartInput(
         appointment_type_id=choice.appointment_type_id,
         provider_id=choice.provider_id,
@@ -274,11 +274,11 @@ def _planned(session: Session, clinic: Clinic, choice: SlotChoice) -> list[booki
         room_id=choice.room_id,
         start_time=choice.start_time,
     )
-    return booking._plan_parts(session, clinic, [part], "")
+    return checks.plan_parts(session, clinic, [part], "")
 
 
 def place_hold(
-    ctx: booking.Context, caller: PortalCaller, choice: SlotChoice, time_limit: float
+    ctx: checks.Context, caller: PortalCaller, choice: SlotChoice, time_limit: float
 ) -> HoldRead:
     session = ctx.session
     clinic = lock_clinic(session, caller.clinic_id)
@@ -286,7 +286,7 @@ def place_hold(
     parts = _planned(session, clinic, choice)
     try:
         # The same engine check a booking gets, the caller's own hold excluded.
-        booking._check_rules(ctx, clinic, parts, caller.patient_id or "", Override())
+        checks.check_rules(ctx, clinic, parts, caller.patient_id or "", Override())
     except BookingConflict as exc:
         raise _with_alternatives(exc, session, caller, clinic, choice, time_limit) from exc
     now = clock.now()
@@ -332,7 +332,7 @@ def release_hold(session: Session, caller: PortalCaller) -> int:
 
 
 def create_online(
-    ctx: booking.Context,
+    ctx: checks.Context,
     caller: PortalCaller,
     clinic: Clinic,
     patient_id: str,
@@ -358,10 +358,10 @@ def create_online(
 
 
 def book(
-    ctx: booking.Context, caller: PortalCaller, body: PortalBook, time_limit: float
+    ctx: checks.Context, caller: PortalCaller, body: PortalBook, time_limit: float
 ) -> Appointment:
     assert caller.patient_id is not None
-    clinic = booking._clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
     bookable_type(ctx.session, caller, body.appointment_type_id)
     _check_online_cap(ctx.session, clinic, caller.patient_id)
     return create_online(ctx, caller, clinic, caller.patient_id, body, time_limit)
@@ -431,7 +431,7 @@ def to_portal(session: Session, appt: Appointment) -> PortalAppointment:
     settings = portal_settings(session, clinic.id)
     zone = ZoneInfo(clinic.time_zone)
     now = clock.now()
-    open_ = appt.deleted_at is None and appt.status in booking.MOVABLE and appt.start_time > now
+    open_ = appt.deleted_at is None and appt.status in checks.MOVABLE and appt.start_time > now
     fee = None
     if appt.cancellation_fee_amount is not None:
         fee = Money(
@@ -488,9 +488,9 @@ def confirmation(session: Session, appt: Appointment) -> BookingConfirmation:
 
 
 def cancel(
-    ctx: booking.Context, caller: PortalCaller, appt: Appointment, reason: str, accept_fee: bool
+    ctx: checks.Context, caller: PortalCaller, appt: Appointment, reason: str, accept_fee: bool
 ) -> Appointment:
-    clinic = booking._clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
     fee = booking.late_cancel_fee(clinic, appt, clock.now())
     if fee is not None and not accept_fee and appt.deleted_at is None:
         raise InvalidInput(
@@ -503,7 +503,7 @@ def cancel(
 
 
 def reschedule(
-    ctx: booking.Context,
+    ctx: checks.Context,
     caller: PortalCaller,
     appt: Appointment,
     choice: SlotChoice,
@@ -517,7 +517,7 @@ def reschedule(
         raise InvalidInput(
             "appointmentTypeId", "Rescheduling keeps the appointment type; choose a time for it."
         )
-    clinic = booking._clinic(ctx.session, ctx.principal)
+    clinic = checks.caller_clinic(ctx.session, ctx.principal)
     body = StaffReschedule(
         start_time=choice.start_time,
         provider_id=choice.provider_id,

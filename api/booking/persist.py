@@ -1,0 +1,136 @@
+"""Writing bookings: flush, and turn what the database refuses into an answer the caller reads.
+
+The engine check runs first (`checks.check_rules`); a double booking that raced past it is
+refused by the database (exclusion constraints on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
+answered here as a 409 naming the bookings that won, and a concurrent edit as a 412.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.audit import service as audit
+from api.booking import rules
+from api.booking.checks import Context
+from api.booking.clinic_state import overlapping
+from api.booking.schemas import ConflictItem, Override
+from api.errors import PreconditionFailed
+from api.models import Appointment, Clinic
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What a refused row asked for, kept to look up the winner after the rollback."""
+
+    index: int
+    row_id: str
+    occupied: tuple[datetime, datetime]
+    attended: tuple[datetime, datetime]
+    provider_id: str
+    chair_id: str | None
+    room_id: str | None
+    patient_id: str
+
+
+def flush_or_conflict(ctx: Context, clinic: Clinic, rows: list[Appointment]) -> None:
+    """Flush; a double booking that raced past the check is refused by the database → 409."""
+    claims = [
+        _Claim(
+            i,
+            r.id,
+            (r.occupied_start, r.occupied_end),
+            (r.start_time, r.end_time),
+            r.provider_id,
+            r.chair_id,
+            r.room_id,
+            r.patient_id,
+        )
+        for i, r in enumerate(rows)
+    ]
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "23P01":  # exclusion_violation
+            raise
+        # The request fails anyway; roll back now so the winners can be read and named.
+        ctx.session.rollback()
+        raise rules.BookingConflict(
+            "Someone else booked this time a moment ago.",
+            conflicts=rules.dump(_racing_conflicts(ctx, clinic, claims)),
+        ) from exc
+
+
+def _racing_conflicts(ctx: Context, clinic: Clinic, claims: list[_Claim]) -> list[ConflictItem]:
+    items: list[ConflictItem] = []
+    for claim in claims:
+        for other in overlapping(
+            ctx.session,
+            clinic.id,
+            claim.occupied,
+            claim.attended,
+            provider_id=claim.provider_id,
+            chair_id=claim.chair_id,
+            room_id=claim.room_id,
+            patient_id=claim.patient_id,
+            exclude=[c.row_id for c in claims],
+        ):
+            items.append(
+                ConflictItem(
+                    code="resource_busy",
+                    part_index=claim.index,
+                    appointment_id=other.id,
+                    message=(
+                        f"Booked meanwhile by someone else: appointment {other.id} "
+                        f"{other.start_time:%Y-%m-%d %H:%M} to {other.end_time:%H:%M} UTC."
+                    ),
+                )
+            )
+    return items
+
+
+def save(ctx: Context, clinic: Clinic, appointment: Appointment) -> None:
+
+    try:
+        flush_or_conflict(ctx, clinic, [appointment])
+    except StaleDataError as exc:
+        raise PreconditionFailed(
+            "Someone else changed this appointment at the same moment; reload it and retry."
+        ) from exc
+
+
+def save_and_audit(
+    ctx: Context,
+    clinic: Clinic,
+    appointment: Appointment,
+    action: str,
+    before: dict[str, Any],
+    override: Override,
+) -> None:
+    save(ctx, clinic, appointment)
+    audit.record(
+        ctx.session,
+        ctx.principal,
+        action=action,
+        appointment=appointment,
+        before=before,
+        request_id=ctx.request_id,
+    )
+    audit_override(ctx, appointment, override)
+
+
+def audit_override(ctx: Context, row: Appointment, override: Override) -> None:
+    if override.override or override.override_lead_time:
+        audit.record(
+            ctx.session,
+            ctx.principal,
+            action="override",
+            appointment=row,
+            before=None,
+            request_id=ctx.request_id,
+            reason=override.override_reason,
+        )
