@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DATABASE_URL ?= sqlite:///./slotwise.db
 
-.PHONY: demo serve test lint bench stress clean
+.PHONY: demo serve test lint check-js bench stress clean
 
 $(STAMP): pyproject.toml web/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,16 +31,21 @@ serve: $(STAMP)
 	$(BIN)/slotwise db upgrade
 	$(BIN)/slotwise serve
 
-test: $(STAMP)
+test: $(STAMP) check-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -m "not stress" -n 2 --durations=15 $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) check-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The calendar's JavaScript modules type-checked from their JSDoc (// @ts-check, web/tsconfig.json);
+# TypeScript comes from web/package-lock.json with the npm ci above.
+check-js: $(STAMP)
+	web/node_modules/.bin/tsc -p web/tsconfig.json
 
 # Every benchmarks/*_bench.py writes benchmarks/results/<name>.json and .md; BENCH_ARGS=--quick
 # runs each in well under a minute.

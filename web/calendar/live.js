@@ -1,10 +1,23 @@
+// @ts-check
 // The live channel: appointment changes pushed by the server, and conflict probes.
 //
 // Authenticates with a first {"type": "auth"} message (the token stays out of URLs and logs),
 // reconnects with backoff, and after every (re)connect asks the page to reload, so nothing
 // that changed while the socket was down is missed.
 
+/** @typedef {"live" | "connecting" | "offline"} LiveStatus */
+
+/**
+ * @typedef {object} LiveHandlers
+ * @property {() => string | null} getToken
+ * @property {() => void} onReady after every (re)connect
+ * @property {(msg: {appointment: Appointment}) => void} onAppointment
+ * @property {(status: LiveStatus, why?: string) => void} onStatus
+ * @property {(reason: string) => void} onAuthLost
+ */
+
 export class Live {
+  /** @param {LiveHandlers} handlers */
   constructor({ getToken, onReady, onAppointment, onStatus, onAuthLost }) {
     this.getToken = getToken;
     this.onReady = onReady;
@@ -12,9 +25,11 @@ export class Live {
     this.onStatus = onStatus;
     this.onAuthLost = onAuthLost;
     this.seq = 0;
+    /** @type {Map<number, (reply: ProbeReply | null) => void>} */
     this.waiting = new Map();
     this.backoff = 500;
     this.closed = false;
+    /** @type {WebSocket | null} */
     this.ws = null;
   }
 
@@ -49,6 +64,7 @@ export class Live {
     this.ws = null;
   }
 
+  /** @param {any} msg a message from the server */
   receive(msg) {
     if (msg.type === "ready") {
       this.backoff = 500;
@@ -67,13 +83,18 @@ export class Live {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
-  // Resolves with the server's answer, or null when the channel is down.
+  /**
+   * Resolves with the server's answer, or null when the channel is down.
+   * @param {Record<string, unknown>} request
+   * @returns {Promise<ProbeReply | null>}
+   */
   probe(request) {
-    if (!this.open) return Promise.resolve(null);
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.resolve(null);
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.waiting.set(seq, resolve);
-      this.ws.send(JSON.stringify({ ...request, type: "probe", seq }));
+      ws.send(JSON.stringify({ ...request, type: "probe", seq }));
     });
   }
 }

@@ -1,0 +1,241 @@
+// @ts-check
+// The staff calendar: EventCalendar's resource time grid fed by three event sources
+// (schedule background, appointments, suggestions) and redrawn by refetching them; changes are
+// shown at once and put back, with the server's explanation, when the server refuses them.
+//
+// Module map (docs/calendar.md): state.js what the page holds; appointments.js, schedule.js,
+// suggestions.js the event sources; mutations.js every change sent; probe.js the drag probe;
+// dialogs.js the menu and dialogs; patient.js the patient panel; keyboard.js the shortcuts;
+// api.js, live.js, tz.js, dom.js the plumbing. This file signs in and assembles the page.
+
+import { explain, getAll, getJson, login, setUnauthorizedHandler, token } from "./api.js";
+import { appointmentContent, appointmentSource, applyServer, ensurePatients, reloadAppointments } from "./appointments.js";
+import { closeMenu, onMenu, onMenuStatus, openCreate, openMenu, submitCancel, wireCreate } from "./dialogs.js";
+import { $, button, fillSelect, form, select, toast } from "./dom.js";
+import { onKey } from "./keyboard.js";
+import { Live } from "./live.js";
+import { onDrop, onResize, resizeAllowed } from "./mutations.js";
+import { bookVisit, findVisit, onPatientAppointment, onPatientSearch, openVisit, quickBook } from "./patient.js";
+import { probeHover, startProbe, stopProbe } from "./probe.js";
+import { backgroundContent, dayBounds, forgetSchedule, scheduleSource } from "./schedule.js";
+import { cal, calendar, clinic, columnField, columns, FIELD, may, refetch, resourceName, state } from "./state.js";
+import { clearSuggestions, suggest, suggestionContent, suggestionSource } from "./suggestions.js";
+import * as tz from "./tz.js";
+
+/** @param {EC.Event} ev */
+function eventContent(ev) {
+  const kind = ev.extendedProps?.kind;
+  if (kind === "appointment" || kind === "pending") return appointmentContent(ev);
+  if (kind === "suggestion") return suggestionContent(ev);
+  return backgroundContent(ev);
+}
+
+/** @param {EC.ClickInfo} info */
+function onEventClick(info) {
+  const props = info.event.extendedProps;
+  if (props.kind === "appointment") {
+    const appt = state.appointments.get(info.event.id);
+    if (appt) openMenu(appt, info.jsEvent.clientX, info.jsEvent.clientY);
+  } else if (props.kind === "suggestion") {
+    const p = state.suggestions[props.rank].parts[0];
+    openCreate({
+      start: tz.wallDate(tz.toWall(p.startTime, state.zone)),
+      end: tz.wallDate(tz.toWall(p.endTime, state.zone)),
+      resourceId: p[columnField()] ?? undefined,
+      typeId: p.appointmentTypeId,
+      slot: p,
+    });
+  }
+}
+
+function columnResources() {
+  return columns().map((r) => ({ id: r.id, title: r.name }));
+}
+
+function buildCalendar() {
+  const [minT, maxT] = dayBounds();
+  const gran = clinic().slotGranularityMinutes;
+  const slotMinutes = gran >= 10 ? gran : 15;
+  /** @param {number} m */
+  const fmt = (m) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}:00`;
+  // ?date=YYYY-MM-DD&view=day|week&columns=provider|chair|room: links straight to a day.
+  const params = new URLSearchParams(location.search);
+  const date = params.get("date") || "";
+  cal.ec = EventCalendar.create($("#calendar"), {
+    view: params.get("view") === "day" ? "resourceTimeGridDay" : "resourceTimeGridWeek",
+    timeZone: "UTC", // fed the clinic's wall clock; see tz.js
+    date: /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : tz.clinicToday(state.zone),
+    firstDay: 1,
+    headerToolbar: { start: "prev,next today", center: "title", end: "resourceTimeGridDay,resourceTimeGridWeek" },
+    /** @param {Record<string, string>} text */
+    buttonText: (text) => ({ ...text, today: "Today", resourceTimeGridDay: "Day", resourceTimeGridWeek: "Week" }),
+    datesAboveResources: true,
+    resources: columnResources(),
+    slotMinTime: `${minT}:00`,
+    slotMaxTime: `${maxT}:00`,
+    slotDuration: fmt(slotMinutes),
+    snapDuration: fmt(gran),
+    scrollTime: `${minT}:00`,
+    height: "100%",
+    nowIndicator: true,
+    editable: true,
+    selectable: true,
+    eventStartEditable: true,
+    eventDurationEditable: true,
+    slotEventOverlap: false,
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+    eventSources: [scheduleSource, appointmentSource, suggestionSource],
+    /** @param {{event: EC.Event}} info */
+    eventContent: (info) => eventContent(info.event),
+    /** @param {EC.DatesInfo} info */
+    datesSet: (info) => {
+      state.range = { start: info.start, end: info.end };
+    },
+    eventDragStart: () => {
+      closeMenu();
+      startProbe();
+    },
+    eventResizeStart: () => {
+      closeMenu();
+      startProbe();
+    },
+    dragConstraint: probeHover,
+    resizeConstraint: resizeAllowed,
+    eventDragStop: () => setTimeout(stopProbe, 0),
+    eventResizeStop: () => setTimeout(stopProbe, 0),
+    eventDrop: onDrop,
+    eventResize: onResize,
+    eventClick: onEventClick,
+    /** @param {EC.DateClickInfo} info */
+    dateClick: (info) => {
+      closeMenu();
+      state.pasteTarget = { start: info.date, resourceId: info.resource?.id };
+      $("#paste-target").textContent =
+        `Paste target: ${tz.wallString(info.date).slice(5, 16).replace("T", " ")} · ${resourceName(info.resource?.id)}`;
+    },
+    /** @param {EC.SelectInfo} info */
+    select: (info) => {
+      if (may("booking:create_appointment")) openCreate({ start: info.start, end: info.end, resourceId: info.resource?.id });
+      calendar().unselect();
+    },
+  });
+}
+
+/** @param {string} mode */
+function setMode(mode) {
+  if (!(mode in FIELD)) return;
+  state.mode = /** @type {ResourceKind} */ (mode);
+  calendar().setOption("resources", columnResources());
+  refetch();
+}
+
+/** @param {{appointment: Appointment}} msg */
+async function onLiveAppointment(msg) {
+  const appt = msg.appointment;
+  if (appt.startTime) await ensurePatients([appt.patientId]);
+  applyServer(appt);
+  if (appt.startTime) onPatientAppointment(appt);
+}
+
+async function start() {
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  state.me = await getJson("/api/auth/me");
+  const [clinics, types, providers, chairs, rooms] = await Promise.all([
+    getJson("/api/clinics"),
+    getAll("/api/appointment-types", 200),
+    getAll("/api/providers", 200),
+    getAll("/api/chairs", 200),
+    getAll("/api/rooms", 200),
+  ]);
+  state.clinic = /** @type {Page<ClinicRead>} */ (clinics).items[0];
+  state.zone = clinic().timeZone;
+  state.types = new Map(types.map((t) => [t.id, t]));
+  /** @param {Resource[]} rows */
+  const active = (rows) => rows.filter((r) => r.active);
+  state.providers = active(providers);
+  state.chairs = active(chairs);
+  state.rooms = active(rooms);
+  $("#clinic-name").textContent = `${clinic().name} · ${state.zone}`;
+  $("#user-name").textContent = state.me?.role ?? "";
+  fillSelect(select("#suggest-type"), [...state.types.values()].filter((t) => t.active));
+  cal.live = new Live({
+    getToken: token.get,
+    // After every (re)connect: whatever changed while the socket was down is loaded again.
+    onReady: () => {
+      forgetSchedule();
+      reloadAppointments();
+    },
+    onAppointment: (msg) => onLiveAppointment(msg).catch((err) => toast(explain(err), "error")),
+    onStatus: (status, why) => {
+      const badge = $("#live-status");
+      badge.dataset.state = status;
+      badge.textContent = { live: "● live", connecting: "○ connecting", offline: "○ offline" }[status];
+      badge.title = why || "";
+    },
+    onAuthLost: signOut,
+  });
+  const mode = new URLSearchParams(location.search).get("columns");
+  if (mode && mode in FIELD) {
+    state.mode = /** @type {ResourceKind} */ (mode);
+    select("#resource-mode").value = mode;
+  }
+  buildCalendar();
+  cal.live.connect();
+  window.slotwiseCalendar = calendar(); // for people debugging in the console
+}
+
+/** @param {unknown} [reason] */
+function signOut(reason) {
+  token.clear();
+  cal.live?.close();
+  if (cal.ec) EventCalendar.destroy(cal.ec);
+  cal.ec = null;
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+  $("#login-error").textContent = typeof reason === "string" ? reason : "";
+}
+
+function wire() {
+  setUnauthorizedHandler(() => signOut("Your session has ended; sign in again."));
+  const loginForm = form("#login-form");
+  loginForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const data = new FormData(loginForm);
+    try {
+      await login(String(data.get("email")), String(data.get("password")));
+      await start();
+    } catch (err) {
+      $("#login-error").textContent = explain(err);
+    }
+  });
+  button("#logout").onclick = () => signOut("");
+  select("#resource-mode").onchange = (e) => setMode(/** @type {HTMLSelectElement} */ (e.target).value);
+  button("#suggest").onclick = suggest;
+  button("#suggest-clear").onclick = clearSuggestions;
+  $("#patient-search").oninput = onPatientSearch;
+  button("#quick-book").onclick = quickBook;
+  button("#visit-open").onclick = openVisit;
+  button("#visit-find").onclick = findVisit;
+  form("#visit-form").onsubmit = bookVisit;
+  form("#cancel-form").onsubmit = submitCancel;
+  wireCreate();
+  for (const btn of document.querySelectorAll("[data-close]")) {
+    if (btn instanceof HTMLElement) btn.onclick = () => btn.closest("dialog")?.close();
+  }
+  for (const btn of document.querySelectorAll("#menu [data-action]")) {
+    if (btn instanceof HTMLElement) btn.onclick = () => onMenu(btn.dataset.action);
+  }
+  for (const btn of document.querySelectorAll("#menu [data-status]")) {
+    if (btn instanceof HTMLElement) btn.onclick = () => onMenuStatus(btn.dataset.status);
+  }
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("click", (e) => {
+    const target = e.target instanceof Element ? e.target : null;
+    if (!$("#menu").hidden && !target?.closest("#menu") && !target?.closest(".ec-event")) closeMenu();
+  });
+  if (token.get()) start().catch(() => signOut(""));
+}
+
+wire();

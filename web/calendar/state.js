@@ -1,0 +1,135 @@
+// @ts-check
+// What the page holds between events: the signed-in user, the clinic's configuration, the
+// appointments of the loaded days and the user's selection. Every module reads it from here;
+// the calendar is redrawn only by refetch(), which asks the event sources again.
+
+/** @type {Record<ResourceKind, ResourceField>} */
+export const FIELD = { provider: "providerId", chair: "chairId", room: "roomId" };
+export const MOVABLE = new Set(["SCHEDULED", "CONFIRMED"]);
+
+/**
+ * @typedef {object} PendingBooking
+ * @property {Placement[]} parts what the calendar shows while the server books it
+ * @property {string} label
+ */
+
+export const state = {
+  /** @type {Me | null} */
+  me: null,
+  /** @type {ClinicRead | null} */
+  clinic: null,
+  zone: "UTC",
+  /** @type {Map<string, AppointmentType>} */
+  types: new Map(),
+  /** @type {Resource[]} */
+  providers: [],
+  /** @type {Resource[]} */
+  chairs: [],
+  /** @type {Resource[]} */
+  rooms: [],
+  /** @type {Map<string, string>} patient id -> "First Last" */
+  patients: new Map(),
+  /** @type {Map<string, Appointment>} id -> the server's row, or its optimistic stand-in */
+  appointments: new Map(),
+  /** @type {Map<string, PendingBooking>} bookings shown while the server decides */
+  pending: new Map(),
+  /** @type {ResourceKind} */
+  mode: "provider",
+  /** @type {{start: Date, end: Date} | null} the visible days (calendar Dates) */
+  range: null,
+  /** @type {Suggestion[]} */
+  suggestions: [],
+  /** @type {string | null} */
+  selectedId: null,
+  /** @type {string | null} */
+  clipboardId: null,
+  /** @type {{start: Date, resourceId: string | undefined} | null} */
+  pasteTarget: null,
+  /** @type {{id: string} | null} the patient shown in the panel */
+  patient: null,
+};
+
+/** The calendar and the live channel, once signed in. */
+export const cal = {
+  /** @type {EC.Calendar | null} */
+  ec: null,
+  /** @type {import("./live.js").Live | null} */
+  live: null,
+  /** While a block is dragged, redraws wait: a refetch would drop the dragged block. */
+  dragging: false,
+  redrawWaiting: false,
+};
+
+/** Redraws every event from the sources (appointments, schedule background, suggestions). */
+export function refetch() {
+  if (!cal.ec) return;
+  if (cal.dragging) {
+    cal.redrawWaiting = true;
+    return;
+  }
+  cal.redrawWaiting = false;
+  cal.ec.refetchEvents();
+}
+
+/** @param {boolean} dragging */
+export function setDragging(dragging) {
+  cal.dragging = dragging;
+  if (!dragging && cal.redrawWaiting) refetch();
+}
+
+/** The calendar; only called once signed in. */
+export function calendar() {
+  if (!cal.ec) throw new Error("The calendar is not open");
+  return cal.ec;
+}
+
+export function clinic() {
+  if (!state.clinic) throw new Error("No clinic loaded");
+  return state.clinic;
+}
+
+/** The field of a booking that names the current columns' resource. */
+export function columnField() {
+  return FIELD[state.mode];
+}
+
+/** The resources shown as columns. */
+export function columns() {
+  return { provider: state.providers, chair: state.chairs, room: state.rooms }[state.mode];
+}
+
+/** @param {string | null | undefined} id */
+export function resourceName(id) {
+  const all = [...state.providers, ...state.chairs, ...state.rooms];
+  return all.find((r) => r.id === id)?.name ?? "—";
+}
+
+/** @param {string} id */
+export function typeName(id) {
+  return state.types.get(id)?.name ?? "Appointment";
+}
+
+/** @param {string} id */
+export function patientName(id) {
+  return state.patients.get(id) ?? "";
+}
+
+/** @param {Placement} part the resources of a booking part, named */
+export function placeNames(part) {
+  return [part.providerId, part.chairId, part.roomId].filter(Boolean).map(resourceName).join(", ");
+}
+
+/** @param {string} permission */
+export function may(permission) {
+  return Boolean(state.me?.permissions.includes(permission));
+}
+
+/** Whether the user may change this appointment (a provider only their own). @param {Appointment} appt */
+export function canModify(appt) {
+  if (!state.me || !may("booking:modify_appointment")) return false;
+  return state.me.role !== "provider" || appt.providerId === state.me.providerId;
+}
+
+export function selected() {
+  return state.selectedId ? state.appointments.get(state.selectedId) ?? null : null;
+}
