@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -58,13 +59,15 @@ class Settings(BaseSettings):
         path.parent.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(48)
         # O_EXCL: if two workers start at once, exactly one writes and both read the same secret.
+        # The mode is given to open() itself, so the file is never readable by others, not even
+        # between its creation and a chmod (the umask can only narrow it further).
         try:
-            with path.open("x") as fh:
-                fh.write(secret)
-            path.chmod(0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            pass
-        return path.read_text().strip()
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secret)
+        return secret
 
 
 @lru_cache

@@ -15,6 +15,7 @@ from api.booking.router import router as booking_router
 from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
+from api.core import access_log
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.request_id import request_id_middleware
 from api.core.retry import RetryMiddleware
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = Database(settings.database_url, echo=settings.sql_echo)
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
+    access_log.install()  # before serving: no token in a query string reaches the logs
     events.install(app)
     notifications.install(app)
     app.middleware("http")(request_id_middleware)

@@ -11,7 +11,7 @@ field is null and that a partial update refuses null.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -116,9 +116,27 @@ def _query_bool(value: object) -> object:
     )
 
 
+def _within_utc_calendar(value: datetime) -> datetime:
+    # 9999-12-31T23:59:59-23:59 is valid RFC 3339, but in UTC it is in the year 10000, which
+    # neither Python nor the databases hold: every later use of it (a query bound, a stored
+    # time, an engine window) would raise OverflowError. Checked once here, for every input.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_range",
+            "{got} is outside the years 0001 to 9999 once converted to UTC; give a time in range",
+            {"got": value.isoformat()},
+        ) from None
+    return value
+
+
 # An instant: an RFC 3339 string with an offset ("Z" or "+01:00"); no Unix times, no naive
-# times (a clinic's wall clock is ambiguous around DST). For bodies and query strings alike.
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+# times (a clinic's wall clock is ambiguous around DST), nothing outside the UTC calendar.
+# For bodies and query strings alike.
+IsoDateTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_datetime), AfterValidator(_within_utc_calendar)
+]
 # A calendar date, "YYYY-MM-DD"; no Unix times.
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 # A JSON body's boolean: only true and false, not 0/1 or "yes".

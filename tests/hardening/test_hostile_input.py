@@ -257,3 +257,34 @@ def test_a_64_bit_overflowing_offset_is_422_not_500(
     assert response.status_code in (200, 422), response.text
     if response.status_code == 422:
         _problem(response, 422)
+
+
+# --------------------------------------------------------------------------- the ends of time
+
+# Valid RFC 3339 with an offset, but in UTC they fall outside the years 1 to 9999 that Python
+# (and both databases) can hold: converting them used to raise OverflowError, a 500.
+OVERFLOWING = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"]
+
+
+@pytest.mark.parametrize("value", OVERFLOWING, ids=["after-9999", "before-year-1"])
+@pytest.mark.parametrize("field", ["from", "to"])
+def test_an_instant_outside_the_utc_calendar_is_422(
+    client: TestClient, clinic: Clinic, field: str, value: str
+) -> None:
+    response = client.get(
+        "/api/booking/appointments", params={field: value}, headers=clinic.headers()
+    )
+    body = _problem(response, 422)
+    assert body["errors"][0]["field"] == field
+    assert "UTC" in body["errors"][0]["message"]
+    # The connection is still good: the next request is answered.
+    assert client.get("/api/booking/appointments", headers=clinic.headers()).status_code == 200
+
+
+@pytest.mark.parametrize("value", OVERFLOWING, ids=["after-9999", "before-year-1"])
+def test_an_instant_outside_the_utc_calendar_in_a_booking_body_is_422(
+    client: TestClient, clinic: Clinic, db: Session, value: str
+) -> None:
+    body = _problem(book(client, clinic, startTime=value), 422)
+    assert body["errors"][0]["field"] == "startTime"
+    assert _count(db) == 0

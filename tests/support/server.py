@@ -19,10 +19,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app: FastAPI) -> Iterator[str]:
+def running_server(app: FastAPI, log_level: str = "warning") -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", timeout_keep_alive=30
+        app, host="127.0.0.1", port=port, log_level=log_level, lifespan="off", timeout_keep_alive=30
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -118,3 +121,20 @@ def test_secret_is_generated_once_and_persisted(tmp_path) -> None:  # type: igno
     assert a.signing_secret() == b.signing_secret()
     assert len(a.signing_secret()) >= 40
     assert Settings(SLOTWISE_SECRET_FILE=tmp_path / "t").signing_secret() != a.signing_secret()
+
+
+def test_secret_file_is_private_from_the_moment_it_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process killed between creating the file and tightening its mode must not leave the
+    # signing secret readable by every local user: nothing may rely on a chmod afterwards.
+    def no_chmod(self: Path, mode: int) -> None:
+        raise AssertionError("the secret file was created with a wider mode and chmod'ed")
+
+    monkeypatch.setattr(Path, "chmod", no_chmod)
+    old_umask = os.umask(0o022)  # the usual umask: a plain open() gives 0644
+    try:
+        Settings(SLOTWISE_SECRET_FILE=tmp_path / "s").signing_secret()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "s").stat().st_mode) == 0o600

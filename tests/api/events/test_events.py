@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocketDisconnect
@@ -287,6 +289,61 @@ class TestProbe:
             assert reply["seq"] == 2 and "No appointment" in reply["error"]
             ws.send_json({"type": "ping", "seq": 3})
             assert ws.receive_json()["type"] == "pong"
+
+    @pytest.mark.parametrize(
+        "start", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"], ids=["late", "early"]
+    )
+    def test_a_time_outside_the_utc_calendar_is_an_error_not_a_disconnect(
+        self, client: TestClient, clinic: Clinic, start: str
+    ) -> None:
+        appt = book(client, clinic).json()
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            ws.receive_json()
+            ws.send_json(
+                {"type": "probe", "seq": 1, "appointmentId": appt["id"], "startTime": start}
+            )
+            reply = ws.receive_json()
+            assert reply["ok"] is False and "UTC" in reply["error"], reply
+            ws.send_json({"type": "ping", "seq": 2})
+            assert ws.receive_json()["type"] == "pong"
+
+
+# --------------------------------------------------------------------------- logs
+
+
+class _Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_query_string_tokens_never_reach_the_server_log(app: FastAPI, clinic: Clinic) -> None:
+    import httpx
+    import websockets.sync.client as wsclient
+
+    token = clinic.world.tokens["frontdesk"]
+    captured = _Captured()
+    with running_server(app, log_level="info") as url:
+        loggers = [logging.getLogger(name) for name in ("uvicorn.access", "uvicorn.error")]
+        for logger in loggers:
+            logger.addHandler(captured)
+        try:
+            with wsclient.connect(
+                url.replace("http", "ws") + f"/api/booking/events?token={token}"
+            ) as ws:
+                assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+            assert httpx.get(f"{url}/healthz?a=1&token={token}&b=2").status_code == 200
+        finally:
+            for logger in loggers:
+                logger.removeHandler(captured)
+    logged = "\n".join(captured.lines)
+    # Both lines were written (so the test saw the log), with the token replaced.
+    assert "/api/booking/events?token=[redacted]" in logged, logged
+    assert "/healthz?a=1&token=[redacted]&b=2" in logged, logged
+    assert token not in logged and token.split(".")[2] not in logged
 
 
 # --------------------------------------------------------------------------- Redis
