@@ -19,6 +19,7 @@ from api.core import access_log
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.request_id import request_id_middleware
 from api.core.retry import RetryMiddleware
+from api.core.security_headers import SecurityHeadersMiddleware
 from api.db import Database
 from api.errors import install_handlers
 from api.events import router as events
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
             expose_headers=["ETag", "Retry-After"],
         )
+    # Outermost of all, so every response carries them: a 413, a CORS answer, an error.
+    app.add_middleware(SecurityHeadersMiddleware)
     for router in ROUTERS:
         app.include_router(router)
 

@@ -56,6 +56,16 @@ def _demo_clinic(session: SessionDep, clinic_id: str | None) -> Clinic:
     return clinic
 
 
+@router.get("/demo/practice-site.css")
+def practice_site_styles() -> FileResponse:
+    # A file rather than a <style> element, so the page runs under a CSP without 'unsafe-inline'.
+    return FileResponse(
+        WIDGET_DIR / "demo-practice-site.css",
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
 @router.get("/demo/practice-site", response_class=HTMLResponse)
 def practice_site(
     session: SessionDep, clinic_id: Annotated[str | None, Query(alias="clinic")] = None

@@ -203,7 +203,8 @@ def test_quick_booking_books_exactly_the_slot_it_showed(
     page.fill("#patient-search", patient.last_name)
     page.locator(".patient-result", has_text=f"{patient.first_name} {patient.last_name}").click()
     page.wait_for_function(
-        "document.querySelector('#quick-book') && !document.querySelector('#quick-book').disabled"
+        "() => document.querySelector('#quick-book') && !document.querySelector('#quick-book')"
+        ".disabled"
     )
     shown_start = page.locator("#quick-slot").get_attribute("data-start-time")
     shown_text = page.locator("#quick-slot").inner_text()
@@ -285,7 +286,7 @@ def test_week_view_screenshot(
         page.click("#login-form button[type=submit]")
         page.wait_for_selector("#live-status[data-state=live]", timeout=15000)
         page.click(".ec-next")  # next week: a full week of bookings, none in the past
-        page.wait_for_function("document.querySelectorAll('.ec-event.appt').length > 50")
+        page.wait_for_function("() => document.querySelectorAll('.ec-event.appt').length > 50")
         page.locator(".ec-bg-event.bg-break").first.wait_for()
         path = screenshot_path(f"calendar-week-{database_url_backend}")
         page.screenshot(path=str(path))
@@ -363,7 +364,7 @@ def test_drag_on_empty_time_books_a_new_appointment(
     form.locator("input[name=start]").fill(f"{clinic.day.isoformat()}T14:00")
     form.locator("select[name=chair]").select_option(clinic.chairs[1].id)
     page.wait_for_function(
-        "document.querySelector('#create-check').textContent.includes('Chair 2 is busy')"
+        "() => document.querySelector('#create-check').textContent.includes('Chair 2 is busy')"
     )
     assert page.locator("#create-check").get_attribute("data-state") == "conflict"
     form.locator("input[name=start]").fill(f"{clinic.day.isoformat()}T16:30")
