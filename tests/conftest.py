@@ -11,7 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from time_machine import TimeMachineFixture
 
 from api.auth.passwords import hash_password
 from api.auth.tokens import TokenClaims, issue_token
@@ -174,3 +175,14 @@ def world(db: Session, settings: Settings) -> ClinicWorld:
 @pytest.fixture
 def other_world(db: Session, settings: Settings) -> ClinicWorld:
     return make_world(db, settings, "Rival Clinic")
+
+
+@pytest.fixture
+def frozen_clock(time_machine: TimeMachineFixture) -> TimeMachineFixture:
+    """The wall clock stopped at now; `frozen_clock.shift(seconds)` moves it on.
+
+    Rate-limit windows are wall-clock time: a test that sends a limit's worth of requests must
+    not find the first ones leaving the window because the machine was slow.
+    """
+    time_machine.move_to(datetime.now(UTC), tick=False)
+    return time_machine

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from api.auth.deps import CurrentUser, SettingsDep
 from api.auth.passwords import verify_password
 from api.auth.tokens import TokenClaims, issue_token
-from api.core.ratelimit import Rule, client_ip
+from api.core.ratelimit import Rule, client_ip, hashed
 from api.db import SessionDep
 from api.errors import Unauthorized, problem_responses
 from api.models import User
@@ -24,6 +23,20 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+# RFC 5321 caps a forward path at 256 octets including the angle brackets: an address longer
+# than 254 characters cannot be anyone's, so it is refused before it is counted or looked up.
+MAX_USERNAME = 254
+
+
+class SignInForm(BaseModel):
+    """OAuth2's password grant form (RFC 6749 4.3.2), with the username's length bounded."""
+
+    grant_type: str | None = Field(default=None, pattern="^password$")
+    username: str = Field(max_length=MAX_USERNAME, description="The account's email address.")
+    password: str
+    scope: str = ""
 
 
 class MeRead(ApiModel):
@@ -42,13 +55,13 @@ LOGIN_PER_ACCOUNT = Rule("login-account", 10, 15 * 60, "sign-in attempts for thi
 
 @router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 422, 429))
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[SignInForm, Form()],
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
 ) -> TokenResponse:
     LOGIN_PER_IP.check(request, client_ip(request))
-    LOGIN_PER_ACCOUNT.check(request, form.username.strip().lower())
+    LOGIN_PER_ACCOUNT.check(request, hashed(form.username.strip().lower()))
     user = session.scalar(select(User).where(func.lower(User.email) == form.username.lower()))
     ok = verify_password(form.password, user.password_hash if user else None)
     if user is None or not ok or not user.active:

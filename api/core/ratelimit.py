@@ -1,31 +1,37 @@
-"""A small sliding-window rate limiter: in-process by default, Redis-backed when configured.
+"""Rate limits, counted by the `limits` library in moving windows (docs/security-limits.md).
 
-With `SLOTWISE_REDIS_URL` set every worker (and every instance) counts in the same Redis
-sorted sets, so a limit of 10 a minute means 10, not 10 per worker. Without Redis each
-process counts alone, which is exact for the default single worker. A Redis outage falls back
-to counting in-process rather than refusing every request or letting everything through.
+Counts live in the process by default, which is exact for the default single worker. With
+`SLOTWISE_REDIS_URL` set every worker (and every instance) counts in the same Redis lists, so a
+limit of 10 a minute means 10, not 10 per worker. A Redis outage falls back to counting
+in-process rather than refusing every request or letting everything through.
 
-Over the limit a request gets 429 problem+json with `Retry-After` (whole seconds).
+Over a limit a request gets 429 problem+json with `Retry-After` (whole seconds).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
 import time
-import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from fastapi import Request
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from api.core.retry import REPLAY
 from api.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+REDIS_PREFIX = "slotwise:ratelimit"
+# How often the in-process counters forget keys whose every event has left its window.
+SWEEP_SECONDS = 60.0
 
 
 class RateLimited(DomainError):
@@ -39,89 +45,133 @@ class RateLimited(DomainError):
         self.headers = {"Retry-After": str(seconds)}
 
 
-class Limiter(Protocol):
-    def hit(self, key: str, limit: int, window: float) -> float | None:
-        """Count one event; None when allowed, else seconds until the next one would be."""
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage, plus a sweep that forgets keys once their events expired.
+
+    limits 5.8 trims a key's expired events on a timer but keeps the key itself (with an empty
+    list) for the life of the process, so every made-up username an anonymous caller sends
+    would stay in memory. `forget_expired` drops those keys; `Counters` runs it every
+    `SWEEP_SECONDS` on the request path, so memory is bounded by what the limits let in during
+    the longest window.
+    """
+
+    def forget_expired(self) -> int:
+        """Drop every key whose newest event has expired; the number of keys dropped."""
+        now = time.time()
+        dropped = 0
+        for key in list(self.events):
+            with self.locks[key]:
+                events = self.events.get(key)
+                # Events are kept newest first, so the first one expiring means all have.
+                if events and events[0].expiry > now:
+                    continue
+                self.events.pop(key, None)
+                dropped += 1
+            self.locks.pop(key, None)
+        return dropped
+
+    def key_count(self) -> int:
+        return len(self.events)
 
 
-class MemoryLimiter:
-    """Timestamps of recent events per key, trimmed to the window on every hit."""
+class Counters:
+    """Moving-window counters for every rule: in-process, or shared in Redis when configured."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, limit: int, window: float) -> float | None:
-        now = self._clock()
-        with self._lock:
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - window:
-                events.popleft()
-            if len(events) >= limit:
-                return events[0] + window - now
-            events.append(now)
-            if len(self._events) > 100_000:  # forget idle keys so memory stays bounded
-                self._events = {k: v for k, v in self._events.items() if v}
-            return None
-
-
-# Trim, count and add in one atomic step: two workers can never both take the last place.
-_REDIS_SCRIPT = """
-local key = KEYS[1]
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) >= limit then
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return tostring(tonumber(oldest[2]) + window - now)
-end
-redis.call('ZADD', key, now, ARGV[4])
-redis.call('PEXPIRE', key, math.ceil(window * 1000))
-return false
-"""
-
-
-class RedisLimiter:
-    """The same sliding window in Redis sorted sets (score = event time), shared by workers."""
-
-    def __init__(self, url: str, prefix: str = "slotwise:ratelimit:") -> None:
-        import redis
-
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._script = self._redis.register_script(_REDIS_SCRIPT)
-        self._prefix = prefix
-        self._fallback = MemoryLimiter()
-
-    def hit(self, key: str, limit: int, window: float) -> float | None:
-        try:
-            # Redis's clock, not ours: every worker then agrees on what "now" is.
-            seconds, micros = self._redis.time()
-            now = seconds + micros / 1_000_000
-            result = self._script(
-                keys=[self._prefix + key], args=[now, window, limit, uuid.uuid4().hex]
+    def __init__(self, redis_url: str = "", *, redis_prefix: str = REDIS_PREFIX) -> None:
+        self.memory = SweptMemoryStorage()
+        self._in_process = MovingWindowRateLimiter(self.memory)
+        self.redis: RedisStorage | None = None
+        self._shared: MovingWindowRateLimiter | None = None
+        if redis_url:
+            # Short timeouts: a stalled Redis must cost a request half a second, not minutes.
+            self.redis = RedisStorage(
+                redis_url,
+                key_prefix=redis_prefix,
+                wrap_exceptions=True,
+                socket_timeout=0.5,
+                socket_connect_timeout=0.5,
             )
-        except Exception as exc:  # any Redis failure: count in-process instead
-            log.warning("rate limiter: Redis unavailable (%s); counting in-process", exc)
-            return self._fallback.hit(key, limit, window)
-        return None if result is None else float(result)
+            self._shared = MovingWindowRateLimiter(self.redis)
+        self._swept_at = time.time()
+        self._sweep_lock = threading.Lock()
+
+    def _run(self, op: Callable[[MovingWindowRateLimiter], float | None]) -> float | None:
+        self._sweep_if_due()
+        if self._shared is not None:
+            try:
+                return op(self._shared)
+            except StorageError as exc:
+                log.warning("rate limiter: Redis unavailable (%s); counting in-process", exc)
+        return op(self._in_process)
+
+    def hit(self, item: RateLimitItem, key: str) -> float | None:
+        """Count one event; None when allowed, else seconds until one more would be."""
+
+        def op(limiter: MovingWindowRateLimiter) -> float | None:
+            if limiter.hit(item, key):
+                return None
+            return _retry_after(limiter, item, key)
+
+        return self._run(op)
+
+    def test(self, item: RateLimitItem, key: str) -> float | None:
+        """Like `hit` without counting: None when one more event would be allowed."""
+
+        def op(limiter: MovingWindowRateLimiter) -> float | None:
+            if limiter.test(item, key):
+                return None
+            return _retry_after(limiter, item, key)
+
+        return self._run(op)
+
+    def clear(self, item: RateLimitItem, key: str) -> None:
+        def op(limiter: MovingWindowRateLimiter) -> None:
+            limiter.clear(item, key)
+
+        self._run(op)
+
+    def _sweep_if_due(self) -> None:
+        now = time.time()
+        if now - self._swept_at < SWEEP_SECONDS or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._swept_at = now
+            self.memory.forget_expired()
+        finally:
+            self._sweep_lock.release()
 
 
-def limiter_for(request: Request) -> Limiter:
-    """The app's limiter, made on first use from the settings."""
+def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str) -> float:
+    reset_at, _remaining = limiter.get_window_stats(item, key)
+    return max(0.0, reset_at - time.time())
+
+
+_CREATE_LOCK = threading.Lock()
+
+
+def limiter_for(request: Request) -> Counters:
+    """The app's counters, made on first use from the settings."""
     state = request.app.state
-    limiter: Limiter | None = getattr(state, "rate_limiter", None)
-    if limiter is None:
-        url = getattr(state.settings, "redis_url", "") or ""
-        limiter = RedisLimiter(url) if url else MemoryLimiter()
-        state.rate_limiter = limiter
-    return limiter
+    counters: Counters | None = getattr(state, "rate_limiter", None)
+    if counters is None:
+        with _CREATE_LOCK:  # two first requests at once must not each get their own counters
+            counters = getattr(state, "rate_limiter", None)
+            if counters is None:
+                settings = getattr(state, "settings", None)
+                counters = Counters(getattr(settings, "redis_url", "") or "")
+                state.rate_limiter = counters
+    return counters
 
 
 def client_ip(request: Request) -> str:
-    # Behind a proxy uvicorn's --proxy-headers already puts the real client here.
+    # The peer's address; forwarded headers rewrote it only when the peer is a trusted proxy
+    # (SLOTWISE_TRUSTED_PROXIES, api/core/proxies.py).
     return request.client.host if request.client else "unknown"
+
+
+def hashed(value: str) -> str:
+    """A fixed-size key for a caller-chosen string (an email), kept out of Redis in clear."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -130,19 +180,27 @@ class Rule:
 
     name: str
     limit: int
-    window: float
+    window: int
     what: str  # "sign-in attempts from your network", for the person reading the 429
 
+    @property
+    def item(self) -> RateLimitItem:
+        return RateLimitItemPerSecond(self.limit, self.window, namespace=f"slotwise/{self.name}")
+
+    def refusal(self, retry: float) -> RateLimited:
+        return RateLimited(
+            f"Too many {self.what} ({self.limit} per {_span(self.window)}); "
+            f"try again in {max(1, math.ceil(retry))} seconds.",
+            retry,
+        )
+
     def check(self, request: Request, key: str) -> None:
+        """Count this request against `key`; 429 when the limit is already reached."""
         if request.scope.get(REPLAY):
             return  # the retry middleware's replay of a request already counted once
-        retry = limiter_for(request).hit(f"{self.name}:{key}", self.limit, self.window)
+        retry = limiter_for(request).hit(self.item, key)
         if retry is not None:
-            raise RateLimited(
-                f"Too many {self.what} ({self.limit} per {_span(self.window)}); "
-                f"try again in {max(1, math.ceil(retry))} seconds.",
-                retry,
-            )
+            raise self.refusal(retry)
 
 
 def _span(window: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
+from time_machine import TimeMachineFixture
 
 from api.models import PortalSettings
 from tests.api.portal.conftest import Portal
@@ -47,7 +48,9 @@ def test_staff_bookings_do_not_count_towards_the_online_cap(portal: Portal, db: 
     assert portal.book(portal.choice(clinic.adj.id, 9)).status_code == 201
 
 
-def test_portal_availability_and_booking_are_rate_limited(portal: Portal) -> None:
+def test_portal_availability_and_booking_are_rate_limited(
+    portal: Portal, frozen_clock: TimeMachineFixture
+) -> None:
     from api.portal import router
 
     adj = portal.clinic.adj.id

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from time_machine import TimeMachineFixture
 
 from api.config import Settings
 from api.models import Appointment, AppointmentSource, EmailConfirmation, Patient
@@ -85,7 +86,7 @@ def test_clinic_daily_cap(portal: Portal, db: Session, settings: Settings) -> No
     assert len(list(db.scalars(select(Patient).where(Patient.provisional)))) == 1
 
 
-def test_rate_limited_per_client_ip(portal: Portal) -> None:
+def test_rate_limited_per_client_ip(portal: Portal, frozen_clock: TimeMachineFixture) -> None:
     guest = portal.guest()
     codes = [portal.client.post(URL, json={}, headers=guest).status_code for _ in range(6)]
     assert codes[:5] == [422] * 5 and codes[5] == 429
