@@ -185,9 +185,9 @@ def availability_all(q: SlotQuery) -> int:
 
 def lower_bound(q: SlotQuery) -> None:
     """Free-time masks alone: every exact answer needs at least this much."""
-    tl = Timeline(prepare(q))
-    for p in tl.prep.parts:
-        tl.part_masks(p)
+    timeline = Timeline(prepare(q))
+    for p in timeline.prep.parts:
+        timeline.part_masks(p)
 
 
 def timed(fn: Callable[[SlotQuery], object], qs: list[SlotQuery]) -> list[float]:
@@ -328,10 +328,10 @@ def main() -> None:
 
 
 def _booked_fraction(q: SlotQuery) -> float:
-    tl = Chains(Timeline(prepare(q))).tl
+    timeline = Chains(Timeline(prepare(q))).timeline
     open_s = booked = 0
-    for r in range(len(tl.ids)):
-        o, b = tl.day_load(r)
+    for r in range(len(timeline.ids)):
+        o, b = timeline.day_load(r)
         open_s += int(o.sum())
         booked += int(b.sum())
     return booked / max(open_s, 1)

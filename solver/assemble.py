@@ -17,17 +17,12 @@ from solver.result import PartAssignment, Slot
 class Assembler:
     """Builds Slots, sharing one datetime object per instant (they are immutable)."""
 
-    def __init__(self, tl: Timeline, pms: list[PartMasks]) -> None:
-        self.tl = tl
-        self.pms = pms
+    def __init__(self, timeline: Timeline, part_masks: list[PartMasks]) -> None:
+        self.timeline = timeline
+        self.part_masks = part_masks
         self._dt: dict[int, datetime] = {}
         # Where no slot reserved for the type can contain a part, skip the per-slot lookup.
-        self.fillable = [
-            pm.gfill | np.logical_or.reduce([km.fill.any(axis=0) for km in pm.kinds.values()])
-            if pm.kinds
-            else pm.gfill
-            for pm in pms
-        ]
+        self.fillable = [masks.fillable() for masks in part_masks]
 
     def dt(self, t: int) -> datetime:
         d = self._dt.get(t)
@@ -37,11 +32,11 @@ class Assembler:
 
     def slot(self, js: list[int], resources: list[dict[ResourceKind, str]]) -> Slot:
         parts = []
-        grid = self.tl.grid
-        for p, j, res in zip(self.tl.prep.parts, js, resources, strict=True):
+        grid = self.timeline.grid
+        for p, j, res in zip(self.timeline.prep.parts, js, resources, strict=True):
             t = int(grid[j])
             fill = (
-                self.tl.filled_slot(p, t, res)
+                self.timeline.filled_slot(p, t, res)
                 if p.slot is not None or self.fillable[p.index][j]
                 else None
             )
@@ -66,12 +61,14 @@ class Assembler:
         """
         if not cols or len(cols[0][0]) == 0:
             return []
-        grid = self.tl.grid
+        grid = self.timeline.grid
         per_part = []
-        for p, pm, (js, rows) in zip(self.tl.prep.parts, self.pms, cols, strict=True):
+        for p, masks, (js, rows) in zip(
+            self.timeline.prep.parts, self.part_masks, cols, strict=True
+        ):
             t = grid[js]
             ids: dict[ResourceKind, list[str | None]] = {
-                k: np.array(pm.kinds[k].ids, dtype=object)[rows[k]].tolist()
+                k: np.array(masks.kinds[k].ids, dtype=object)[rows[k]].tolist()
                 if k in rows
                 else [None] * len(js)
                 for k in (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM)
@@ -81,7 +78,7 @@ class Assembler:
                 np.flatnonzero(self.fillable[p.index][js]) if p.slot is None else range(len(js))
             ):
                 res = {k: str(ids[k][x]) for k in rows}
-                fills[x] = self.tl.filled_slot(p, int(t[x]), res)
+                fills[x] = self.timeline.filled_slot(p, int(t[x]), res)
             ends_t = t + p.dur
             for v in np.unique(np.concatenate([t, ends_t])).tolist():
                 if v not in self._dt:

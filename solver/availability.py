@@ -25,17 +25,17 @@ from solver.result import Availability, Slot
 def find_availability(query: SlotQuery) -> Availability:
     t0 = time.perf_counter()
     prep = prepare(query)
-    tl = Timeline(prep)
-    ch = Chains(tl)
-    asm = Assembler(tl, ch.pms)
-    js = np.flatnonzero(ch.any_g[0])
+    timeline = Timeline(prep)
+    chains = Chains(timeline)
+    asm = Assembler(timeline, chains.part_masks)
+    js = np.flatnonzero(chains.bookable[0])
     slots: list[Slot] = []
-    if not ch.coupled:
-        return Availability(LazySlots(asm, ch.witnesses(js)), True)
+    if not chains.coupled:
+        return Availability(LazySlots(asm, chains.witnesses(js)), True)
     deadline = t0 + query.time_limit_seconds
     for j in js:
         try:
-            chain = ch.exact_chain(int(j), deadline)
+            chain = chains.exact_chain(int(j), deadline)
         except TimeoutError:
             return Availability(tuple(slots), False)
         if chain is not None:

@@ -25,8 +25,15 @@ from solver.errors import InvalidQuery
 from solver.grid import I64
 from solver.masks import Bool, Timeline
 from solver.model import BestFitModel, Picked, Scores
-from solver.objective import TEMPLATE_FILL_CP, Choice, Loads, explain, kind_coef, nearness_cp
-from solver.objective import reference as near_ref
+from solver.objective import (
+    ChairLoads,
+    Choice,
+    explain,
+    nearness,
+    nearness_reference,
+    resource_points,
+    template_fill,
+)
 from solver.prepare import prepare
 from solver.problem import ResourceKind, SlotQuery
 from solver.result import BestFit, SolveStatus, Suggestion
@@ -34,53 +41,59 @@ from solver.result import BestFit, SolveStatus, Suggestion
 NEG = np.int64(-(10**12))
 
 
-def range_max(v: I64, lo: I64, hi: I64) -> I64:
-    """``max(v[:, lo[j]:hi[j]])`` for every column j (NEG when empty), via a sparse table."""
-    s, n = v.shape
-    out = np.full((s, n), NEG, dtype=np.int64)
+def range_max(values: I64, lo: I64, hi: I64) -> I64:
+    """``max(values[:, lo[j]:hi[j]])`` for every column j (NEG when empty), via a sparse table."""
+    rows, n = values.shape
+    out = np.full((rows, n), NEG, dtype=np.int64)
     length = hi - lo
     has = length > 0
     if not has.any():
         return out
-    tables = [v]
+    tables = [values]
     span = 1
     while span * 2 <= int(length.max()):
         prev = tables[-1]
-        nxt = prev.copy()
-        nxt[:, : n - span] = np.maximum(prev[:, : n - span], prev[:, span:])
-        tables.append(nxt)
+        doubled = prev.copy()
+        doubled[:, : n - span] = np.maximum(prev[:, : n - span], prev[:, span:])
+        tables.append(doubled)
         span *= 2
-    lvl = np.floor(np.log2(length[has])).astype(np.int64)
-    t = np.stack(tables)
-    a = t[lvl, :, lo[has]]
-    b = t[lvl, :, hi[has] - (1 << lvl)]
-    out[:, has] = np.maximum(a, b).T
+    level = np.floor(np.log2(length[has])).astype(np.int64)
+    stacked = np.stack(tables)
+    left = stacked[level, :, lo[has]]
+    right = stacked[level, :, hi[has] - (1 << level)]
+    out[:, has] = np.maximum(left, right).T
     return out
 
 
-def part_best(ch: Chains, i: int, coef: dict[ResourceKind, I64]) -> I64:
-    """Best centipoints part i can earn at each (state, start), fill counted once."""
-    pm = ch.pms[i]
-    n = len(ch.tl.grid)
+def part_best(chains: Chains, i: int, points: dict[ResourceKind, I64], fill: I64) -> I64:
+    """Best centipoints part i can earn at each (state, start), ``template_fill`` counted once.
+
+    ``points`` are the per-resource terms of each kind (``resource_points``) and ``fill`` the
+    ``template_fill`` the part earns at each start where some choice fills a slot.
+    """
+    part_masks = chains.part_masks[i]
+    n = len(chains.timeline.grid)
+    n_states = len(chains.states)
     base = np.zeros(n, dtype=np.int64)
-    alt = np.full(n, NEG, dtype=np.int64)
-    tsum = np.zeros((len(ch.states), n), dtype=np.int64)
-    fixed_fill: Bool = np.repeat(pm.gfill[None, :], len(ch.states), axis=0)
-    for kind, km in pm.kinds.items():
-        c = np.where(km.ok, coef[kind], NEG)
-        if kind in ch.tracked:
-            rows = ch._rows(i, kind)
-            tsum += c[rows]
-            fixed_fill |= km.fill[rows] & km.ok[rows]
+    fill_gain = np.full(n, NEG, dtype=np.int64)  # best extra for picking a filling resource
+    tracked_sum = np.zeros((n_states, n), dtype=np.int64)
+    fills_anyway: Bool = np.repeat(part_masks.everywhere_fill[None, :], n_states, axis=0)
+    for kind, kind_masks in part_masks.kinds.items():
+        kind_points = np.where(kind_masks.ok, points[kind], NEG)
+        if kind in chains.tracked:
+            rows = chains.state_rows(i, kind)
+            tracked_sum += kind_points[rows]
+            fills_anyway |= kind_masks.fill[rows] & kind_masks.ok[rows]
             continue
-        best = c.max(axis=0)
-        best_fill = np.where(km.fill, c, NEG).max(axis=0)
-        alt = np.maximum(alt, best_fill - best)
+        best = kind_points.max(axis=0)
+        best_filling = np.where(kind_masks.fill, kind_points, NEG).max(axis=0)
+        fill_gain = np.maximum(fill_gain, best_filling - best)
         base += best
     base = np.maximum(base, NEG)
-    free_fill = np.where(alt > NEG // 2, base + alt, NEG) + TEMPLATE_FILL_CP
-    per = np.where(fixed_fill, base + TEMPLATE_FILL_CP, np.maximum(base, free_fill))
-    return np.maximum(np.where(ch.A[i], tsum + per, NEG), NEG)
+    can_fill = fill_gain > NEG // 2
+    with_fill = np.where(can_fill, base + fill_gain + fill, NEG)
+    per_start = np.where(fills_anyway, base + fill, np.maximum(base, with_fill))
+    return np.maximum(np.where(chains.allowed[i], tracked_sum + per_start, NEG), NEG)
 
 
 def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
@@ -88,25 +101,30 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
     if k < 1:
         raise InvalidQuery("k", f"ask for at least one suggestion, got k={k}")
     prep = prepare(query)
-    tl = Timeline(prep)
-    ch = Chains(tl)
-    cands = np.flatnonzero(ch.any_g[0])
+    timeline = Timeline(prep)
+    chains = Chains(timeline)
+    cands = np.flatnonzero(chains.bookable[0])
     if len(cands) == 0:
         return BestFit((), SolveStatus.INFEASIBLE, None, None, True)
 
-    loads = Loads(tl)
-    coef = [{kd: kind_coef(tl, loads, kd, km) for kd, km in pm.kinds.items()} for pm in ch.pms]
-    near = np.asarray(nearness_cp(tl.grid, near_ref(tl)), dtype=np.int64)
-    last = len(ch.parts) - 1
-    v = np.where(ch.G[last], part_best(ch, last, coef[last]), NEG)
+    loads = ChairLoads(timeline)
+    points = [
+        {kind: resource_points(timeline, loads, kind, masks) for kind, masks in part.kinds.items()}
+        for part in chains.part_masks
+    ]
+    fill = [template_fill(part.fillable()) for part in chains.part_masks]
+    near = nearness(timeline.grid, nearness_reference(timeline))
+    last = len(chains.parts) - 1
+    best = np.where(chains.completes[last], part_best(chains, last, points[last], fill[last]), NEG)
     for i in range(last - 1, -1, -1):
-        ahead = range_max(v, ch.lo[i], ch.hi[i])
-        v = np.maximum(np.where(ch.G[i], part_best(ch, i, coef[i]) + ahead, NEG), NEG)
-    ub = v.max(axis=0) + near
-    order = cands[np.lexsort((cands, -ub[cands]))]
+        ahead = range_max(best, chains.next_lo[i], chains.next_hi[i])
+        here = part_best(chains, i, points[i], fill[i])
+        best = np.maximum(np.where(chains.completes[i], here + ahead, NEG), NEG)
+    upper_bound = best.max(axis=0) + near
+    order = cands[np.lexsort((cands, -upper_bound[cands]))]
 
-    scores = Scores(coef, near)
-    size = min(len(order), k if not ch.coupled else 2 * k)
+    scores = Scores(points, fill, near)
+    size = min(len(order), k if not chains.coupled else 2 * k)
     picked: list[Picked] = []
     status = "unknown"
     complete = False
@@ -115,36 +133,36 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
         if remaining <= 0:
             break
         pool = [int(j) for j in order[:size]]
-        outcome = BestFitModel(ch, scores, pool, k).solve(remaining)
+        outcome = BestFitModel(chains, scores, pool, k).solve(remaining)
         status = outcome.status
         if status != "optimal":
             picked = outcome.picked or picked
             break
         picked = outcome.picked
         values = sorted((p.value for p in picked), reverse=True)
-        outside = int(ub[order[size]]) if size < len(order) else None
+        outside = int(upper_bound[order[size]]) if size < len(order) else None
         if outside is None or (len(values) >= k and values[k - 1] >= outside):
             complete = True
             break
         if len(values) >= k:
-            size = max(size * 2, int(np.count_nonzero(ub[order] > values[k - 1])))
+            size = max(size * 2, int(np.count_nonzero(upper_bound[order] > values[k - 1])))
         else:
             size *= 2
         size = min(size, len(order))
 
-    asm = Assembler(tl, ch.pms)
+    asm = Assembler(timeline, chains.part_masks)
     suggestions = []
     for p in picked:
         res = [
-            {kd: ch.pms[i].kinds[kd].ids[r] for kd, r in rows.items()}
+            {kind: chains.part_masks[i].kinds[kind].ids[r] for kind, r in rows.items()}
             for i, rows in enumerate(p.rows)
         ]
         slot = asm.slot(p.js, res)
         choices = [
-            Choice(i, int(tl.grid[j]), res[i], slot.parts[i].template_slot_id)
+            Choice(i, int(timeline.grid[j]), res[i], slot.parts[i].template_slot_id)
             for i, j in enumerate(p.js)
         ]
-        total, terms = explain(tl, loads, choices)
+        total, terms = explain(timeline, loads, choices)
         suggestions.append((total, slot, terms))
     suggestions.sort(
         key=lambda x: (
@@ -159,6 +177,6 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
         bound = top
         st = SolveStatus.OPTIMAL if out else SolveStatus.INFEASIBLE
     else:
-        bound = float(ub[order].max()) / 100
+        bound = float(upper_bound[order].max()) / 100
         st = SolveStatus.FEASIBLE if out else SolveStatus.TIMED_OUT
     return BestFit(out, st, top, bound, complete)

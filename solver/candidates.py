@@ -1,10 +1,11 @@
 """Exact candidate starts for a visit, computed on the grid with numpy.
 
-For each part ``A_i[state, j]`` says whether the part can start at grid point ``j`` at all:
-the global mask (patient, global template slots, slot booking) and, for every resource kind it
-needs, some resource of the pool that fits. Chains are then solved backwards:
-``G_last = A_last & end <= latest`` and ``G_i = A_i & any(G_{i+1} over the gap range of j)``;
-the first part's candidate starts are ``any(G_0)``.
+For each part ``allowed[i][state, j]`` says whether the part can start at grid point ``j`` at
+all: the mask that holds whatever resources it takes (patient, template slots naming no one,
+slot booking) and, for every resource kind it needs, some resource of the pool that fits. Chains
+are then solved backwards: ``completes[last] = allowed[last] & end <= latest`` and
+``completes[i] = allowed[i] & any(completes[i + 1] over the gap range of j)``; the first part's
+candidate starts are ``bookable[0] = any(completes[0])`` over the states.
 
 Coupling between parts is handled as follows:
 
@@ -47,12 +48,27 @@ class Chain:
 
 
 class Chains:
-    def __init__(self, tl: Timeline) -> None:
-        self.tl = tl
-        prep = tl.prep
+    """The backward pass over a visit's parts on one timeline.
+
+    Per part ``i`` (rows are states, columns grid indices):
+
+    - ``allowed[i]``: the part can start there at all;
+    - ``completes[i]``: it can start there and every later part can follow;
+    - ``bookable[i]``: ``completes[i]`` in some state;
+    - ``next_lo[i]`` / ``next_hi[i]``: for part i at grid index j, the grid indices
+      ``[next_lo, next_hi)`` where part i + 1 may start (its gap range);
+    - ``min_gap[i]``: the effective minimum gap before part i, seconds.
+
+    A state is one choice of the resources ``same_provider`` / ``same_chair`` share
+    (``tracked`` kinds, ``common`` candidates); without those rules there is one empty state.
+    """
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        prep = timeline.prep
         self.parts: tuple[Part, ...] = prep.parts
-        self.pms: list[PartMasks] = [tl.part_masks(p) for p in prep.parts]
-        grid = tl.grid
+        self.part_masks: list[PartMasks] = [timeline.part_masks(p) for p in prep.parts]
+        grid = timeline.grid
         n = len(grid)
         visit = prep.query.visit
 
@@ -71,51 +87,61 @@ class Chains:
         self.states = list(itertools.product(*(self.common[k] for k in self.tracked)))
 
         # Effective minimum gap before each part (index 0 unused).
-        self.gmin = [0] * len(self.parts)
+        self.min_gap = [0] * len(self.parts)
         for i in range(1, len(self.parts)):
             prev, cur = self.parts[i - 1], self.parts[i]
             g = cur.min_gap
             if any(k in prev.pools and k in cur.pools for k in self.tracked):
                 g = max(g, prev.buffer_after + cur.buffer_before)
-            self.gmin[i] = g
-        self.lo: list[I64] = []
-        self.hi: list[I64] = []
+            self.min_gap[i] = g
+        self.next_lo: list[I64] = []
+        self.next_hi: list[I64] = []
         for i in range(len(self.parts) - 1):
-            p, nxt = self.parts[i], self.parts[i + 1]
-            self.lo.append(np.searchsorted(grid, grid + p.dur + self.gmin[i + 1], side="left"))
-            self.hi.append(np.searchsorted(grid, grid + p.dur + nxt.max_gap, side="right"))
+            p, following = self.parts[i], self.parts[i + 1]
+            earliest_next = grid + p.dur + self.min_gap[i + 1]
+            self.next_lo.append(np.searchsorted(grid, earliest_next, side="left"))
+            self.next_hi.append(
+                np.searchsorted(grid, grid + p.dur + following.max_gap, side="right")
+            )
 
-        self.A = [self._allowed(i) for i in range(len(self.parts))]
-        self.G: list[Bool] = [np.zeros((len(self.states), n), dtype=np.bool_)] * len(self.parts)
+        self.allowed = [self._allowed(i) for i in range(len(self.parts))]
+        self.completes: list[Bool] = [np.zeros((len(self.states), n), dtype=np.bool_)] * len(
+            self.parts
+        )
         last = len(self.parts) - 1
-        self.G[last] = self.A[last] & (grid + self.parts[last].dur <= prep.latest)[None, :]
+        ends_in_time = (grid + self.parts[last].dur <= prep.latest)[None, :]
+        self.completes[last] = self.allowed[last] & ends_in_time
         for i in range(last - 1, -1, -1):
-            self.G[i] = self.A[i] & range_any(self.G[i + 1], self.lo[i], self.hi[i])
-        self.any_g: list[Bool] = [np.asarray(g.any(axis=0), dtype=np.bool_) for g in self.G]
+            follows = range_any(self.completes[i + 1], self.next_lo[i], self.next_hi[i])
+            self.completes[i] = self.allowed[i] & follows
+        self.bookable: list[Bool] = [
+            np.asarray(g.any(axis=0), dtype=np.bool_) for g in self.completes
+        ]
         self.coupled = self._coupled()
 
-    def _rows(self, i: int, kind: ResourceKind) -> I64:
-        ids = self.pms[i].kinds[kind].ids
+    def state_rows(self, i: int, kind: ResourceKind) -> I64:
+        """For a ``tracked`` kind: the row of part i's pool that each state holds."""
+        ids = self.part_masks[i].kinds[kind].ids
         t = self.tracked.index(kind)
         return np.array([ids.index(s[t]) for s in self.states], dtype=np.int64)
 
     def _allowed(self, i: int) -> Bool:
-        pm = self.pms[i]
-        a = pm.glob.copy()
-        for kind, km in pm.kinds.items():
+        part_masks = self.part_masks[i]
+        a = part_masks.everywhere_ok.copy()
+        for kind, kind_masks in part_masks.kinds.items():
             if kind not in self.tracked:
-                a &= km.ok.any(axis=0)
+                a &= kind_masks.ok.any(axis=0)
         out = np.repeat(a[None, :], len(self.states), axis=0)
         for kind in self.tracked:
-            if kind in pm.kinds:
-                out &= pm.kinds[kind].ok[self._rows(i, kind)]
+            if kind in part_masks.kinds:
+                out &= part_masks.kinds[kind].ok[self.state_rows(i, kind)]
         return out
 
     def _coupled(self) -> bool:
         """Could two parts want one resource while their buffered intervals overlap?"""
         ps = self.parts
         for i, j in itertools.combinations(range(len(ps)), 2):
-            least_gap = sum(self.gmin[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
+            least_gap = sum(self.min_gap[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
             if least_gap >= ps[i].buffer_after + ps[j].buffer_before:
                 continue
             for kind in set(ps[i].pools) & set(ps[j].pools):
@@ -131,7 +157,7 @@ class Chains:
         out = set(self.tracked)
         ps = self.parts
         for i, j in itertools.combinations(range(len(ps)), 2):
-            least_gap = sum(self.gmin[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
+            least_gap = sum(self.min_gap[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
             if least_gap >= ps[i].buffer_after + ps[j].buffer_before:
                 continue
             for kind in set(ps[i].pools) & set(ps[j].pools):
@@ -147,25 +173,25 @@ class Chains:
         Per part: the grid indices and, per kind, the pool row chosen (the first that fits;
         later parts take the earliest start that still completes the chain).
         """
-        n = len(self.tl.grid)
+        n = len(self.timeline.grid)
         if len(js) == 0:
             return []
-        sig = np.argmax(self.G[0][:, js], axis=0)
+        state = np.argmax(self.completes[0][:, js], axis=0)
         out = []
         cur = js
-        for i, pm in enumerate(self.pms):
+        for i, part_masks in enumerate(self.part_masks):
             if i > 0:
-                g = self.G[i]
-                idx = np.where(g, np.arange(n)[None, :], n)
-                nxt = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
-                nxt = np.concatenate([nxt, np.full((len(self.states), 1), n)], axis=1)
-                cur = nxt[sig, self.lo[i - 1][cur]]
+                idx = np.where(self.completes[i], np.arange(n)[None, :], n)
+                # The first completing start at or after each index (n: none).
+                first_from = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+                first_from = np.concatenate([first_from, np.full((len(self.states), 1), n)], axis=1)
+                cur = first_from[state, self.next_lo[i - 1][cur]]
             rows: dict[ResourceKind, I64] = {}
-            for kind, km in pm.kinds.items():
+            for kind, kind_masks in part_masks.kinds.items():
                 if kind in self.tracked:
-                    rows[kind] = self._rows(i, kind)[sig]
+                    rows[kind] = self.state_rows(i, kind)[state]
                 else:
-                    rows[kind] = np.argmax(km.ok[:, cur], axis=0)
+                    rows[kind] = np.argmax(kind_masks.ok[:, cur], axis=0)
             out.append((cur, rows))
         return out
 
@@ -179,8 +205,8 @@ class Chains:
                 return res
             if _time.perf_counter() > deadline:
                 raise TimeoutError
-            lo, hi = int(self.lo[i - 1][js[-1]]), int(self.hi[i - 1][js[-1]])
-            for j in np.flatnonzero(self.any_g[i][lo:hi]) + lo:
+            lo, hi = int(self.next_lo[i - 1][js[-1]]), int(self.next_hi[i - 1][js[-1]])
+            for j in np.flatnonzero(self.bookable[i][lo:hi]) + lo:
                 js.append(int(j))
                 found = rec(i + 1)
                 if found is not None:
@@ -192,7 +218,7 @@ class Chains:
         return None if found is None else Chain(list(js), found)
 
     def occupancy(self, i: int, j: int) -> tuple[int, int]:
-        p, t = self.parts[i], int(self.tl.grid[j])
+        p, t = self.parts[i], int(self.timeline.grid[j])
         return t - p.buffer_before, t + p.dur + p.buffer_after
 
     def assign(self, js: list[int]) -> list[dict[ResourceKind, str]] | None:
@@ -202,13 +228,13 @@ class Chains:
         """
         out: list[dict[ResourceKind, str]] = [{} for _ in js]
         occ = [self.occupancy(i, j) for i, j in enumerate(js)]
-        kinds = {k for i in range(len(js)) for k in self.pms[i].kinds}
+        kinds = {k for i in range(len(js)) for k in self.part_masks[i].kinds}
         for kind in kinds:
-            parts = [i for i in range(len(js)) if kind in self.pms[i].kinds]
+            parts = [i for i in range(len(js)) if kind in self.part_masks[i].kinds]
             cands = []
             for i in parts:
-                km = self.pms[i].kinds[kind]
-                cands.append([km.ids[r] for r in np.flatnonzero(km.ok[:, js[i]])])
+                kind_masks = self.part_masks[i].kinds[kind]
+                cands.append([kind_masks.ids[r] for r in np.flatnonzero(kind_masks.ok[:, js[i]])])
             clash = {
                 (a, b)
                 for a, b in itertools.combinations(parts, 2)

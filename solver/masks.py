@@ -39,7 +39,7 @@ class KindMasks:
     """One part's choice of one resource kind: rows are the pool, columns the grid."""
 
     ids: tuple[str, ...]
-    rix: I64  # row -> timeline resource index
+    resource_index: I64  # row -> timeline resource index
     ok: Bool  # the resource can hold the part at that start
     fill: Bool  # a template slot naming this resource and reserved for the type contains it
     before: I64  # free time left between the free interval's start and the occupancy
@@ -49,9 +49,16 @@ class KindMasks:
 @dataclass
 class PartMasks:
     part: Part
-    glob: Bool  # everything not tied to a resource: patient, global slots, slot booking
-    gfill: Bool  # a slot naming no resource and reserved for the type contains the part
+    everywhere_ok: Bool  # everything not tied to a resource: patient, global slots, slot booking
+    everywhere_fill: Bool  # a slot naming no resource and reserved for the type contains the part
     kinds: dict[ResourceKind, KindMasks] = field(default_factory=dict)
+
+    def fillable(self) -> Bool:
+        """Starts at which some choice of resources would fill a template slot for the type."""
+        out = self.everywhere_fill.copy()
+        for kind_masks in self.kinds.values():
+            out |= kind_masks.fill.any(axis=0)
+        return out
 
 
 def busy_pairs(
@@ -171,22 +178,34 @@ class Timeline:
             ]
         self.slots = slot_times(self.cal, prep.query.clinic.template_slots)
 
-    def _sweep(self, bs: I64, be: I64, br: I64) -> None:
+    def _sweep(self, busy_start: I64, busy_end: I64, busy_owner: I64) -> None:
         # One sort over every resource's hour and busy edges: keys carry the resource index, so
         # running counts return to zero between resources and one pass serves them all.
         lo, hi = self.span
-        hv = np.concatenate(self.hours) if self.hours else np.zeros((0, 2), dtype=np.int64)
-        hr = np.repeat(np.arange(len(self.hours), dtype=np.int64), [len(h) for h in self.hours])
-        hv = np.clip(hv, lo, hi) + (hr * KEY - lo)[:, None]
-        bbase = br * KEY - lo
-        nh, nb = len(hv), len(bs)
-        k = np.concatenate((hv[:, 0], hv[:, 1], bs + bbase, be + bbase))
+        hour_keys = np.concatenate(self.hours) if self.hours else np.zeros((0, 2), dtype=np.int64)
+        hour_owner = np.repeat(
+            np.arange(len(self.hours), dtype=np.int64), [len(h) for h in self.hours]
+        )
+        hour_keys = np.clip(hour_keys, lo, hi) + (hour_owner * KEY - lo)[:, None]
+        busy_base = busy_owner * KEY - lo
+        n_hours, n_busy = len(hour_keys), len(busy_start)
+        k = np.concatenate(
+            (hour_keys[:, 0], hour_keys[:, 1], busy_start + busy_base, busy_end + busy_base)
+        )
         order = np.argsort(k, kind="stable")
         k = k[order]
-        h = np.cumsum(np.repeat(np.array([1, -1, 0, 0], dtype=np.int64), [nh, nh, nb, nb])[order])
-        b = np.cumsum(np.repeat(np.array([0, 0, 1, -1], dtype=np.int64), [nh, nh, nb, nb])[order])
+        h = np.cumsum(
+            np.repeat(np.array([1, -1, 0, 0], dtype=np.int64), [n_hours, n_hours, n_busy, n_busy])[
+                order
+            ]
+        )
+        b = np.cumsum(
+            np.repeat(np.array([0, 0, 1, -1], dtype=np.int64), [n_hours, n_hours, n_busy, n_busy])[
+                order
+            ]
+        )
         if len(k) < 2:
-            fs = fe = np.zeros(0, dtype=np.int64)
+            free_start = free_end = np.zeros(0, dtype=np.int64)
         else:
             seg_s, seg_e = k[:-1], k[1:]
             free = (h[:-1] > 0) & (b[:-1] == 0)
@@ -194,41 +213,42 @@ class Timeline:
             seg_s, seg_e, free = seg_s[keep], seg_e[keep], free[keep]
             # Kept segments tile the key line, so runs of free segments are free intervals.
             edge = np.diff(np.concatenate(([0], free.astype(np.int8), [0])))
-            fs = seg_s[np.flatnonzero(edge == 1)]
-            fe = seg_e[np.flatnonzero(edge == -1) - 1]
+            free_start = seg_s[np.flatnonzero(edge == 1)]
+            free_end = seg_e[np.flatnonzero(edge == -1) - 1]
         # A sentinel keeps "the interval before the first one" inside the array.
-        self.fs_key: I64 = np.concatenate(([np.int64(-(1 << 62))], fs))
-        self.fe_key: I64 = np.concatenate(([np.int64(-(1 << 62))], fe))
+        self.free_start_key: I64 = np.concatenate(([np.int64(-(1 << 62))], free_start))
+        self.free_end_key: I64 = np.concatenate(([np.int64(-(1 << 62))], free_end))
 
     def free_of(self, r: int) -> list[tuple[int, int]]:
         lo_k, hi_k = r * KEY, (r + 1) * KEY
-        a = np.searchsorted(self.fs_key, lo_k, side="left")
-        b = np.searchsorted(self.fs_key, hi_k, side="left")
+        a = np.searchsorted(self.free_start_key, lo_k, side="left")
+        b = np.searchsorted(self.free_start_key, hi_k, side="left")
         off = int(r * KEY) - self.span[0]
         return [
             (int(s) - off, int(e) - off)
-            for s, e in zip(self.fs_key[a:b], self.fe_key[a:b], strict=True)
+            for s, e in zip(self.free_start_key[a:b], self.free_end_key[a:b], strict=True)
         ]
 
-    def fit(self, rix: I64, occ_s: I64, occ_e: I64) -> tuple[Bool, I64, I64]:
-        """For rows ``rix`` x starts: fits?, leftover before, leftover after (seconds)."""
-        base = (rix * KEY - self.span[0])[:, None]
+    def fit(self, resources: I64, occ_s: I64, occ_e: I64) -> tuple[Bool, I64, I64]:
+        """For timeline resource indices ``resources`` x occupied intervals: fits?, free
+        seconds left before, free seconds left after."""
+        base = (resources * KEY - self.span[0])[:, None]
         qs = base + occ_s[None, :]
-        idx = np.searchsorted(self.fs_key, qs, side="right") - 1
-        fs, fe = self.fs_key[idx], self.fe_key[idx]
+        idx = np.searchsorted(self.free_start_key, qs, side="right") - 1
+        free_start, free_end = self.free_start_key[idx], self.free_end_key[idx]
         qe = base + occ_e[None, :]
-        return fe >= qe, qs - fs, fe - qe
+        return free_end >= qe, qs - free_start, free_end - qe
 
     def part_masks(self, part: Part, with_scores: bool = False) -> PartMasks:
         q = self.prep.query
         s = self.grid
         e = s + part.dur
-        glob = np.ones(len(s), dtype=np.bool_)
+        everywhere_ok = np.ones(len(s), dtype=np.bool_)
         ps, pe = busy_arrays("patient_busy", q.patient_busy, *self.span)
         pb = merge(zip(ps.tolist(), pe.tolist(), strict=True))
         if pb:
             arr = np.array(pb, dtype=np.int64)
-            glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+            everywhere_ok &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
         tid = part.type.id
         # The slot rules of ``template_slots`` as masks: a slot naming no one applies to the
         # part whatever it holds, a named one to the rows of the resources it applies to.
@@ -237,17 +257,19 @@ class Timeline:
         reserved_all = [(t.start, t.end) for t in everywhere if tid not in t.slot.type_ids]
         if reserved_all:
             arr = np.array(merge(reserved_all), dtype=np.int64)
-            glob &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
-        gfill = self._contained(
+            everywhere_ok &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+        everywhere_fill = self._contained(
             [(t.start, t.end) for t in everywhere if tid in t.slot.type_ids], s, e
         )
         if part.slot is not None:
             own = [(t.start, t.end) for t in self.slots if t.slot.id == part.slot.id]
-            glob &= self._contained(own, s, e)
-        pm = PartMasks(part, glob, gfill)
+            everywhere_ok &= self._contained(own, s, e)
+        masks = PartMasks(part, everywhere_ok, everywhere_fill)
         for kind, pool in part.pools.items():
-            rix = np.array([self.index[r] for r in pool], dtype=np.int64)
-            ok, before, after = self.fit(rix, s - part.buffer_before, e + part.buffer_after)
+            resource_index = np.array([self.index[r] for r in pool], dtype=np.int64)
+            ok, before, after = self.fit(
+                resource_index, s - part.buffer_before, e + part.buffer_after
+            )
             fill = np.zeros(ok.shape, dtype=np.bool_)
             for row, rid in enumerate(pool):
                 mine = [t for t in named if t.slot.applies_to(kind, rid)]
@@ -258,8 +280,8 @@ class Timeline:
                 fill[row] = self._contained(
                     [(t.start, t.end) for t in mine if tid in t.slot.type_ids], s, e
                 )
-            pm.kinds[kind] = KindMasks(pool, rix, ok, fill, before, after)
-        return pm
+            masks.kinds[kind] = KindMasks(pool, resource_index, ok, fill, before, after)
+        return masks
 
     @staticmethod
     def _contained(iv: list[tuple[int, int]] | None, s: I64, e: I64) -> Bool:

@@ -18,11 +18,12 @@ Per candidate ``c`` (first start fixed):
 - ``same_provider`` / ``same_chair``: the chosen resource is equal across parts.
 - parts that could overlap (buffers included) on one resource: an optional fixed-size interval
   per ``z`` and ``AddNoOverlap`` per resource.
-- template fill: ``f[i][j] <= sum(z that fill a slot)``, worth ``TEMPLATE_FILL`` once per part.
+- template fill: ``f[i][j] <= sum(z that fill a slot)``, worth ``template_fill`` once per part.
 
-Objective coefficients are the integer centipoints of ``objective``. Each chosen candidate also
-earns a constant large enough that choosing more candidates always wins, and a tiny bonus
-favouring the pool's order (earlier start on ties), kept below one centipoint in total.
+Objective coefficients are the integer centipoints of ``objective``'s terms, computed once per
+query by best fit (``Scores``), so the model and the explanation score alike. Each chosen
+candidate also earns a constant large enough that choosing more candidates always wins, and a
+tiny bonus favouring the pool's order (earlier start on ties), kept below one centipoint in total.
 """
 
 from __future__ import annotations
@@ -34,16 +35,19 @@ from ortools.sat.python import cp_model
 
 from solver.candidates import Chains
 from solver.grid import I64
-from solver.objective import TEMPLATE_FILL_CP
 from solver.problem import ResourceKind
 
 
 @dataclass
 class Scores:
-    """Per part and kind: centipoint coefficient of each (pool row, grid index)."""
+    """The objective's terms as model coefficients, in centipoints."""
 
-    coef: list[dict[ResourceKind, I64]]
-    near: I64  # nearness centipoints per grid index of the first part
+    # Per part and kind, each (pool row, grid index): ``objective.resource_points``.
+    resource: list[dict[ResourceKind, I64]]
+    # Per part and grid index: ``objective.template_fill`` for filling a slot there.
+    fill: list[I64]
+    # Per grid index of the first part: ``objective.nearness``.
+    near: I64
 
 
 @dataclass
@@ -72,12 +76,12 @@ class Outcome:
 
 
 class BestFitModel:
-    def __init__(self, ch: Chains, scores: Scores, pool: list[int], k: int) -> None:
-        self.ch = ch
+    def __init__(self, chains: Chains, scores: Scores, pool: list[int], k: int) -> None:
+        self.chains = chains
         self.scores = scores
-        self.m = cp_model.CpModel()
-        self.coupled = ch.coupled_kinds()
-        n_parts = len(ch.parts)
+        self.model = cp_model.CpModel()
+        self.coupled = chains.coupled_kinds()
+        n_parts = len(chains.parts)
         big = int(np.abs(scores.near[pool]).max()) + 2000 * n_parts * 4 + 1
         # Scaling the score leaves room for a pool-order bonus that can never outweigh a point.
         self.scale = len(pool) * (len(pool) + 1) // 2 + 1
@@ -86,79 +90,82 @@ class BestFitModel:
         for rank, s in enumerate(self.subs):
             terms.append((s.sel, (big + int(scores.near[s.j0])) * self.scale + len(pool) - rank))
             terms += [(v, c * self.scale) for v, c in s.value]
-        self.m.add(sum(s.sel for s in self.subs) <= k)
-        self.m.maximize(sum(c * v for v, c in terms))
+        self.model.add(sum(s.sel for s in self.subs) <= k)
+        self.model.maximize(sum(c * v for v, c in terms))
 
     def _rows(self, i: int, j: int, kind: ResourceKind) -> list[int]:
-        km = self.ch.pms[i].kinds[kind]
-        ok = np.flatnonzero(km.ok[:, j])
+        """Pool rows that get a literal for part i at grid index j (the rest are dominated)."""
+        kind_masks = self.chains.part_masks[i].kinds[kind]
+        ok = np.flatnonzero(kind_masks.ok[:, j])
         if kind in self.coupled or len(ok) <= 1:
-            if kind in self.ch.tracked:
-                common = set(self.ch.common[kind])
-                return [int(r) for r in ok if km.ids[r] in common]
+            if kind in self.chains.tracked:
+                common = set(self.chains.common[kind])
+                return [int(r) for r in ok if kind_masks.ids[r] in common]
             return [int(r) for r in ok]
-        coef = self.scores.coef[i][kind][ok, j]
-        keep = {int(ok[np.argmax(coef)])}
-        filling = ok[km.fill[ok, j]]
+        points = self.scores.resource[i][kind]
+        keep = {int(ok[np.argmax(points[ok, j])])}
+        filling = ok[kind_masks.fill[ok, j]]
         if len(filling):
-            keep.add(int(filling[np.argmax(self.scores.coef[i][kind][filling, j])]))
+            keep.add(int(filling[np.argmax(points[filling, j])]))
         return sorted(keep)
 
     def _sub(self, j0: int) -> Sub:
-        m, ch = self.m, self.ch
-        sub = Sub(j0, m.new_bool_var(f"sel{j0}"))
+        model, chains = self.model, self.chains
+        sub = Sub(j0, model.new_bool_var(f"sel{j0}"))
         prev: dict[int, cp_model.IntVar] = {j0: sub.sel}
-        for i, _part in enumerate(ch.parts):
+        for i, _part in enumerate(chains.parts):
             if i == 0:
                 ys = prev
             else:
                 reach: dict[int, list[cp_model.IntVar]] = {}
-                for jp, yp in prev.items():
-                    lo, hi = int(ch.lo[i - 1][jp]), int(ch.hi[i - 1][jp])
-                    for jn in np.flatnonzero(ch.any_g[i][lo:hi]) + lo:
-                        reach.setdefault(int(jn), []).append(yp)
-                ys = {j: m.new_bool_var(f"y{j0}_{i}_{j}") for j in sorted(reach)}
-                m.add(sum(ys.values()) == sub.sel)
+                for prev_j, prev_y in prev.items():
+                    lo = int(chains.next_lo[i - 1][prev_j])
+                    hi = int(chains.next_hi[i - 1][prev_j])
+                    for next_j in np.flatnonzero(chains.bookable[i][lo:hi]) + lo:
+                        reach.setdefault(int(next_j), []).append(prev_y)
+                ys = {j: model.new_bool_var(f"y{j0}_{i}_{j}") for j in sorted(reach)}
+                model.add(sum(ys.values()) == sub.sel)
                 for j, y in ys.items():
-                    m.add_bool_or([~y, *reach[j]])
+                    model.add_bool_or([~y, *reach[j]])
             sub.y.append(ys)
             zs: dict[tuple[int, ResourceKind], list[tuple[int, cp_model.IntVar]]] = {}
-            pm = ch.pms[i]
+            part_masks = chains.part_masks[i]
+            fill = self.scores.fill[i]
             for j, y in ys.items():
                 fillers = []
-                for kind, km in pm.kinds.items():
+                for kind, kind_masks in part_masks.kinds.items():
                     opts = []
                     rows = self._rows(i, j, kind)
                     for r in rows:
-                        z = y if len(rows) == 1 else m.new_bool_var("")
+                        z = y if len(rows) == 1 else model.new_bool_var("")
                         opts.append((r, z))
-                        sub.value.append((z, int(self.scores.coef[i][kind][r, j])))
-                        if km.fill[r, j]:
+                        sub.value.append((z, int(self.scores.resource[i][kind][r, j])))
+                        if kind_masks.fill[r, j]:
                             fillers.append(z)
                     if not opts:
-                        m.add(y == 0)
+                        model.add(y == 0)
                     elif len(opts) > 1:
-                        m.add(sum(z for _, z in opts) == y)
+                        model.add(sum(z for _, z in opts) == y)
                     zs[(j, kind)] = opts
-                if pm.gfill[j]:
-                    sub.value.append((y, TEMPLATE_FILL_CP))
+                if part_masks.everywhere_fill[j]:
+                    sub.value.append((y, int(fill[j])))
                 elif fillers:
-                    f = m.new_bool_var("")
-                    m.add_bool_or([~f, *fillers])
-                    sub.value.append((f, TEMPLATE_FILL_CP))
+                    f = model.new_bool_var("")
+                    model.add_bool_or([~f, *fillers])
+                    sub.value.append((f, int(fill[j])))
             sub.z.append(zs)
             prev = ys
         self._couple(sub)
         return sub
 
     def _couple(self, sub: Sub) -> None:
-        m, ch = self.m, self.ch
-        for kind in ch.tracked:
-            needing = [i for i, p in enumerate(ch.parts) if kind in p.pools]
-            for rid in ch.common[kind]:
+        model, chains = self.model, self.chains
+        for kind in chains.tracked:
+            needing = [i for i, p in enumerate(chains.parts) if kind in p.pools]
+            for rid in chains.common[kind]:
                 uses = []
                 for i in needing:
-                    row = ch.pms[i].kinds[kind].ids.index(rid)
+                    row = chains.part_masks[i].kinds[kind].ids.index(rid)
                     uses.append(
                         sum(
                             z
@@ -169,29 +176,31 @@ class BestFitModel:
                         )
                     )
                 for u in uses[1:]:
-                    m.add(u == uses[0])
+                    model.add(u == uses[0])
         for kind in self.coupled:
-            per_res: dict[str, list[tuple[int, cp_model.IntervalVar]]] = {}
+            per_resource: dict[str, list[tuple[int, cp_model.IntervalVar]]] = {}
             for i, zs in enumerate(sub.z):
-                km = ch.pms[i].kinds.get(kind)
-                if km is None:
+                kind_masks = chains.part_masks[i].kinds.get(kind)
+                if kind_masks is None:
                     continue
                 for (j, k), opts in zs.items():
                     if k != kind:
                         continue
-                    s, e = ch.occupancy(i, j)
+                    s, e = chains.occupancy(i, j)
                     for r, z in opts:
-                        iv = m.new_optional_fixed_size_interval_var(s - ch.tl.span[0], e - s, z, "")
-                        per_res.setdefault(km.ids[r], []).append((i, iv))
-            for ivs in per_res.values():
-                if len({i for i, _ in ivs}) > 1:
-                    m.add_no_overlap([iv for _, iv in ivs])
+                        interval = model.new_optional_fixed_size_interval_var(
+                            s - chains.timeline.span[0], e - s, z, ""
+                        )
+                        per_resource.setdefault(kind_masks.ids[r], []).append((i, interval))
+            for intervals in per_resource.values():
+                if len({i for i, _ in intervals}) > 1:
+                    model.add_no_overlap([iv for _, iv in intervals])
 
     def solve(self, time_limit: float) -> Outcome:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 2
         solver.parameters.max_time_in_seconds = max(time_limit, 0.001)
-        code = solver.solve(self.m)
+        code = solver.solve(self.model)
         status = {
             cp_model.OPTIMAL: "optimal",
             cp_model.FEASIBLE: "feasible",

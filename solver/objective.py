@@ -2,6 +2,9 @@
 
 Score of a bookable visit = sum of these terms (higher is better). Internally points are kept as
 integer centipoints so the CP-SAT model, the explanation and the tests agree to the last digit.
+Each term is one function below, vectorised over numpy arrays: best fit's upper bounds
+(``bestfit``), the coefficients of the CP-SAT model (``model``, through ``Scores``) and the
+explanation of a chosen suggestion (``explain``) all call it, so a rule is written once.
 
 - ``template_fill`` **+3.0** per part that lies wholly inside an applicable template slot
   reserved for its type (the slot it books into, or the first such slot in clinic order).
@@ -24,12 +27,13 @@ booking: 3.0 + 2.0 - 1.0 - 0.8 - 1.5 = +1.7.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from solver.grid import I64, to_datetime, to_sec_floor, zone
-from solver.masks import KindMasks, Timeline
+from solver.masks import Bool, KindMasks, Timeline
 from solver.problem import ResourceKind
 from solver.result import ScoreTerm
 
@@ -46,6 +50,114 @@ NEARNESS_CP_PER_HOUR = round(NEARNESS_PER_HOUR * 100)
 CHAIR_LOAD_CP = round(CHAIR_LOAD * 100)
 
 
+# -- the terms ---------------------------------------------------------------------------------
+
+
+def template_fill(fills: Bool) -> I64:
+    """``template_fill``: +3.0 for each part that fills a template slot reserved for its type.
+
+    A template slot is the clinic's rota saying "keep this time for these treatments"; a part
+    that lands inside one uses the time as planned, so it is worth more than any other
+    preference. ``fills`` says, per part (or per candidate start of one part), whether it lies
+    wholly inside an applicable slot reserved for its type.
+    """
+    return np.where(fills, TEMPLATE_FILL_CP, 0).astype(np.int64)
+
+
+def usual_provider(provider_ids: Sequence[str], usual: str | None) -> I64:
+    """``usual_provider``: +2.0 for a part done by the patient's usual provider.
+
+    Continuity of care: patients and clinicians both prefer the provider who knows the case.
+    One value per provider id; none earns anything when the query names no usual provider.
+    """
+    return np.array(
+        [usual is not None and rid == usual for rid in provider_ids], dtype=np.int64
+    ) * (USUAL_PROVIDER_CP)
+
+
+def short_gap(before: I64, after: I64, shortest: int) -> I64:
+    """``short_gap``: -1.5 for each side of a part that leaves a gap too short to book.
+
+    ``before`` / ``after`` are the free seconds a resource keeps between the part's occupied
+    interval (buffers included) and the ends of the free interval holding it; a leftover longer
+    than 0 but shorter than ``shortest`` (the clinic's shortest bookable type, seconds) is time
+    no appointment can use, so the penalty steers bookings to pack against existing ones.
+    """
+    short = ((before > 0) & (before < shortest)).astype(np.int64)
+    short += (after > 0) & (after < shortest)
+    return -SHORT_GAP_CP * short
+
+
+def nearness(start: I64, reference: int) -> I64:
+    """``nearness``: -1.0 per hour (floored to whole centipoints) from the wanted time.
+
+    ``reference`` is the preferred start, or the earliest bookable instant when the patient
+    names none (so sooner is better). It is the weakest term per hour: a slot that fills the
+    rota may be offered a few hours away from what was asked.
+    """
+    return -((np.abs(start - reference) * NEARNESS_CP_PER_HOUR) // 3600)
+
+
+def chair_load(open_seconds: I64, booked_seconds: I64) -> I64:
+    """``chair_load``: -2.0 x the fraction of a chair's open time already booked that day.
+
+    Spreads appointments over chairs, so a quieter chair wins a tie and each chair keeps room
+    for walk-ins and overruns. Per clinic-local date, rounded to the nearest centipoint; a
+    chair that is closed that day (no open seconds) scores 0.
+    """
+    safe = np.maximum(open_seconds, 1)
+    penalty: I64 = -((CHAIR_LOAD_CP * booked_seconds + safe // 2) // safe)
+    return np.where(open_seconds > 0, penalty, 0).astype(np.int64)
+
+
+# -- the terms over a query --------------------------------------------------------------------
+
+
+def points(centipoints: int) -> float:
+    return centipoints / 100
+
+
+def nearness_reference(timeline: Timeline) -> int:
+    """The instant ``nearness`` measures from: the preferred start, else the earliest start."""
+    preferred = timeline.prep.query.preferences.preferred_start
+    return timeline.prep.earliest if preferred is None else to_sec_floor(preferred)
+
+
+class ChairLoads:
+    """``chair_load`` per (chair, local date) of the query's calendar, computed once per chair."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self._by_resource: dict[int, I64] = {}
+
+    def of(self, resource: int) -> I64:
+        """Centipoints per calendar date for the timeline's resource index ``resource``."""
+        if resource not in self._by_resource:
+            open_seconds, booked_seconds = self.timeline.day_load(resource)
+            self._by_resource[resource] = chair_load(open_seconds, booked_seconds)
+        return self._by_resource[resource]
+
+
+def resource_points(
+    timeline: Timeline, loads: ChairLoads, kind: ResourceKind, masks: KindMasks
+) -> I64:
+    """Centipoints each (resource row, start) of one part's kind adds: the terms that depend on
+    the chosen resource (``short_gap``; ``usual_provider`` for providers; ``chair_load`` for
+    chairs). ``template_fill`` depends on the resource too but is earned once per part, so the
+    callers add it separately."""
+    out = short_gap(masks.before, masks.after, timeline.prep.shortest_booking)
+    if kind == ResourceKind.PROVIDER:
+        usual = timeline.prep.query.preferences.usual_provider_id
+        out = out + usual_provider(masks.ids, usual)[:, None]
+    elif kind == ResourceKind.CHAIR:
+        date_index = timeline.cal.date_index(timeline.grid)
+        out = out + np.stack([loads.of(int(r))[date_index] for r in masks.resource_index])
+    return out
+
+
+# -- explaining one suggestion -----------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Choice:
     """One part of a concrete assignment as the objective sees it."""
@@ -56,106 +168,79 @@ class Choice:
     template_slot_id: str | None
 
 
-def points(cp: int) -> float:
-    return cp / 100
-
-
-def nearness_cp(start: I64 | int, ref: int) -> I64 | int:
-    return -((np.abs(np.asarray(start, dtype=np.int64) - ref) * NEARNESS_CP_PER_HOUR) // 3600)
-
-
-def reference(tl: Timeline) -> int:
-    pref = tl.prep.query.preferences.preferred_start
-    return tl.prep.earliest if pref is None else to_sec_floor(pref)
-
-
-def short_gap_cp(before: I64, after: I64, shortest: int) -> I64:
-    short = ((before > 0) & (before < shortest)).astype(np.int64)
-    short += (after > 0) & (after < shortest)
-    return -SHORT_GAP_CP * short
-
-
-class Loads:
-    """Per (chair, local date) booked-fraction penalty, computed once per query."""
-
-    def __init__(self, tl: Timeline) -> None:
-        self.tl = tl
-        self._by_r: dict[int, I64] = {}
-
-    def of(self, r: int) -> I64:
-        if r not in self._by_r:
-            open_s, booked = self.tl.day_load(r)
-            safe = np.maximum(open_s, 1)
-            self._by_r[r] = -((CHAIR_LOAD_CP * booked + safe // 2) // safe) * (open_s > 0)
-        return self._by_r[r]
-
-
-def kind_coef(tl: Timeline, loads: Loads, kind: ResourceKind, km: KindMasks) -> I64:
-    """Centipoints each (resource, start) of this kind adds: short gaps, usual provider, load."""
-    coef = short_gap_cp(km.before, km.after, tl.prep.short_gap)
-    if kind == ResourceKind.PROVIDER:
-        usual = tl.prep.query.preferences.usual_provider_id
-        coef = coef + USUAL_PROVIDER_CP * np.array([rid == usual for rid in km.ids])[:, None]
-    elif kind == ResourceKind.CHAIR:
-        di = tl.cal.date_index(tl.grid)
-        coef = coef + np.stack([loads.of(int(r))[di] for r in km.rix])
-    return coef
-
-
-def explain(tl: Timeline, loads: Loads, choices: list[Choice]) -> tuple[int, list[ScoreTerm]]:
+def explain(
+    timeline: Timeline, loads: ChairLoads, choices: list[Choice]
+) -> tuple[int, list[ScoreTerm]]:
     """Score a concrete assignment term by term; returns (centipoints, terms)."""
-    prep = tl.prep
+    prep = timeline.prep
     tz = zone(prep.tz_name)
     names = {r.id: r.name or r.id for r in prep.query.clinic.resources}
 
-    def hm(t: int) -> str:
+    def clock(t: int) -> str:
         return to_datetime(t).astimezone(tz).strftime("%H:%M")
+
+    def one(values: I64) -> int:
+        return int(values.reshape(-1)[0])
 
     total = 0
     terms: list[ScoreTerm] = []
 
-    def add(rule: str, cp: int, reason: str) -> None:
+    def add(rule: str, centipoints: int, reason: str) -> None:
         nonlocal total
-        if cp:
-            total += cp
-            terms.append(ScoreTerm(rule, points(cp), reason))
+        if centipoints:
+            total += centipoints
+            terms.append(ScoreTerm(rule, points(centipoints), reason))
 
-    ref = reference(tl)
+    reference = nearness_reference(timeline)
     first = choices[0].start
-    near = int(nearness_cp(first, ref))
-    away = abs(first - ref) // 60
+    away = abs(first - reference) // 60
     what = "the preferred time" if prep.query.preferences.preferred_start else "the earliest start"
-    add("nearness", near, f"starts {away // 60} h {away % 60:02d} min from {what}")
+    add(
+        "nearness",
+        one(nearness(np.array([first], dtype=np.int64), reference)),
+        f"starts {away // 60} h {away % 60:02d} min from {what}",
+    )
     slots = {s.id: s for s in prep.query.clinic.template_slots}
+    usual = prep.query.preferences.usual_provider_id
     for c in choices:
-        p = prep.parts[c.part]
+        part = prep.parts[c.part]
         if c.template_slot_id is not None:
-            label = slots[c.template_slot_id].block
+            block = slots[c.template_slot_id].block
             add(
                 "template_fill",
-                TEMPLATE_FILL_CP,
+                one(template_fill(np.array([True]))),
                 f"part {c.part + 1} fills template slot {c.template_slot_id} "
-                f"({label.start:%H:%M}-{label.end:%H:%M})",
+                f"({block.start:%H:%M}-{block.end:%H:%M})",
             )
-        usual = prep.query.preferences.usual_provider_id
-        if usual is not None and c.resources.get(ResourceKind.PROVIDER) == usual:
-            add("usual_provider", USUAL_PROVIDER_CP, f"part {c.part + 1} is with the usual one")
+        provider = c.resources.get(ResourceKind.PROVIDER)
+        if provider is not None:
+            add(
+                "usual_provider",
+                one(usual_provider([provider], usual)),
+                f"part {c.part + 1} is with the usual one",
+            )
         for kind, rid in c.resources.items():
-            r = tl.index[rid]
-            occ_s = np.array([c.start - p.buffer_before], dtype=np.int64)
-            occ_e = np.array([c.start + p.dur + p.buffer_after], dtype=np.int64)
-            _, before, after = tl.fit(np.array([r]), occ_s, occ_e)
-            for left, where in ((int(before[0, 0]), "before"), (int(after[0, 0]), "after")):
-                if 0 < left < prep.short_gap:
-                    edge = int(occ_s[0]) if where == "before" else int(occ_e[0])
-                    add(
-                        "short_gap",
-                        -SHORT_GAP_CP,
-                        f"leaves {left // 60} min free on {names[rid]} {where} {hm(edge)}, "
-                        f"too short to book",
-                    )
+            resource = timeline.index[rid]
+            occupied_start = np.array([c.start - part.buffer_before], dtype=np.int64)
+            occupied_end = np.array([c.start + part.dur + part.buffer_after], dtype=np.int64)
+            _, before, after = timeline.fit(np.array([resource]), occupied_start, occupied_end)
+            for left, where, edge in (
+                (before, "before", occupied_start),
+                (after, "after", occupied_end),
+            ):
+                gap = one(left)
+                add(
+                    "short_gap",
+                    one(short_gap(left, np.zeros_like(left), prep.shortest_booking)),
+                    f"leaves {gap // 60} min free on {names[rid]} {where} {clock(one(edge))}, "
+                    f"too short to book",
+                )
             if kind == ResourceKind.CHAIR:
-                di = int(tl.cal.date_index(np.array([c.start]))[0])
-                cp = int(loads.of(r)[di])
-                add("chair_load", cp, f"{names[rid]} is {-cp / CHAIR_LOAD_CP:.0%} booked that day")
+                date_index = one(timeline.cal.date_index(np.array([c.start], dtype=np.int64)))
+                load = int(loads.of(resource)[date_index])
+                add(
+                    "chair_load",
+                    load,
+                    f"{names[rid]} is {-load / CHAIR_LOAD_CP:.0%} booked that day",
+                )
     return total, terms

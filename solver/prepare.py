@@ -58,7 +58,7 @@ class Prepared:
     resources: dict[str, Resource]
     earliest: int  # first allowed start of the first part
     latest: int  # last allowed end of the last part
-    short_gap: int  # seconds: the shortest bookable type's minimum duration
+    shortest_booking: int  # seconds: the shortest bookable type's minimum duration
 
 
 def check_aware(field: str, dt: datetime | None) -> None:
@@ -72,10 +72,11 @@ def prepare(query: SlotQuery) -> Prepared:
         zone(clinic.time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidQuery("clinic.time_zone", f"unknown time zone {clinic.time_zone!r}") from exc
-    g = clinic.policy.granularity_minutes
-    if g <= 0 or 1440 % g:
+    granularity = clinic.policy.granularity_minutes
+    if granularity <= 0 or 1440 % granularity:
         raise InvalidQuery(
-            "clinic.policy.granularity_minutes", f"must divide a day into whole steps, got {g}"
+            "clinic.policy.granularity_minutes",
+            f"must divide a day into whole steps, got {granularity}",
         )
     for name in ("window_start", "window_end", "now"):
         check_aware(name, getattr(query, name))
@@ -92,112 +93,121 @@ def prepare(query: SlotQuery) -> Prepared:
     if not query.visit.parts:
         raise InvalidQuery("visit.parts", "a visit needs at least one part")
 
-    resources = {r.id: r for r in clinic.resources}
-    types = {t.id: t for t in clinic.types}
+    resources = {resource.id: resource for resource in clinic.resources}
+    types = {spec.id: spec for spec in clinic.types}
     slots = {s.id: s for s in clinic.template_slots}
-    by_kind = {k: tuple(r.id for r in clinic.resources if r.kind == k) for k in KINDS}
+    by_kind = {
+        k: tuple(resource.id for resource in clinic.resources if resource.kind == k) for k in KINDS
+    }
     parts = tuple(
-        _part(i, vp, types, resources, slots, by_kind) for i, vp in enumerate(query.visit.parts)
+        _part(i, visit_part, types, resources, slots, by_kind)
+        for i, visit_part in enumerate(query.visit.parts)
     )
 
     policy = clinic.policy
     earliest = max(to_sec_ceil(query.window_start), to_sec_ceil(query.now + policy.min_lead_time))
     latest = min(to_sec_floor(query.window_end), to_sec_floor(query.now + policy.max_horizon))
-    short = min((t.min_minutes for t in clinic.types), default=0) * 60
-    return Prepared(query, clinic.time_zone, g * 60, parts, resources, earliest, latest, short)
+    shortest = min((spec.min_minutes for spec in clinic.types), default=0) * 60
+    return Prepared(
+        query, clinic.time_zone, granularity * 60, parts, resources, earliest, latest, shortest
+    )
 
 
 def _part(
     i: int,
-    vp: VisitPart,
+    visit_part: VisitPart,
     types: dict[str, AppointmentTypeSpec],
     resources: dict[str, Resource],
     slots: dict[str, TemplateSlot],
     by_kind: dict[ResourceKind, tuple[str, ...]],
 ) -> Part:
-    f = f"visit.parts[{i}]"
-    t = types.get(vp.type_id)
-    if t is None:
-        raise InvalidQuery(f"{f}.type_id", f"unknown appointment type {vp.type_id!r}")
-    if t.min_minutes <= 0 or t.min_minutes > t.max_minutes:
-        raise InvalidQuery(f"{f}.type_id", f"type {t.id!r} has inconsistent duration bounds")
-    minutes = t.default_minutes if vp.duration_minutes is None else vp.duration_minutes
-    if minutes < t.min_minutes:
+    path = f"visit.parts[{i}]"
+    spec = types.get(visit_part.type_id)
+    if spec is None:
+        raise InvalidQuery(f"{path}.type_id", f"unknown appointment type {visit_part.type_id!r}")
+    if spec.min_minutes <= 0 or spec.min_minutes > spec.max_minutes:
+        raise InvalidQuery(f"{path}.type_id", f"type {spec.id!r} has inconsistent duration bounds")
+    minutes = (
+        spec.default_minutes if visit_part.duration_minutes is None else visit_part.duration_minutes
+    )
+    if minutes < spec.min_minutes:
         raise InvalidQuery(
-            f"{f}.duration_minutes",
-            f"{minutes} min is shorter than the minimum {t.min_minutes} min for {t.id!r}",
+            f"{path}.duration_minutes",
+            f"{minutes} min is shorter than the minimum {spec.min_minutes} min for {spec.id!r}",
         )
-    if minutes > t.max_minutes:
+    if minutes > spec.max_minutes:
         raise InvalidQuery(
-            f"{f}.duration_minutes",
-            f"{minutes} min is longer than the maximum {t.max_minutes} min for {t.id!r}",
+            f"{path}.duration_minutes",
+            f"{minutes} min is longer than the maximum {spec.max_minutes} min for {spec.id!r}",
         )
-    if t.buffer_before_minutes < 0 or t.buffer_after_minutes < 0:
-        raise InvalidQuery(f"{f}.type_id", f"type {t.id!r} has a negative buffer")
-    if i > 0 and (vp.min_gap_minutes < 0 or vp.max_gap_minutes < vp.min_gap_minutes):
+    if spec.buffer_before_minutes < 0 or spec.buffer_after_minutes < 0:
+        raise InvalidQuery(f"{path}.type_id", f"type {spec.id!r} has a negative buffer")
+    if i > 0 and (
+        visit_part.min_gap_minutes < 0 or visit_part.max_gap_minutes < visit_part.min_gap_minutes
+    ):
         raise InvalidQuery(
-            f"{f}.max_gap_minutes",
-            f"gap bounds must satisfy 0 <= min <= max, got {vp.min_gap_minutes}.."
-            f"{vp.max_gap_minutes}",
+            f"{path}.max_gap_minutes",
+            f"gap bounds must satisfy 0 <= min <= max, got {visit_part.min_gap_minutes}.."
+            f"{visit_part.max_gap_minutes}",
         )
 
     slot = None
     pins: dict[ResourceKind, str | None] = {
-        ResourceKind.PROVIDER: vp.provider_id,
-        ResourceKind.CHAIR: vp.chair_id,
-        ResourceKind.ROOM: vp.room_id,
+        ResourceKind.PROVIDER: visit_part.provider_id,
+        ResourceKind.CHAIR: visit_part.chair_id,
+        ResourceKind.ROOM: visit_part.room_id,
     }
-    if vp.template_slot_id is not None:
-        slot = slots.get(vp.template_slot_id)
+    if visit_part.template_slot_id is not None:
+        slot = slots.get(visit_part.template_slot_id)
         if slot is None:
             raise InvalidQuery(
-                f"{f}.template_slot_id", f"unknown template slot {vp.template_slot_id!r}"
+                f"{path}.template_slot_id", f"unknown template slot {visit_part.template_slot_id!r}"
             )
-        if t.id not in slot.type_ids:
+        if spec.id not in slot.type_ids:
             raise InvalidQuery(
-                f"{f}.template_slot_id",
-                f"template slot {slot.id!r} is not reserved for type {t.id!r}",
+                f"{path}.template_slot_id",
+                f"template slot {slot.id!r} is not reserved for type {spec.id!r}",
             )
-        _pin_to_slot(f, t, slot, pins)
+        _pin_to_slot(path, spec, slot, pins)
 
     needs = {
-        ResourceKind.PROVIDER: t.needs_provider,
-        ResourceKind.CHAIR: t.needs_chair,
-        ResourceKind.ROOM: t.room_kind is not None,
+        ResourceKind.PROVIDER: spec.needs_provider,
+        ResourceKind.CHAIR: spec.needs_chair,
+        ResourceKind.ROOM: spec.room_kind is not None,
     }
     pools: dict[ResourceKind, tuple[str, ...]] = {}
     for kind in KINDS:
         pin = pins[kind]
-        field = f"{f}.{kind.value}_id"
+        field = f"{path}.{kind.value}_id"
         if not needs[kind]:
             if pin is not None:
-                raise InvalidQuery(field, f"type {t.id!r} needs no {kind.value}, got {pin!r}")
+                raise InvalidQuery(field, f"type {spec.id!r} needs no {kind.value}, got {pin!r}")
             continue
-        pool = [rid for rid in by_kind[kind] if _suits(t, resources[rid])]
+        pool = [rid for rid in by_kind[kind] if _suits(spec, resources[rid])]
         if pin is not None:
-            r = resources.get(pin)
-            if r is None:
+            resource = resources.get(pin)
+            if resource is None:
                 raise InvalidQuery(field, f"unknown {kind.value} {pin!r}")
-            if r.kind != kind:
-                raise InvalidQuery(field, f"{pin!r} is a {r.kind.value}, not a {kind.value}")
-            if not _suits(t, r):
+            if resource.kind != kind:
+                raise InvalidQuery(field, f"{pin!r} is a {resource.kind.value}, not a {kind.value}")
+            if not _suits(spec, resource):
                 why = (
-                    f"is not qualified for {t.id!r}"
+                    f"is not qualified for {spec.id!r}"
                     if kind == ResourceKind.PROVIDER
-                    else f"is not a {t.room_kind!r} room"
+                    else f"is not a {spec.room_kind!r} room"
                 )
                 raise InvalidQuery(field, f"{kind.value} {pin!r} {why}")
             pool = [pin]
         pools[kind] = tuple(pool)
 
-    gap_min = vp.min_gap_minutes * 60 if i > 0 else 0
-    gap_max = vp.max_gap_minutes * 60 if i > 0 else 0
+    gap_min = visit_part.min_gap_minutes * 60 if i > 0 else 0
+    gap_max = visit_part.max_gap_minutes * 60 if i > 0 else 0
     return Part(
         i,
-        t,
+        spec,
         minutes * 60,
-        t.buffer_before_minutes * 60,
-        t.buffer_after_minutes * 60,
+        spec.buffer_before_minutes * 60,
+        spec.buffer_after_minutes * 60,
         gap_min,
         gap_max,
         pools,
@@ -206,7 +216,7 @@ def _part(
 
 
 def _pin_to_slot(
-    f: str, t: AppointmentTypeSpec, slot: TemplateSlot, pins: dict[ResourceKind, str | None]
+    path: str, spec: AppointmentTypeSpec, slot: TemplateSlot, pins: dict[ResourceKind, str | None]
 ) -> None:
     """Booking into a slot: the part must fill it, so the slot must apply to it.
 
@@ -218,8 +228,8 @@ def _pin_to_slot(
     named = [
         (kind, rid, field)
         for kind, rid, field, needed in (
-            (ResourceKind.PROVIDER, slot.provider_id, "provider_id", t.needs_provider),
-            (ResourceKind.CHAIR, slot.chair_id, "chair_id", t.needs_chair),
+            (ResourceKind.PROVIDER, slot.provider_id, "provider_id", spec.needs_provider),
+            (ResourceKind.CHAIR, slot.chair_id, "chair_id", spec.needs_chair),
         )
         if rid is not None and needed
     ]
@@ -231,16 +241,16 @@ def _pin_to_slot(
         why = (
             f"pinned {pins[kind]!r} but template slot {slot.id!r} belongs to {rid!r}"
             if kind is not None
-            else f"template slot {slot.id!r} reserves a resource type {t.id!r} does not use"
+            else f"template slot {slot.id!r} reserves a resource type {spec.id!r} does not use"
         )
-        raise InvalidQuery(f"{f}.{field}", why)
+        raise InvalidQuery(f"{path}.{field}", why)
     for kind, rid in sharing:
         pins[kind] = rid
 
 
-def _suits(t: AppointmentTypeSpec, r: Resource) -> bool:
-    if r.kind == ResourceKind.PROVIDER:
-        return t.qualified_provider_ids is None or r.id in t.qualified_provider_ids
-    if r.kind == ResourceKind.ROOM:
-        return r.room_kind == t.room_kind
+def _suits(spec: AppointmentTypeSpec, resource: Resource) -> bool:
+    if resource.kind == ResourceKind.PROVIDER:
+        return spec.qualified_provider_ids is None or resource.id in spec.qualified_provider_ids
+    if resource.kind == ResourceKind.ROOM:
+        return resource.room_kind == spec.room_kind
     return True

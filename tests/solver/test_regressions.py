@@ -264,6 +264,19 @@ def test_validate_names_conflicts() -> None:
     assert [v.code for v in validate(late, [part(14, 0)])] == ["outside_window"]
 
 
+def test_validate_beyond_horizon() -> None:
+    # The clinic books 30 days ahead: from midnight on 10 June, up to midnight on 10 July.
+    q = query(clinic(), ONE, local(2026, 6, 10), local(2026, 7, 12))
+
+    def adjustment(start: datetime) -> PartAssignment:
+        return PartAssignment("adj", start, start + timedelta(minutes=30), "p1", "c1", None, None)
+
+    assert validate(q, [adjustment(local(2026, 7, 9, 16, 30))]) == []
+    late = validate(q, [adjustment(local(2026, 7, 10, 9))])
+    assert [v.code for v in late] == ["beyond_horizon"]
+    assert "after the booking horizon Fri 10 Jul 00:00" in late[0].message
+
+
 def test_validate_qualification_room_kind_gap_and_same_chair() -> None:
     only_p2 = replace(TYPES[0], qualified_provider_ids=frozenset({"p2"}))
     c = clinic(types=(only_p2, TYPES[3]))
