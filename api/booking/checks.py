@@ -20,7 +20,7 @@ from api.booking import rules
 from api.booking.clinic_state import ClinicState, template_slot_spec
 from api.booking.schemas import Override, PartInput
 from api.core import clock
-from api.errors import Forbidden, InvalidInput, NotFound
+from api.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from api.models import (
     Appointment,
     AppointmentStatus,
@@ -261,3 +261,20 @@ def template_slot_filled(
         return None
     claim = replace(part.assignment(), template_slot_id=slot.id)
     return template_slot_fit(clinic.time_zone, (template_slot_spec(slot),), claim).fills
+
+
+def check_version(appointment: Appointment, if_match: str | None, *, required: bool) -> None:
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "Send If-Match with the appointment's ETag (its version) so a change made by "
+                "someone else meanwhile is not overwritten."
+            )
+        return
+    wanted = if_match.strip().removeprefix("W/").strip('"')
+    if wanted != str(appointment.version):
+        raise PreconditionFailed(
+            f"The appointment is now at version {appointment.version}, not {wanted}; "
+            "reload it and apply your change again.",
+            currentVersion=appointment.version,
+        )

@@ -20,6 +20,10 @@ from api.auth.deps import (
     ViewCalendar,
 )
 from api.booking import availability, checks, service
+from api.booking.cancel import cancel
+from api.booking.create import create
+from api.booking.duplicate import duplicate
+from api.booking.reschedule import reschedule
 from api.booking.schemas import (
     AppointmentCreate,
     AppointmentDetail,
@@ -35,6 +39,7 @@ from api.booking.schemas import (
     TypeRef,
     VisitRead,
 )
+from api.booking.update import update
 from api.core import clock
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.db import SessionDep
@@ -204,7 +209,7 @@ def create_appointment(
     ctx = _ctx(session, principal, request)
 
     def run() -> tuple[int, Any, dict[str, str]]:
-        rows = service.create(ctx, body)
+        rows = create(ctx, body)
         if body.parts is None:
             return (
                 201,
@@ -235,7 +240,7 @@ def update_appointment(
 ) -> AppointmentRead:
     """Change resources, duration, notes or status. Needs If-Match; a stale version is 412."""
     appt = service.get_for_update(session, principal, appointment_id)
-    service.update(_ctx(session, principal, request), appt, body, if_match)
+    update(_ctx(session, principal, request), appt, body, if_match)
     response.headers["ETag"] = _etag(appt)
     return service.to_read(appt)
 
@@ -257,7 +262,7 @@ def cancel_appointment(
 ) -> AppointmentRead:
     """Cancel with a reason. Inside the late-cancel window the record carries the clinic's fee."""
     appt = service.get_appointment(session, principal, appointment_id)
-    service.cancel(_ctx(session, principal, request), appt, reason, if_match, waive_fee=waive_fee)
+    cancel(_ctx(session, principal, request), appt, reason, if_match, waive_fee=waive_fee)
     response.headers["ETag"] = _etag(appt)
     return service.to_read(appt)
 
@@ -281,7 +286,7 @@ def reschedule_appointment(
     appt = service.get_for_update(session, principal, appointment_id)
 
     def run() -> tuple[int, Any, dict[str, str]]:
-        service.reschedule(ctx, appt, body, if_match)
+        reschedule(ctx, appt, body, if_match)
         return 200, service.to_read(appt), {"ETag": _etag(appt)}
 
     return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
@@ -307,7 +312,7 @@ def duplicate_appointment(
     source = service.get_appointment(session, principal, appointment_id)
 
     def run() -> tuple[int, Any, dict[str, str]]:
-        copy = service.duplicate(ctx, source, body, settings.solver_time_limit_seconds)
+        copy = duplicate(ctx, source, body, settings.solver_time_limit_seconds)
         return 201, service.to_read(copy), {"ETag": _etag(copy)}
 
     return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)

@@ -85,7 +85,7 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         provider_id=provider_id,
         chair_id=pick("chair_id"),
         room_id=pick("room_id"),
-        # As a move in `api/booking/service.py`: a moved appointment is validated at a custom time.
+        # As `reschedule.apply_move`: a moved appointment is validated at a custom time.
         template_slot_id=None,
         procedure_ids=[],
     )

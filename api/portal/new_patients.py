@@ -30,7 +30,7 @@ from api.audit import service as audit
 from api.auth.deps import Principal
 from api.auth.tokens import ALGORITHM
 from api.booking import checks, persist
-from api.booking import service as booking
+from api.booking.cancel import cancel as cancel_appointment
 from api.booking.clinic_state import active_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import Override
@@ -450,7 +450,7 @@ def _release(
 ) -> None:
     row.released_at = row.released_at or now
     if appt.status != AppointmentStatus.CANCELLED and appt.deleted_at is None:
-        booking.cancel(ctx, appt, f"Not confirmed in time: {why}.", None, waive_fee=True)
+        cancel_appointment(ctx, appt, f"Not confirmed in time: {why}.", None, waive_fee=True)
     ctx.session.flush()
 
 

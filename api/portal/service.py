@@ -1,7 +1,8 @@
 """Patient self-service on top of the staff booking rules.
 
 Nothing here re-implements a booking rule: availability goes through `booking.availability`,
-and holds, bookings, cancellations and moves through `booking.service` (the same engine check,
+and holds, bookings, cancellations and moves through `booking.checks` and the booking
+operations `booking.create`, `booking.cancel`, `booking.reschedule` (the same engine check,
 the same database guarantees). What the portal adds is who may do what: online-bookable types
 only, the patient from the token only, lead time and horizon never overridden, slot holds,
 and the caps that keep a guest from reserving every free slot.
@@ -20,8 +21,11 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.auth.passwords import hash_password
 from api.booking import availability, checks
-from api.booking import service as booking
+from api.booking.cancel import cancel as cancel_appointment
+from api.booking.cancel import late_cancel_fee
 from api.booking.clinic_state import active_appointment
+from api.booking.create import create as create_appointments
+from api.booking.reschedule import reschedule as reschedule_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import AppointmentCreate, Money, Override, PartInput
 from api.booking.schemas import RescheduleRequest as StaffReschedule
@@ -350,7 +354,7 @@ def create_online(
         source=AppointmentSource.ONLINE,
     )
     try:
-        rows = booking.create(ctx, create)
+        rows = create_appointments(ctx, create)
     except BookingConflict as exc:
         raise _with_alternatives(exc, ctx.session, caller, clinic, body, time_limit) from exc
     release_hold(ctx.session, caller)  # booking inside the hold consumes it
@@ -454,7 +458,7 @@ def to_portal(session: Session, appt: Appointment) -> PortalAppointment:
         needs_confirmation=appt.needs_confirmation,
         can_cancel=open_,
         can_reschedule=open_ and kind.online_bookable,
-        late_cancel_fee=booking.late_cancel_fee(clinic, appt, now) if open_ else None,
+        late_cancel_fee=late_cancel_fee(clinic, appt, now) if open_ else None,
         cancellation_fee=fee,
     )
 
@@ -491,7 +495,7 @@ def cancel(
     ctx: checks.Context, caller: PortalCaller, appt: Appointment, reason: str, accept_fee: bool
 ) -> Appointment:
     clinic = checks.caller_clinic(ctx.session, ctx.principal)
-    fee = booking.late_cancel_fee(clinic, appt, clock.now())
+    fee = late_cancel_fee(clinic, appt, clock.now())
     if fee is not None and not accept_fee and appt.deleted_at is None:
         raise InvalidInput(
             "acceptFee",
@@ -499,7 +503,7 @@ def cancel(
             f"costs {fee.amount} {fee.currency}; send acceptFee: true to cancel anyway.",
             lateCancelFee=fee.model_dump(mode="json", by_alias=True),
         )
-    return booking.cancel(ctx, appt, reason, None)
+    return cancel_appointment(ctx, appt, reason, None)
 
 
 def reschedule(
@@ -525,7 +529,7 @@ def reschedule(
         room_id=choice.room_id,
     )
     try:
-        booking.reschedule(ctx, appt, body, None)
+        reschedule_appointment(ctx, appt, body, None)
     except BookingConflict as exc:
         raise _with_alternatives(exc, ctx.session, caller, clinic, choice, time_limit) from exc
     release_hold(ctx.session, caller)

@@ -60,7 +60,7 @@ def test_duplicate_that_cannot_be_verified_in_time_is_503(
         real = solver.best_fit(dataclasses.replace(query, time_limit_seconds=TINY), k=k)
         return dataclasses.replace(real, suggestions=(), complete=False)
 
-    monkeypatch.setattr("api.booking.service.best_fit", timed_out)
+    monkeypatch.setattr("api.booking.duplicate.best_fit", timed_out)
     response = client.post(
         f"/api/booking/appointments/{source.json()['id']}/duplicate",
         json={},
