@@ -187,7 +187,7 @@ def available(
     for slot in found.slots:
         local = slot.start_time.astimezone(zone)
         # Patients choose from a tidy grid (e.g. :00 :15 :30 :45), not every engine start.
-        if (local.hour * 60 + local.minute) % settings.slot_step_minutes:
+        if not on_grid(clinic, settings.slot_step_minutes, slot.start_time):
             continue
         part = slot.parts[0]
         assert part.provider_id is not None
@@ -270,6 +270,34 @@ def lock_clinic(session: Session, clinic_id: str) -> Clinic:
     return clinic
 
 
+def on_grid(clinic: Clinic, step_minutes: int, start: datetime) -> bool:
+    """Whether a start is one of the clinic-local grid times the widget lists."""
+    local = start.astimezone(ZoneInfo(clinic.time_zone))
+    return (
+        not local.second
+        and not local.microsecond
+        and not ((local.hour * 60 + local.minute) % step_minutes)
+    )
+
+
+def check_on_grid(session: Session, clinic: Clinic, start: datetime) -> None:
+    """Guests and patients book only the times the widget lists: 422 for any other start.
+
+    The engine accepts any start on the clinic's (finer) staff granularity; online bookings
+    keep to the portal's grid so a script cannot wedge bookings between listed times and
+    leave gaps nobody else can book.
+    """
+    step = portal_settings(session, clinic.id).slot_step_minutes
+    if not on_grid(clinic, step, start):
+        local = start.astimezone(ZoneInfo(clinic.time_zone))
+        raise InvalidInput(
+            "startTime",
+            f"Online bookings start every {step} minutes ({local:%H:%M} {clinic.time_zone} is "
+            "not one of those times); choose one of the listed times.",
+            slotStepMinutes=step,
+        )
+
+
 def _planned(session: Session, clinic: Clinic, choice: SlotChoice) -> list[checks.PlannedPart]:
     part = PartInput(
         appointment_type_id=choice.appointment_type_id,
@@ -287,6 +315,7 @@ def place_hold(
     session = ctx.session
     clinic = lock_clinic(session, caller.clinic_id)
     kind = bookable_type(session, caller, choice.appointment_type_id)
+    check_on_grid(session, clinic, choice.start_time)
     parts = _planned(session, clinic, choice)
     try:
         # The same engine check a booking gets, the caller's own hold excluded.
@@ -343,6 +372,7 @@ def create_online(
     body: PortalBook,
     time_limit: float,
 ) -> Appointment:
+    check_on_grid(ctx.session, clinic, body.start_time)
     create = AppointmentCreate(
         patient_id=patient_id,
         appointment_type_id=body.appointment_type_id,
@@ -522,6 +552,7 @@ def reschedule(
             "appointmentTypeId", "Rescheduling keeps the appointment type; choose a time for it."
         )
     clinic = checks.caller_clinic(ctx.session, ctx.principal)
+    check_on_grid(ctx.session, clinic, choice.start_time)
     body = StaffReschedule(
         start_time=choice.start_time,
         provider_id=choice.provider_id,
