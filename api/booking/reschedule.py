@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from api.audit import service as audit
+from api.auth.permissions import Role
 from api.booking import checks, persist
 from api.booking.checks import Context, check_version
 from api.booking.schemas import Override, RescheduleRequest
-from api.errors import Conflict
+from api.errors import Conflict, Forbidden
 from api.models import Appointment, AppointmentType, Chair, Clinic, Provider, Room
 
 
@@ -32,6 +33,13 @@ def apply_move(
     checks.require_in_clinic(
         ctx.session, Provider, provider_id, clinic.id, "providerId", "provider"
     )
+    # A provider's modify permission covers their own appointments, before the change and
+    # after it: handing one to a colleague puts it in someone else's diary, which is the front
+    # desk's call (frontdesk and admin hold modify_appointment for every appointment).
+    if ctx.principal.role == Role.PROVIDER and provider_id != ctx.principal.provider_id:
+        raise Forbidden(
+            "Providers may not hand their appointments to another provider; ask the front desk."
+        )
     checks.require_in_clinic(ctx.session, Chair, chair_id, clinic.id, "chairId", "chair")
     checks.require_in_clinic(ctx.session, Room, room_id, clinic.id, "roomId", "room")
     part = checks.PlannedPart(

@@ -34,6 +34,7 @@ from api.errors import Conflict, InvalidInput, NotFound
 from api.models import (
     Appointment,
     AppointmentSource,
+    AppointmentStatus,
     AppointmentType,
     Clinic,
     Patient,
@@ -457,6 +458,25 @@ def upcoming(session: Session, caller: PortalCaller) -> list[Appointment]:
     )
 
 
+def self_service_refusal(appt: Appointment, now: datetime) -> str | None:
+    """Why the patient may not cancel or move this appointment themselves, or None if they may.
+
+    Only a future, not yet started, SCHEDULED or CONFIRMED appointment is the patient's to
+    change: cancelling a past one would turn a no-show into a cancellation, and a checked-in
+    or finished visit is the clinic's record. `canCancel`/`canReschedule` and the two
+    endpoints read this one rule, so the portal never offers what it would then refuse.
+    """
+    if appt.deleted_at is not None or appt.status == AppointmentStatus.CANCELLED:
+        return "This appointment is already cancelled."
+    if appt.status not in checks.MOVABLE:
+        state = appt.status.value.lower().replace("_", " ")
+        return f"This appointment is {state}; please call the clinic about it."
+    if appt.start_time <= now:
+        when = "is over" if appt.end_time <= now else "has already started"
+        return f"This appointment {when}; please call the clinic about it."
+    return None
+
+
 def to_portal(session: Session, appt: Appointment) -> PortalAppointment:
     clinic = session.get(Clinic, appt.clinic_id)
     kind = session.get(AppointmentType, appt.appointment_type_id)
@@ -465,7 +485,7 @@ def to_portal(session: Session, appt: Appointment) -> PortalAppointment:
     settings = portal_settings(session, clinic.id)
     zone = ZoneInfo(clinic.time_zone)
     now = clock.now()
-    open_ = appt.deleted_at is None and appt.status in checks.MOVABLE and appt.start_time > now
+    open_ = self_service_refusal(appt, now) is None
     fee = None
     if appt.cancellation_fee_amount is not None:
         fee = Money(
@@ -524,9 +544,13 @@ def confirmation(session: Session, appt: Appointment) -> BookingConfirmation:
 def cancel(
     ctx: checks.Context, caller: PortalCaller, appt: Appointment, reason: str, accept_fee: bool
 ) -> Appointment:
+    now = clock.now()
+    refusal = self_service_refusal(appt, now)
+    if refusal is not None:
+        raise Conflict(refusal)
     clinic = checks.caller_clinic(ctx.session, ctx.principal)
-    fee = late_cancel_fee(clinic, appt, clock.now())
-    if fee is not None and not accept_fee and appt.deleted_at is None:
+    fee = late_cancel_fee(clinic, appt, now)
+    if fee is not None and not accept_fee:
         raise InvalidInput(
             "acceptFee",
             f"Cancelling now, within {clinic.late_cancel_window_hours} hours of the appointment, "
@@ -543,6 +567,9 @@ def reschedule(
     choice: SlotChoice,
     time_limit: float,
 ) -> Appointment:
+    refusal = self_service_refusal(appt, clock.now())
+    if refusal is not None:
+        raise Conflict(refusal)
     kind = ctx.session.get(AppointmentType, appt.appointment_type_id)
     assert kind is not None
     if not kind.online_bookable:

@@ -94,6 +94,33 @@ class TestUpdate:
         assert _put(client, clinic, mine, "provider", version=1, notes="ok").status_code == 200
         assert _put(client, clinic, theirs, "provider", version=1, notes="x").status_code == 403
 
+    def test_a_provider_cannot_hand_their_appointment_to_a_colleague(
+        self, client: TestClient, clinic: Clinic
+    ) -> None:
+        mine = book(client, clinic).json()  # providers[0] is the provider user's provider
+        colleague = clinic.providers[1].id
+        put = _put(client, clinic, mine, "provider", version=1, providerId=colleague)
+        assert put.status_code == 403, put.text
+        assert "front desk" in put.json()["detail"]
+        moved = client.post(
+            f"/api/booking/appointments/{mine['id']}/reschedule",
+            json={"startTime": clinic.iso(16), "providerId": colleague},
+            headers=clinic.headers("provider"),
+        )
+        assert moved.status_code == 403, moved.text
+        got = client.get(f"/api/booking/appointments/{mine['id']}", headers=clinic.headers())
+        assert got.json()["providerId"] == clinic.providers[0].id
+        assert got.json()["version"] == 1 and got.json()["startTime"] == clinic.iso(14)
+        # Their own appointment stays theirs to move; the front desk may reassign it.
+        own = client.post(
+            f"/api/booking/appointments/{mine['id']}/reschedule",
+            json={"startTime": clinic.iso(16), "providerId": clinic.providers[0].id},
+            headers=clinic.headers("provider"),
+        )
+        assert own.status_code == 200, own.text
+        desk = _put(client, clinic, mine, "frontdesk", version=2, providerId=colleague)
+        assert desk.status_code == 200 and desk.json()["providerId"] == colleague, desk.text
+
     def test_update_is_audited_with_before_and_after(
         self, client: TestClient, clinic: Clinic
     ) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from api.models import Appointment, AppointmentStatus
@@ -108,3 +111,110 @@ def test_calendar_file_download(portal: Portal) -> None:
     assert resp.headers["content-type"].startswith("text/calendar")
     assert "attachment" in resp.headers["content-disposition"]
     assert f"UID:{appt_id}@slotwise\r\n" in resp.text
+
+
+# --------------------------------------------------------------------------- what is not theirs
+
+
+def _later(portal: Portal, monkeypatch: pytest.MonkeyPatch, after: datetime) -> None:
+    """Move the clinic's clock to `after` (the appointments were booked days ahead)."""
+    monkeypatch.setattr("api.core.clock.now", lambda: after)
+
+
+def _listed(portal: Portal, appt_id: str) -> dict[str, Any]:
+    got = portal.client.get(f"{BASE}/{appt_id}", headers=portal.patient)
+    assert got.status_code == 200, got.text
+    body: dict[str, Any] = got.json()
+    return body
+
+
+def _move(portal: Portal, appt_id: str, hour: int, days: int = 0) -> Any:
+    return portal.client.post(
+        f"{BASE}/{appt_id}/reschedule",
+        json={
+            "startTime": portal.clinic.iso(hour, days=days),
+            "providerId": portal.clinic.providers[0].id,
+            "chairId": portal.clinic.chairs[1].id,
+        },
+        headers=portal.patient,
+    )
+
+
+def test_an_appointment_that_is_over_cannot_be_cancelled_or_moved(
+    portal: Portal, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The attack: 2.5 hours after a missed 14:00 appointment, the patient "cancels" it, turning
+    # a no-show into a cancellation, or moves it into the future.
+    appt_id = _staff_booked(portal)
+    _later(portal, monkeypatch, portal.clinic.at(14, 30) + timedelta(hours=2, minutes=30))
+    shown = _listed(portal, appt_id)
+    assert (shown["canCancel"], shown["canReschedule"]) == (False, False)
+    cancel = portal.client.post(
+        f"{BASE}/{appt_id}/cancel", json={"acceptFee": True}, headers=portal.patient
+    )
+    assert cancel.status_code == 409, cancel.text
+    assert cancel.headers["content-type"] == "application/problem+json"
+    assert "is over" in cancel.json()["detail"] and "call the clinic" in cancel.json()["detail"]
+    move = _move(portal, appt_id, 10, days=1)
+    assert move.status_code == 409 and "is over" in move.json()["detail"], move.text
+    db.rollback()
+    row = db.get(Appointment, appt_id)
+    assert row is not None
+    assert (row.status, row.deleted_at, row.start_time) == (
+        AppointmentStatus.SCHEDULED,
+        None,
+        portal.clinic.at(14),
+    )
+
+
+def test_an_appointment_that_has_started_cannot_be_cancelled(
+    portal: Portal, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    appt_id = _staff_booked(portal)
+    _later(portal, monkeypatch, portal.clinic.at(14, 10))
+    assert _listed(portal, appt_id)["canCancel"] is False
+    cancel = portal.client.post(
+        f"{BASE}/{appt_id}/cancel", json={"acceptFee": True}, headers=portal.patient
+    )
+    assert cancel.status_code == 409 and "already started" in cancel.json()["detail"]
+
+
+@pytest.mark.parametrize("status", ["CHECKED_IN", "COMPLETED"])
+def test_a_checked_in_or_finished_appointment_is_the_clinics(
+    portal: Portal, db: Session, status: str
+) -> None:
+    appt_id = _staff_booked(portal)
+    version = 1
+    for step in ["CONFIRMED", "CHECKED_IN", "IN_PROGRESS", "COMPLETED"]:
+        put = portal.client.put(
+            f"/api/booking/appointments/{appt_id}",
+            json={"status": step},
+            headers={**portal.clinic.headers(), "If-Match": f'"{version}"'},
+        )
+        assert put.status_code == 200, put.text
+        version += 1
+        if step == status:
+            break
+    shown = _listed(portal, appt_id)
+    assert (shown["canCancel"], shown["canReschedule"]) == (False, False)
+    cancel = portal.client.post(
+        f"{BASE}/{appt_id}/cancel", json={"acceptFee": True}, headers=portal.patient
+    )
+    state = status.lower().replace("_", " ")
+    assert cancel.status_code == 409 and f"is {state}" in cancel.json()["detail"], cancel.text
+    move = _move(portal, appt_id, 16)
+    assert move.status_code == 409 and f"is {state}" in move.json()["detail"], move.text
+    db.rollback()
+    row = db.get(Appointment, appt_id)
+    assert row is not None and row.status == AppointmentStatus(status)
+    assert row.start_time == portal.clinic.at(14)
+
+
+def test_a_cancelled_appointment_stays_cancelled(portal: Portal) -> None:
+    appt_id = _staff_booked(portal)
+    first = portal.client.post(f"{BASE}/{appt_id}/cancel", json={}, headers=portal.patient)
+    assert first.status_code == 200, first.text
+    again = portal.client.post(f"{BASE}/{appt_id}/cancel", json={}, headers=portal.patient)
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    move = _move(portal, appt_id, 16)
+    assert move.status_code == 409 and "already cancelled" in move.json()["detail"]
