@@ -29,7 +29,9 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS); the
+        # app does it instead, only for SLOTWISE_TRUSTED_PROXIES (api/main.py).
+        proxy_headers=False,
     )
     return 0
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
     sql_echo: bool = Field(default=False, alias="SLOTWISE_SQL_ECHO")
     # Calendar events fan out through Redis pub/sub when set (several workers or instances).
     redis_url: str = Field(default="", alias="SLOTWISE_REDIS_URL")
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated
+    # or a JSON list). None by default: otherwise any caller could choose the address that the
+    # per-address rate limits count (docs/security-limits.md#reverse-proxy).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="SLOTWISE_TRUSTED_PROXIES"
+    )
 
     # Mail (docs/notifications.md). Links in mails start with public_url, never with the
     # request's Host header, which a caller chooses.
@@ -49,6 +57,23 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, alias="SLOTWISE_SMTP_TIMEOUT")
     # A private CA for the mail server's certificate; empty means the system's trust store.
     smtp_ca_file: str = Field(default="", alias="SLOTWISE_SMTP_CA_FILE")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # its ValueError names the bad entry
+        return value
 
     def signing_secret(self) -> str:
         if self.jwt_secret:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.appointment_types.router import router as appointment_types_router
 from api.auth.router import router as auth_router
@@ -92,6 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outermost of all, so every response carries them: a 413, a CORS answer, an error.
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.trusted_proxies:
+        # Before anything reads the client's address: forwarded headers are believed only when
+        # the peer is one of these proxies, and then only the addresses the proxies appended.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in ROUTERS:
         app.include_router(router)
 
