@@ -67,6 +67,50 @@ def _read_password(prompted: bool) -> str:
     return first
 
 
+def _clinics_create(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from api.clinics.schemas import ClinicCreate
+    from api.clinics.service import create_clinic
+    from api.errors import DomainError
+
+    password = _read_password(prompted=sys.stdin.isatty())
+    try:
+        data = ClinicCreate.model_validate(
+            {
+                "name": args.name,
+                "timeZone": args.time_zone,
+                "websiteOrigins": args.website_origin,
+                "firstAdmin": {
+                    "email": args.admin_email,
+                    "password": password,
+                    "fullName": args.admin_name,
+                },
+            }
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            print(f"error: {field}: {error['msg']}", file=sys.stderr)
+        return 2
+    db = Database(get_settings().database_url)
+    try:
+        with db.write() as session:
+            try:
+                clinic = create_clinic(session, data)
+            except DomainError as exc:
+                print(f"error: {exc.detail}", file=sys.stderr)
+                return 1
+            session.commit()
+            print(
+                f"opened {clinic.name} ({clinic.time_zone}, id {clinic.id}); its first admin "
+                f"{data.first_admin.email.lower()} signs in to configure it"
+            )
+    finally:
+        db.dispose()
+    return 0
+
+
 def _users_create(args: argparse.Namespace) -> int:
     password = _read_password(prompted=sys.stdin.isatty())
     if len(password) < 10:
@@ -101,10 +145,12 @@ def _users_create(args: argparse.Namespace) -> int:
                 full_name=args.full_name,
                 provider_id=args.provider_id,
                 patient_id=args.patient_id,
+                platform_operator=args.platform_operator,
             )
             session.add(user)
             session.commit()
-            print(f"created {args.role} {email} in {clinic.name} (id {user.id})")
+            operator = ", platform operator" if args.platform_operator else ""
+            print(f"created {args.role}{operator} {email} in {clinic.name} (id {user.id})")
     finally:
         db.dispose()
     return 0
@@ -173,7 +219,31 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--full-name", default="")
     create.add_argument("--provider-id")
     create.add_argument("--patient-id")
+    create.add_argument(
+        "--platform-operator",
+        action="store_true",
+        help="may also open new clinics (POST /api/clinics), which no clinic role may",
+    )
     create.set_defaults(func=_users_create)
+
+    clinics = sub.add_parser("clinics", help="clinics on this server")
+    clinics_sub = clinics.add_subparsers(dest="clinics_command", required=True)
+    open_clinic = clinics_sub.add_parser(
+        "create",
+        help="open a clinic with its first admin; the admin's password is read from stdin "
+        "or prompted for",
+    )
+    open_clinic.add_argument("--name", required=True)
+    open_clinic.add_argument("--time-zone", required=True, help="IANA name, e.g. Europe/London")
+    open_clinic.add_argument("--admin-email", required=True)
+    open_clinic.add_argument("--admin-name", default="")
+    open_clinic.add_argument(
+        "--website-origin",
+        action="append",
+        default=[],
+        help="a site that embeds the booking widget (scheme://host[:port]); repeatable",
+    )
+    open_clinic.set_defaults(func=_clinics_create)
 
     patients = sub.add_parser("patients", help="patient portal accounts")
     patients_sub = patients.add_subparsers(dest="patients_command", required=True)

@@ -68,7 +68,7 @@ def current_principal(
         user_id=user.id,
         clinic_id=user.clinic_id,
         role=user.role,
-        permissions=permissions_for(user.role),
+        permissions=permissions_for(user.role, platform_operator=user.platform_operator),
         patient_id=user.patient_id,
         provider_id=user.provider_id,
     )
@@ -77,10 +77,12 @@ def current_principal(
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
-def require(permission: Permission) -> Callable[[Principal], Principal]:
+def require(permission: Permission, hint: str = "") -> Callable[[Principal], Principal]:
     def _check(principal: CurrentUser) -> Principal:
         if not principal.can(permission):
-            raise Forbidden(f"Your role ({principal.role}) lacks the permission '{permission}'.")
+            raise Forbidden(
+                f"Your role ({principal.role}) lacks the permission '{permission}'.{hint}"
+            )
         return principal
 
     _check.__name__ = f"require_{permission.value.replace(':', '_')}"
@@ -93,3 +95,13 @@ ModifyAppointment = Annotated[Principal, Depends(require(Permission.MODIFY_APPOI
 CancelAppointment = Annotated[Principal, Depends(require(Permission.CANCEL_APPOINTMENT))]
 Configure = Annotated[Principal, Depends(require(Permission.CONFIGURE))]
 PatientPortal = Annotated[Principal, Depends(require(Permission.PATIENT_PORTAL))]
+OpenClinic = Annotated[
+    Principal,
+    Depends(
+        require(
+            Permission.OPEN_CLINIC,
+            " Only the platform operator opens clinics: ask them, or run `slotwise clinics"
+            " create` on the server.",
+        )
+    ),
+]

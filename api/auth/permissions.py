@@ -13,6 +13,9 @@ class Permission(enum.StrEnum):
     OVERRIDE_CONFLICTS = "booking:override_conflicts"
     CONFIGURE = "booking:configure"
     PATIENT_PORTAL = "portal:self_service"
+    # Opening a new clinic is the platform's business, not any clinic's: no clinic role holds
+    # it; a user marked as a platform operator does (`slotwise users create --platform-operator`).
+    OPEN_CLINIC = "platform:open_clinic"
 
 
 class Role(enum.StrEnum):
@@ -39,8 +42,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def permissions_for(role: str) -> frozenset[Permission]:
+def permissions_for(role: str, *, platform_operator: bool = False) -> frozenset[Permission]:
     try:
-        return ROLE_PERMISSIONS[Role(role)]
+        granted = ROLE_PERMISSIONS[Role(role)]
     except ValueError:
-        return frozenset()
+        granted = frozenset()
+    return granted | {Permission.OPEN_CLINIC} if platform_operator else granted

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.auth.deps import Configure, ViewCalendar
+from api.auth.deps import Configure, OpenClinic, ViewCalendar
 from api.clinics import service
 from api.clinics.schemas import ClinicCreate, ClinicRead, ClinicUpdate
 from api.db import SessionDep
@@ -25,8 +25,12 @@ def list_clinics(session: SessionDep, principal: ViewCalendar) -> Page[ClinicRea
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 409, 422),
 )
-def create_clinic(session: SessionDep, _: Configure, body: ClinicCreate) -> ClinicRead:
-    """Open a new clinic with its own first administrator (who then configures it)."""
+def create_clinic(session: SessionDep, _: OpenClinic, body: ClinicCreate) -> ClinicRead:
+    """Open a new clinic with its own first administrator (who then configures it).
+
+    Platform operators only (`platform:open_clinic`); no clinic role, not even a clinic's admin,
+    may open clinics. On the server, `slotwise clinics create` does the same.
+    """
     return ClinicRead.model_validate(service.create_clinic(session, body))
 
 

@@ -36,6 +36,13 @@ def _origin(value: HttpUrl) -> str:
     return f"{value.scheme}://{value.host}{port}"
 
 
+def _check_origins(values: list[HttpUrl] | None) -> list[HttpUrl] | None:
+    # Checked here, so a path is a 422 naming the field rather than an error in the service.
+    for value in values or []:
+        _origin(value)
+    return values
+
+
 # The policy's numbers, as sent; each is also a ClinicUpdate field.
 LeadTime = Annotated[int, Field(ge=0, le=60 * 24 * 60), AsJsonInt]
 CancelWindow = Annotated[int, Field(ge=0, le=24 * 30), AsJsonInt]
@@ -64,6 +71,7 @@ class ClinicFields(StrictInput):
     active: JsonBool = True
 
     _zone = field_validator("time_zone")(_check_zone)
+    _origins = field_validator("website_origins")(_check_origins)
 
 
 class FirstAdmin(StrictInput):
@@ -91,6 +99,8 @@ class ClinicUpdate(StrictInput):
     late_cancel_fee_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     slot_granularity_minutes: Granularity | None = None
     max_horizon_days: Horizon | None = None
+
+    _origins = field_validator("website_origins")(_check_origins)
 
     @field_validator("time_zone")
     @classmethod

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models.base import Base, IdMixin, TimestampMixin
@@ -18,3 +18,5 @@ class User(IdMixin, TimestampMixin, Base):
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"))
     patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Runs the platform (opens clinics) besides their role in their own clinic.
+    platform_operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

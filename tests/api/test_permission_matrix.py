@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from api.auth.permissions import Permission, permissions_for
 from api.main import create_app
@@ -91,3 +92,18 @@ def test_no_token_is_401_everywhere(client: TestClient) -> None:
             continue
         url = re.sub(r"\{[^}]+\}", "0" * 32, path)
         assert client.request(method, url, json={}).status_code == 401, (method, path)
+
+
+def test_only_a_platform_operator_opens_clinics(
+    client: TestClient, world: ClinicWorld, db: Session
+) -> None:
+    platform_only = [(m, p) for m, p, perm in ROUTES if perm == Permission.OPEN_CLINIC]
+    assert platform_only == [("POST", "/api/clinics")]
+    assert all(Permission.OPEN_CLINIC not in permissions_for(role) for role in ROLES)
+    user = world.users["admin"]
+    user.platform_operator = True
+    db.merge(user)
+    db.commit()
+    # Past authorization: the empty body is a 422, not a 403.
+    resp = client.post("/api/clinics", headers=world.headers("admin"), json={})
+    assert resp.status_code == 422
