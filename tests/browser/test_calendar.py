@@ -382,3 +382,108 @@ def test_drag_on_empty_time_books_a_new_appointment(
     assert row.provider_id == anchor["providerId"] and row.chair_id == clinic.chairs[1].id
     _block(page, row.id).wait_for()
     page.context.close()
+
+
+def _page_errors(page: Any) -> list[str]:
+    """Uncaught errors in the page's scripts, collected as they happen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def test_background_shows_the_servers_hours_break_labels_and_template_slots(
+    browser: Any, site: str, clinic: Clinic
+) -> None:
+    """Chair 1 has a dated exception with a midday gap and the template's adjustments-only
+    slot: the calendar shades both exactly as GET /api/schedule/hours lists them, with the
+    template's words, instead of guessing a "Lunch" from the clock."""
+    with _api(site, clinic) as http:
+        resp = http.put(
+            f"/api/schedule-templates/{clinic.adj_slot.template_id}",
+            json={
+                "exceptions": [
+                    {
+                        "resourceType": "chair",
+                        "resourceId": clinic.chairs[0].id,
+                        "date": clinic.day.isoformat(),
+                        "blocks": [
+                            {"start": "08:00", "end": "12:00"},
+                            {"start": "13:00", "end": "18:00"},
+                        ],
+                        "reason": "Team training",
+                    }
+                ]
+            },
+            headers=clinic.headers("admin"),
+        )
+    assert resp.status_code == 200, resp.text
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    errors = _page_errors(page)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{site}/calendar?date={clinic.day.isoformat()}&view=day&columns=chair")
+    page.fill("input[name=email]", clinic.world.users["frontdesk"].email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=live]", timeout=15000)
+
+    gap = page.locator(".ec-bg-event.bg-break")
+    expect(gap).to_have_count(1, timeout=10000)  # only chair 1 has a gap that day
+    assert gap.inner_text() == "Team training"
+    labels = page.locator(".ec-bg-event .bg-label").all_inner_texts()
+    assert "Lunch" not in labels
+    slot = page.locator(".ec-bg-event.bg-reserved")
+    expect(slot).to_have_count(1)  # the slot is chair 1's; chair 2's time is not reserved
+    assert slot.inner_text() == "Adjustments AM: Adjustment"
+    # 08:00-10:00 and 12:00-13:00 in the same column: twice the height, four hours apart.
+    slot_box, gap_box = slot.bounding_box(), gap.bounding_box()
+    assert slot_box is not None and gap_box is not None
+    assert slot_box["x"] == gap_box["x"]
+    hour = gap_box["height"]
+    assert slot_box["height"] == pytest.approx(2 * hour, abs=2)
+    assert gap_box["y"] - slot_box["y"] == pytest.approx(4 * hour, abs=2)
+    # The page asked the server for the hours rather than reading the template's rules.
+    assert any("/api/schedule/hours?" in url for url in asked)
+    assert not any("/api/schedule-templates" in url for url in asked)
+    assert errors == []
+    context.close()
+
+
+def test_a_drag_that_fails_shows_at_once_then_goes_back_with_the_reason(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    """The network drops while a move is being saved: the block sits at the new time until the
+    request fails, then returns to where the server still has it and the message says why."""
+    appt = _book(site, clinic)  # 14:00-14:30
+    page = _open(browser, site, clinic)
+    errors = _page_errors(page)
+    held: list[Any] = []
+    page.route("**/reschedule", lambda route: held.append(route))
+    block = _block(page, appt["id"])
+    block.wait_for()
+    per_minute = _px_per_minute(page, appt["id"], 30)
+    x, y = _grab_point(page, appt["id"])
+    _drag(page, x, y, 0, 120 * per_minute)  # 16:00
+
+    # Shown at the new time while the server has not answered.
+    expect(block.locator(".appt-time")).to_have_text(_times("16:00", "16:30"), timeout=10000)
+    page.wait_for_function("document.querySelector('#probe-tip').hidden")
+    assert len(held) == 1
+    held[0].abort("internetdisconnected")
+
+    expect(page.locator("#toast")).to_contain_text("Not moved:", timeout=10000)
+    assert "cannot be reached" in page.locator("#toast").inner_text()
+    assert page.locator("#toast").get_attribute("data-kind") == "error"
+    expect(block.locator(".appt-time")).to_have_text(_times("14:00", "14:30"))
+    row = _row(app, appt["id"])
+    assert row.start_time == clinic.at(14) and row.version == 1
+    # Still movable after the failure: the next drag (network back) saves.
+    page.unroute("**/reschedule")
+    x, y = _grab_point(page, appt["id"])
+    _drag(page, x, y, 0, 60 * per_minute)  # 15:00
+    expect(page.locator("#toast")).to_contain_text("Moved", timeout=10000)
+    assert _row(app, appt["id"]).start_time == clinic.at(15)
+    expect(block.locator(".appt-time")).to_have_text(_times("15:00", "15:30"))
+    assert errors == []
+    page.context.close()

@@ -5,7 +5,7 @@
 
 import { explain, getAll, getJson } from "./api.js";
 import { el, toast } from "./dom.js";
-import { canModify, columnField, MOVABLE, refetch, state, typeName } from "./state.js";
+import { canModify, columnField, MOVABLE, refetch, state, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
 
 /** The window the appointments in state were loaded for, and whether a reload is due. */
@@ -29,6 +29,7 @@ export const appointmentSource = {
       toast(`Appointments not loaded: ${explain(err)}`, "error");
       throw err;
     }
+    await whenIdle();
     // Navigated on before this window arrived: the calendar skips a failed fetch's answer.
     if (key !== loaded.wanted) throw new Error(`superseded: ${key}`);
     return events(info.start, info.end);

@@ -6,7 +6,7 @@
 
 import { explain, getJson } from "./api.js";
 import { el, toast } from "./dom.js";
-import { cal, columns, state, typeName } from "./state.js";
+import { cal, columns, state, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
 
 /** Without any hours yet (no schedule), the grid shows a plain working day. */
@@ -34,6 +34,7 @@ export const scheduleSource = {
       toast(`Working hours not loaded: ${explain(err)}`, "error");
       throw err;
     }
+    await whenIdle();
     if (wanted !== key) throw new Superseded(key);
     widen(hours);
     return background(hours);

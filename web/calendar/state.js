@@ -71,10 +71,26 @@ export function refetch() {
   cal.ec.refetchEvents();
 }
 
+/** @type {(() => void)[]} */
+const waitingForDrop = [];
+
 /** @param {boolean} dragging */
 export function setDragging(dragging) {
   cal.dragging = dragging;
-  if (!dragging && cal.redrawWaiting) refetch();
+  if (dragging) return;
+  for (const resume of waitingForDrop.splice(0)) resume();
+  if (cal.redrawWaiting) refetch();
+}
+
+/**
+ * Resolves once no block is being dragged. The event sources wait for it before answering, so
+ * data that arrives mid-drag (a reload after the live channel connects, say) never replaces the
+ * events under the pointer.
+ * @returns {Promise<void>}
+ */
+export function whenIdle() {
+  if (!cal.dragging) return Promise.resolve();
+  return new Promise((resolve) => waitingForDrop.push(resolve));
 }
 
 /** The calendar; only called once signed in. */

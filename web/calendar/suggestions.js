@@ -4,12 +4,13 @@
 
 import { explain, getJson } from "./api.js";
 import { el, select, toast } from "./dom.js";
-import { columnField, refetch, state, typeName } from "./state.js";
+import { columnField, refetch, state, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
 
 export const suggestionSource = {
-  /** @returns {EC.EventInput[]} */
-  events: () => {
+  /** @returns {Promise<EC.EventInput[]>} */
+  events: async () => {
+    await whenIdle();
     const field = columnField();
     return state.suggestions.flatMap((s, rank) =>
       s.parts.flatMap((p, i) => {
