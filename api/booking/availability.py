@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.booking import rules
+from api.booking import checks, rules
 from api.booking.clinic_state import ClinicState
 from api.booking.schemas import AvailabilityRead, PartSlot, ScoreTermRead, SlotRead, SuggestionRead
+from api.core.crud import find_in_clinic
 from api.errors import InvalidInput, NotFound
 from api.models import (
     AppointmentType,
@@ -126,8 +127,8 @@ def find(
 ) -> AvailabilityRead:
     patient = None
     if req.patient_id:
-        patient = session.get(Patient, req.patient_id)
-        if patient is None or patient.clinic_id != clinic.id:
+        patient = find_in_clinic(session, Patient, req.patient_id, clinic.id)
+        if patient is None:
             raise InvalidInput(
                 "patientId", f"No patient with id '{req.patient_id}' in your clinic."
             )
@@ -153,7 +154,7 @@ def find(
         hold_owner=hold_owner,
     )
     for type_id in type_ids:
-        kind: AppointmentType = state.require_type(type_id)
+        kind: AppointmentType = checks.offered_type(state.types, type_id)
         if req.online_only and not kind.online_bookable:
             raise InvalidInput(
                 "appointmentTypeId", f"'{kind.name}' cannot be booked online; please call us."

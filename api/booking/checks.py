@@ -8,6 +8,7 @@ from the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,15 @@ from api.booking import rules
 from api.booking.clinic_state import ClinicState, template_slot_spec
 from api.booking.schemas import Override, PartInput
 from api.core import clock
-from api.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from api.core.crud import find_in_clinic
+from api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from api.models import (
     Appointment,
     AppointmentStatus,
@@ -64,8 +73,8 @@ def require_in_clinic(
 ) -> Any:
     if obj_id is None:
         return None
-    obj = session.get(model, obj_id)
-    if obj is None or obj.clinic_id != clinic_id:
+    obj = find_in_clinic(session, model, obj_id, clinic_id)
+    if obj is None:
         raise InvalidInput(field, f"No {what} with id '{obj_id}' in your clinic.")
     if not getattr(obj, "active", True):
         raise InvalidInput(field, f"The {what} '{getattr(obj, 'name', obj_id)}' is inactive.")
@@ -278,3 +287,15 @@ def check_version(appointment: Appointment, if_match: str | None, *, required: b
             "reload it and apply your change again.",
             currentVersion=appointment.version,
         )
+
+
+def offered_type(types: Mapping[str, AppointmentType], type_id: str) -> AppointmentType:
+    """The clinic's type with this id, if it is still offered (``ClinicState.types``)."""
+    kind = types.get(type_id)
+    if kind is None:
+        raise InvalidInput(
+            "appointmentTypeId", f"No appointment type with id '{type_id}' in your clinic."
+        )
+    if not kind.active:
+        raise Conflict(f"The appointment type '{kind.name}' is no longer offered.")
+    return kind

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from api.core import clock
-from api.errors import Conflict, InvalidInput
 from api.models import (
     Appointment,
     AppointmentStatus,
@@ -420,16 +419,6 @@ class ClinicState:
             preferences=preferences or Preferences(),
             time_limit_seconds=time_limit_seconds,
         )
-
-    def require_type(self, type_id: str) -> AppointmentType:
-        kind = self.types.get(type_id)
-        if kind is None:
-            raise InvalidInput(
-                "appointmentTypeId", f"No appointment type with id '{type_id}' in your clinic."
-            )
-        if not kind.active:
-            raise Conflict(f"The appointment type '{kind.name}' is no longer offered.")
-        return kind
 
 
 def active_holds(

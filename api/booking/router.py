@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 
 from api.audit import service as audit
 from api.auth.deps import (
@@ -19,7 +18,7 @@ from api.auth.deps import (
     SettingsDep,
     ViewCalendar,
 )
-from api.booking import availability, checks, service
+from api.booking import availability, checks, repository, service
 from api.booking.cancel import cancel
 from api.booking.create import create
 from api.booking.duplicate import duplicate
@@ -48,15 +47,7 @@ from api.models import (
     Appointment,
     AppointmentSource,
     AppointmentStatus,
-    AppointmentType,
-    Chair,
-    Clinic,
-    Patient,
-    Provider,
-    Room,
-    TreatmentPlan,
 )
-from api.models.email_confirmation import unconfirmed_lapsed
 from api.schemas import BIGINT_MAX, IsoDateTime, Page, QueryBool
 
 router = APIRouter(prefix="/api/booking", tags=["booking"])
@@ -124,37 +115,20 @@ def list_appointments(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[AppointmentRead]:
-    where: list[Any] = [Appointment.clinic_id == principal.clinic_id]
-    if not include_cancelled:
-        where.append(Appointment.deleted_at.is_(None))
-        # Lapsed unconfirmed new-patient bookings are as good as cancelled: their time is free.
-        where.append(~unconfirmed_lapsed(clock.now()))
-    if start is not None:
-        where.append(Appointment.end_time > start)
-    if end is not None:
-        where.append(Appointment.start_time < end)
-    for column, value in (
-        (Appointment.provider_id, provider_id),
-        (Appointment.chair_id, chair_id),
-        (Appointment.room_id, room_id),
-        (Appointment.patient_id, patient_id),
-        (Appointment.appointment_type_id, appointment_type_id),
-        (Appointment.visit_id, visit_id),
-    ):
-        if value is not None:
-            where.append(column == value)
-    if status_:
-        where.append(Appointment.status.in_(status_))
-    if source:
-        where.append(Appointment.source.in_(source))
-    total = session.scalar(select(func.count()).select_from(Appointment).where(*where)) or 0
-    rows = session.scalars(
-        select(Appointment)
-        .where(*where)
-        .order_by(Appointment.start_time, Appointment.id)
-        .limit(limit)
-        .offset(offset)
+    wanted = repository.AppointmentFilter(
+        start=start,
+        end=end,
+        provider_id=provider_id,
+        chair_id=chair_id,
+        room_id=room_id,
+        patient_id=patient_id,
+        appointment_type_id=appointment_type_id,
+        visit_id=visit_id,
+        statuses=status_ or (),
+        sources=source or (),
+        include_cancelled=include_cancelled,
     )
+    rows, total = repository.page(session, principal, wanted, limit=limit, offset=offset)
     return Page(items=[service.to_read(a) for a in rows], total=total, limit=limit, offset=offset)
 
 
@@ -172,23 +146,18 @@ def get_appointment(
 
 
 def _detail(session: SessionDep, appt: Appointment) -> AppointmentDetail:
-    kind = session.get(AppointmentType, appt.appointment_type_id)
-    patient = session.get(Patient, appt.patient_id)
-    provider = session.get(Provider, appt.provider_id)
-    chair = session.get(Chair, appt.chair_id) if appt.chair_id else None
-    room = session.get(Room, appt.room_id) if appt.room_id else None
-    plan = session.get(TreatmentPlan, appt.treatment_plan_id) if appt.treatment_plan_id else None
-    assert kind is not None and patient is not None and provider is not None
+    rel = repository.related(session, appt)
+    chair, room, plan, patient = rel.chair, rel.room, rel.plan, rel.patient
     return AppointmentDetail(
         **service.to_read(appt).model_dump(by_alias=False),
-        appointment_type=TypeRef.model_validate(kind),
+        appointment_type=TypeRef.model_validate(rel.kind),
         patient=NamedRef(id=patient.id, name=f"{patient.first_name} {patient.last_name}"),
-        provider=NamedRef(id=provider.id, name=provider.name),
+        provider=NamedRef(id=rel.provider.id, name=rel.provider.name),
         chair=NamedRef(id=chair.id, name=chair.name) if chair else None,
         room=RoomRef(id=room.id, name=room.name, kind=room.kind) if room else None,
         treatment_plan=NamedRef(id=plan.id, name=plan.name) if plan else None,
         procedures=[ProcedureRef.model_validate(p) for p in appt.procedures],
-        visit_appointment_ids=service.appointments_of_visit(session, appt),
+        visit_appointment_ids=rel.visit_appointment_ids,
     )
 
 
@@ -393,8 +362,7 @@ def get_availability(
         limit = limit or 5000
     if max_gap < min_gap:
         raise InvalidInput("maxGap", "maxGap must not be below minGap.")
-    clinic = session.get(Clinic, principal.clinic_id)
-    assert clinic is not None
+    clinic = checks.caller_clinic(session, principal)
     req = availability.AvailabilityRequest(
         type_ids=appointment_type_id or [],
         window_start=start,

@@ -6,11 +6,11 @@ Each change is an operation in its own module (`create`, `update`, `reschedule`,
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.auth.permissions import Role
+from api.booking import repository
 from api.booking.schemas import AppointmentRead, Money
 from api.errors import Forbidden, NotFound
 from api.models import Appointment
@@ -37,8 +37,8 @@ def to_read(appointment: Appointment) -> AppointmentRead:
 
 
 def get_appointment(session: Session, principal: Principal, appointment_id: str) -> Appointment:
-    appointment = session.get(Appointment, appointment_id)
-    if appointment is None or appointment.clinic_id != principal.clinic_id:
+    appointment = repository.get(session, principal, appointment_id)
+    if appointment is None:
         raise NotFound(f"No appointment with id '{appointment_id}' in your clinic.")
     return appointment
 
@@ -48,15 +48,3 @@ def get_for_update(session: Session, principal: Principal, appointment_id: str) 
     if principal.role == Role.PROVIDER and appointment.provider_id != principal.provider_id:
         raise Forbidden("Providers may change only their own appointments.")
     return appointment
-
-
-def appointments_of_visit(session: Session, appointment: Appointment) -> list[str]:
-    if appointment.visit_id is None:
-        return []
-    return list(
-        session.scalars(
-            select(Appointment.id)
-            .where(Appointment.visit_id == appointment.visit_id)
-            .order_by(Appointment.start_time)
-        )
-    )

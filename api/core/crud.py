@@ -1,13 +1,14 @@
-"""Clinic-scoped queries shared by the configuration resources.
+"""Clinic-scoped queries shared by every resource.
 
-Every lookup filters by the caller's clinic, so another clinic's row is simply "not found":
-the API never confirms that an id exists elsewhere.
+Every lookup filters by the caller's clinic (`in_clinic`, `find_in_clinic`: the one home of
+that rule), so another clinic's row is simply "not found": the API never confirms that an id
+exists elsewhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +20,31 @@ from api.models import ScheduleException, WorkingHours
 M = TypeVar("M")
 
 
-def get_in_clinic(session: Session, model: type[M], obj_id: str, clinic_id: str, what: str) -> M:
+class InClinic(Protocol):
+    """Whoever or whatever belongs to one clinic: a principal, a portal caller, a row."""
+
+    @property
+    def clinic_id(self) -> str: ...
+
+
+def in_clinic(model: type[M], clinic_id: str) -> Select[M]:
+    """The clinic's rows of a model: where every clinic-scoped list starts."""
+    return select(model).where(model.clinic_id == clinic_id)  # type: ignore[attr-defined]
+
+
+def find_in_clinic(session: Session, model: type[M], obj_id: str, clinic_id: str) -> M | None:
+    """The row with this id if it belongs to the clinic, else None as if it did not exist.
+
+    By primary key through the session, not a statement: a row the request already loaded
+    costs no query, and nothing pending is flushed in the middle of an operation.
+    """
     obj = session.get(model, obj_id)
-    if obj is None or getattr(obj, "clinic_id", None) != clinic_id:
+    return obj if obj is not None and getattr(obj, "clinic_id", None) == clinic_id else None
+
+
+def get_in_clinic(session: Session, model: type[M], obj_id: str, clinic_id: str, what: str) -> M:
+    obj = find_in_clinic(session, model, obj_id, clinic_id)
+    if obj is None:
         raise NotFound(f"No {what} with id '{obj_id}' in your clinic.")
     return obj
 
@@ -36,10 +59,9 @@ def list_in_clinic(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[M], int]:
-    conditions = [model.clinic_id == clinic_id, *where]  # type: ignore[attr-defined]
-    total = session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
-    stmt = select(model).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
-    return list(session.scalars(stmt)), total
+    stmt = in_clinic(model, clinic_id).where(*where)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return list(session.scalars(stmt.order_by(*order_by).limit(limit).offset(offset))), total
 
 
 def apply_changes(obj: object, changes: dict[str, Any]) -> None:

@@ -14,9 +14,10 @@ from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.booking import checks, rules
+from api.booking import checks, repository, rules
 from api.booking.clinic_state import ClinicState
 from api.core import clock
+from api.core.crud import find_in_clinic
 from api.errors import DomainError
 from api.models import Appointment, AppointmentType, Clinic
 from api.schemas import IsoDateTime, StrictInput
@@ -51,12 +52,12 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         return _error(req, "Your clinic no longer exists.")
     moving: Appointment | None = None
     if req.appointment_id is not None:
-        moving = session.get(Appointment, req.appointment_id)
-        if moving is None or moving.clinic_id != clinic.id:
+        moving = repository.get(session, principal, req.appointment_id)
+        if moving is None:
             return _error(req, f"No appointment with id '{req.appointment_id}' in your clinic.")
     type_id = req.appointment_type_id or (moving.appointment_type_id if moving else None)
-    kind = session.get(AppointmentType, type_id) if type_id else None
-    if kind is None or kind.clinic_id != clinic.id:
+    kind = find_in_clinic(session, AppointmentType, type_id, clinic.id) if type_id else None
+    if kind is None:
         return _error(req, "Name the appointment being moved or the type being booked.")
     fields = req.model_fields_set
 

@@ -8,7 +8,13 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import apply_changes, delete_or_conflict, get_in_clinic, list_in_clinic
+from api.core.crud import (
+    apply_changes,
+    delete_or_conflict,
+    find_in_clinic,
+    get_in_clinic,
+    list_in_clinic,
+)
 from api.errors import Conflict, InvalidInput
 from api.models import Appointment, Clinic, Patient, Provider, User
 from api.patients.schemas import PatientCreate, PatientUpdate
@@ -89,12 +95,13 @@ def _check(session: Session, principal: Principal, changes: dict[str, Any]) -> N
     if born is not None and born > _clinic_today(session, principal.clinic_id):
         raise InvalidInput("dateOfBirth", "The date of birth cannot be in the future.")
     provider_id = changes.get("usual_provider_id")
-    if provider_id is not None:
-        provider = session.get(Provider, provider_id)
-        if provider is None or provider.clinic_id != principal.clinic_id:
-            raise InvalidInput(
-                "usualProviderId", f"No provider with id '{provider_id}' in your clinic."
-            )
+    if (
+        provider_id is not None
+        and find_in_clinic(session, Provider, provider_id, principal.clinic_id) is None
+    ):
+        raise InvalidInput(
+            "usualProviderId", f"No provider with id '{provider_id}' in your clinic."
+        )
 
 
 def create_patient(session: Session, principal: Principal, data: PatientCreate) -> Patient:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.auth.passwords import hash_password
 from api.booking import availability, checks
+from api.booking import repository as appointments
 from api.booking.cancel import cancel as cancel_appointment
 from api.booking.cancel import late_cancel_fee
 from api.booking.clinic_state import active_appointment
@@ -30,6 +31,7 @@ from api.booking.rules import BookingConflict
 from api.booking.schemas import AppointmentCreate, Money, Override, PartInput
 from api.booking.schemas import RescheduleRequest as StaffReschedule
 from api.core import clock
+from api.core.crud import find_in_clinic
 from api.errors import Conflict, InvalidInput, NotFound
 from api.models import (
     Appointment,
@@ -129,8 +131,8 @@ def bookable_type(session: Session, caller: PortalCaller, type_id: str) -> Appoi
     Patients may book online-bookable types; guests (no account) only those also marked for
     new patients. Another clinic's type answers exactly as a type that does not exist.
     """
-    kind = session.get(AppointmentType, type_id)
-    if kind is None or kind.clinic_id != caller.clinic_id or not kind.active:
+    kind = find_in_clinic(session, AppointmentType, type_id, caller.clinic_id)
+    if kind is None or not kind.active:
         raise InvalidInput("appointmentTypeId", f"No appointment type with id '{type_id}'.")
     if not kind.online_bookable:
         raise InvalidInput(
@@ -432,13 +434,8 @@ def _check_online_cap(session: Session, clinic: Clinic, patient_id: str) -> None
 
 def own_appointment(session: Session, caller: PortalCaller, appointment_id: str) -> Appointment:
     """The caller's own appointment; anyone else's answers exactly like one that does not exist."""
-    appt = session.get(Appointment, appointment_id)
-    if (
-        appt is None
-        or caller.patient_id is None
-        or appt.clinic_id != caller.clinic_id
-        or appt.patient_id != caller.patient_id
-    ):
+    appt = appointments.get(session, caller, appointment_id)
+    if appt is None or caller.patient_id is None or appt.patient_id != caller.patient_id:
         raise NotFound(f"You have no appointment with id '{appointment_id}'.")
     return appt
 
@@ -446,9 +443,8 @@ def own_appointment(session: Session, caller: PortalCaller, appointment_id: str)
 def upcoming(session: Session, caller: PortalCaller) -> list[Appointment]:
     return list(
         session.scalars(
-            select(Appointment)
+            appointments.readable(caller)
             .where(
-                Appointment.clinic_id == caller.clinic_id,
                 Appointment.patient_id == caller.patient_id,
                 active_appointment(),
                 Appointment.end_time > clock.now(),
@@ -609,8 +605,8 @@ def invite(
     valid_hours: int,
 ) -> InviteRead:
     """A patient user (no password yet) and a single-use token to set one."""
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != actor.clinic_id:
+    patient = find_in_clinic(session, Patient, patient_id, actor.clinic_id)
+    if patient is None:
         raise NotFound(f"No patient with id '{patient_id}' in your clinic.")
     user = session.scalar(select(User).where(User.patient_id == patient.id, User.role == "patient"))
     if user is not None and user.password_hash:

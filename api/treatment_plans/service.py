@@ -4,7 +4,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import delete_or_conflict, get_in_clinic, list_in_clinic
+from api.core.crud import delete_or_conflict, find_in_clinic, get_in_clinic, list_in_clinic
 from api.errors import Conflict, InvalidInput
 from api.models import (
     Appointment,
@@ -119,8 +119,7 @@ def _booked(session: Session, procedure_ids: list[str]) -> set[str]:
 
 
 def _check_patient(session: Session, principal: Principal, patient_id: str) -> None:
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != principal.clinic_id:
+    if find_in_clinic(session, Patient, patient_id, principal.clinic_id) is None:
         raise InvalidInput("patientId", f"No patient with id '{patient_id}' in your clinic.")
 
 
