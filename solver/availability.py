@@ -27,11 +27,11 @@ def find_availability(query: SlotQuery) -> Availability:
     prep = prepare(query)
     timeline = Timeline(prep)
     chains = Chains(timeline)
-    asm = Assembler(timeline, chains.part_masks)
+    assembler = Assembler(timeline, chains.part_masks)
     js = np.flatnonzero(chains.bookable[0])
     slots: list[Slot] = []
     if not chains.coupled:
-        return Availability(LazySlots(asm, chains.witnesses(js)), True)
+        return Availability(LazySlots(assembler, chains.witnesses(js)), True)
     deadline = t0 + query.time_limit_seconds
     for j in js:
         try:
@@ -39,5 +39,5 @@ def find_availability(query: SlotQuery) -> Availability:
         except TimeoutError:
             return Availability(tuple(slots), False)
         if chain is not None:
-            slots.append(asm.slot(chain.js, chain.resources))
+            slots.append(assembler.slot(chain.js, chain.resources))
     return Availability(tuple(slots), True)

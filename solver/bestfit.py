@@ -103,8 +103,8 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
     prep = prepare(query)
     timeline = Timeline(prep)
     chains = Chains(timeline)
-    cands = np.flatnonzero(chains.bookable[0])
-    if len(cands) == 0:
+    candidates = np.flatnonzero(chains.bookable[0])
+    if len(candidates) == 0:
         return BestFit((), SolveStatus.INFEASIBLE, None, None, True)
 
     loads = ChairLoads(timeline)
@@ -121,7 +121,7 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
         here = part_best(chains, i, points[i], fill[i])
         best = np.maximum(np.where(chains.completes[i], here + ahead, NEG), NEG)
     upper_bound = best.max(axis=0) + near
-    order = cands[np.lexsort((cands, -upper_bound[cands]))]
+    order = candidates[np.lexsort((candidates, -upper_bound[candidates]))]
 
     scores = Scores(points, fill, near)
     size = min(len(order), k if not chains.coupled else 2 * k)
@@ -150,16 +150,16 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
             size *= 2
         size = min(size, len(order))
 
-    asm = Assembler(timeline, chains.part_masks)
+    assembler = Assembler(timeline, chains.part_masks)
     suggestions = []
     for p in picked:
-        res = [
+        resources = [
             {kind: chains.part_masks[i].kinds[kind].ids[r] for kind, r in rows.items()}
             for i, rows in enumerate(p.rows)
         ]
-        slot = asm.slot(p.js, res)
+        slot = assembler.slot(p.js, resources)
         choices = [
-            Choice(i, int(timeline.grid[j]), res[i], slot.parts[i].template_slot_id)
+            Choice(i, int(timeline.grid[j]), resources[i], slot.parts[i].template_slot_id)
             for i, j in enumerate(p.js)
         ]
         total, terms = explain(timeline, loads, choices)

@@ -89,213 +89,225 @@ Check = Callable[[Booking], Iterator[Violation]]
 # -- when: the whole visit ---------------------------------------------------------------------
 
 
-def before_lead_time(b: Booking) -> Iterator[Violation]:
+def before_lead_time(booking: Booking) -> Iterator[Violation]:
     """The first part may not start before now + the clinic's minimum lead time."""
-    earliest = to_sec_ceil(b.query.now + b.query.clinic.policy.min_lead_time)
-    first = b.times[0][0]
+    earliest = to_sec_ceil(booking.query.now + booking.query.clinic.policy.min_lead_time)
+    first = booking.times[0][0]
     if first < earliest:
         yield Violation(
             "before_lead_time",
-            f"starts {b.local(first)}, before the earliest bookable time {b.local(earliest)}",
+            f"starts {booking.local(first)}, before the earliest bookable time "
+            f"{booking.local(earliest)}",
             0,
         )
 
 
-def beyond_horizon(b: Booking) -> Iterator[Violation]:
+def beyond_horizon(booking: Booking) -> Iterator[Violation]:
     """The last part must end by now + the clinic's booking horizon."""
-    latest = to_sec_floor(b.query.now + b.query.clinic.policy.max_horizon)
-    last = b.times[-1][1]
+    latest = to_sec_floor(booking.query.now + booking.query.clinic.policy.max_horizon)
+    last = booking.times[-1][1]
     if last > latest:
         yield Violation(
             "beyond_horizon",
-            f"ends {b.local(last)}, after the booking horizon {b.local(latest)}",
-            len(b.times) - 1,
+            f"ends {booking.local(last)}, after the booking horizon {booking.local(latest)}",
+            len(booking.times) - 1,
         )
 
 
-def outside_window(b: Booking) -> Iterator[Violation]:
+def outside_window(booking: Booking) -> Iterator[Violation]:
     """The visit lies inside the query's window."""
-    first, last = b.times[0][0], b.times[-1][1]
-    if first < to_sec_ceil(b.query.window_start):
-        yield Violation("outside_window", f"starts {b.local(first)}, before the window", 0)
-    if last > to_sec_floor(b.query.window_end):
+    first, last = booking.times[0][0], booking.times[-1][1]
+    if first < to_sec_ceil(booking.query.window_start):
+        yield Violation("outside_window", f"starts {booking.local(first)}, before the window", 0)
+    if last > to_sec_floor(booking.query.window_end):
         yield Violation(
-            "outside_window", f"ends {b.local(last)}, after the window", len(b.times) - 1
+            "outside_window",
+            f"ends {booking.local(last)}, after the window",
+            len(booking.times) - 1,
         )
 
 
 # -- each part on its own ----------------------------------------------------------------------
 
 
-def not_on_grid(b: Booking) -> Iterator[Violation]:
+def not_on_grid(booking: Booking) -> Iterator[Violation]:
     """Every part starts on the clinic-local grid of ``granularity_minutes``."""
-    step = b.query.clinic.policy.granularity_minutes
-    for i, _, _ in b.parts():
-        start = b.times[i][0]
-        if not b.calendar.on_grid(start, step):
+    step = booking.query.clinic.policy.granularity_minutes
+    for i, _, _ in booking.parts():
+        start = booking.times[i][0]
+        if not booking.calendar.on_grid(start, step):
             yield Violation(
                 "not_on_grid",
-                f"{b.label(i)} starts {b.local(start)}, not on the {step}-minute grid",
+                f"{booking.label(i)} starts {booking.local(start)}, not on the {step}-minute grid",
                 i,
             )
 
 
-def duration_bounds(b: Booking) -> Iterator[Violation]:
+def duration_bounds(booking: Booking) -> Iterator[Violation]:
     """A part lasts within its type's bounds, and exactly as long as the visit asks when it does."""
-    for i, _, p in b.parts():
+    for i, _, p in booking.parts():
         t = p.type
-        s, e = b.times[i]
+        s, e = booking.times[i]
         lasts = e - s
-        asked = b.query.visit.parts[i].duration_minutes
+        asked = booking.query.visit.parts[i].duration_minutes
         if not t.min_minutes * 60 <= lasts <= t.max_minutes * 60:
             yield Violation(
                 "duration_bounds",
-                f"{b.label(i)} lasts {lasts / 60:g} min; {t.id!r} allows {t.min_minutes}-"
+                f"{booking.label(i)} lasts {lasts / 60:g} min; {t.id!r} allows {t.min_minutes}-"
                 f"{t.max_minutes} min",
                 i,
             )
         elif asked is not None and lasts != asked * 60:
             yield Violation(
                 "duration_bounds",
-                f"{b.label(i)} lasts {lasts / 60:g} min but the visit asks for {asked} min",
+                f"{booking.label(i)} lasts {lasts / 60:g} min but the visit asks for {asked} min",
                 i,
             )
 
 
-def missing_resource(b: Booking) -> Iterator[Violation]:
+def missing_resource(booking: Booking) -> Iterator[Violation]:
     """A part holds a resource of every kind its type needs."""
-    for i, _, p in b.parts():
+    for i, _, p in booking.parts():
         for kind in p.pools:
-            if kind not in b.held(i):
-                yield Violation("missing_resource", f"{b.label(i)} needs a {kind.value}", i)
+            if kind not in booking.held(i):
+                yield Violation("missing_resource", f"{booking.label(i)} needs a {kind.value}", i)
 
 
-def _outside_pool(b: Booking) -> Iterator[tuple[int, Part, ResourceKind, str]]:
+def _outside_pool(booking: Booking) -> Iterator[tuple[int, Part, ResourceKind, str]]:
     """Resources a part holds that the visit does not let it use."""
-    for i, _, p in b.parts():
+    for i, _, p in booking.parts():
         for kind, pool in p.pools.items():
-            rid = b.held(i).get(kind)
+            rid = booking.held(i).get(kind)
             if rid is not None and rid not in pool:
                 yield i, p, kind, rid
 
 
-def wrong_room_kind(b: Booking) -> Iterator[Violation]:
+def wrong_room_kind(booking: Booking) -> Iterator[Violation]:
     """A room is of the kind the part's type needs."""
-    for i, p, kind, rid in _outside_pool(b):
-        room = b.prep.resources[rid]
+    for i, p, kind, rid in _outside_pool(booking):
+        room = booking.prep.resources[rid]
         if kind == ResourceKind.ROOM and room.room_kind != p.type.room_kind:
             yield Violation(
                 "wrong_room_kind",
-                f"{b.names[rid]} is a {room.room_kind or 'plain'} room; {b.label(i)} needs a "
-                f"{p.type.room_kind} room",
+                f"{booking.names[rid]} is a {room.room_kind or 'plain'} room; "
+                f"{booking.label(i)} needs a {p.type.room_kind} room",
                 i,
                 rid,
             )
 
 
-def not_qualified(b: Booking) -> Iterator[Violation]:
+def not_qualified(booking: Booking) -> Iterator[Violation]:
     """A provider is qualified for the type, and a part uses the resource the visit pins."""
-    for i, p, kind, rid in _outside_pool(b):
-        if kind == ResourceKind.ROOM and b.prep.resources[rid].room_kind != p.type.room_kind:
+    for i, p, kind, rid in _outside_pool(booking):
+        if kind == ResourceKind.ROOM and booking.prep.resources[rid].room_kind != p.type.room_kind:
             continue  # that is wrong_room_kind
         pool = p.pools[kind]
-        asked = f" (the visit asks for {b.names.get(pool[0], pool[0])})" if len(pool) == 1 else ""
-        yield Violation("not_qualified", f"{b.names[rid]} may not take {b.label(i)}{asked}", i, rid)
+        asked = (
+            f" (the visit asks for {booking.names.get(pool[0], pool[0])})" if len(pool) == 1 else ""
+        )
+        yield Violation(
+            "not_qualified", f"{booking.names[rid]} may not take {booking.label(i)}{asked}", i, rid
+        )
 
 
-def outside_hours(b: Booking) -> Iterator[Violation]:
+def outside_hours(booking: Booking) -> Iterator[Violation]:
     """Each resource works for all of the part's time, buffers included."""
-    for i, _, _ in b.parts():
-        occ_s, occ_e = b.occupied[i]
-        for rid in b.held(i).values():
-            hours = b.calendar.merged_hours(b.prep.resources[rid].hours).tolist()
+    for i, _, _ in booking.parts():
+        occ_s, occ_e = booking.occupied[i]
+        for rid in booking.held(i).values():
+            hours = booking.calendar.merged_hours(booking.prep.resources[rid].hours).tolist()
             if not any(hs <= occ_s and occ_e <= he for hs, he in hours):
                 yield Violation(
                     "outside_hours",
-                    f"{b.names[rid]} is not working for all of {b.local(occ_s)}-"
-                    f"{b.local(occ_e)[-5:]} ({b.label(i)}, buffers included)",
+                    f"{booking.names[rid]} is not working for all of {booking.local(occ_s)}-"
+                    f"{booking.local(occ_e)[-5:]} ({booking.label(i)}, buffers included)",
                     i,
                     rid,
                 )
 
 
-def resource_busy(b: Booking) -> Iterator[Violation]:
+def resource_busy(booking: Booking) -> Iterator[Violation]:
     """No resource is already busy during the part's time, buffers included."""
-    for i, _, _ in b.parts():
-        occ_s, occ_e = b.occupied[i]
-        for rid in b.held(i).values():
+    for i, _, _ in booking.parts():
+        occ_s, occ_e = booking.occupied[i]
+        for rid in booking.held(i).values():
             owner = f"clinic.resources[{rid}].busy"
-            for bs, be, ref in busy_pairs(owner, b.prep.resources[rid].busy, *b.span):
-                if bs < occ_e and occ_s < be:
+            for busy_start, busy_end, ref in busy_pairs(
+                owner, booking.prep.resources[rid].busy, *booking.span
+            ):
+                if busy_start < occ_e and occ_s < busy_end:
                     yield Violation(
                         "resource_busy",
-                        f"{b.names[rid]} is busy {b.local(bs)}-{b.local(be)[-5:]}"
-                        + (f" ({ref})" if ref else ""),
+                        f"{booking.names[rid]} is busy {booking.local(busy_start)}-"
+                        f"{booking.local(busy_end)[-5:]}" + (f" ({ref})" if ref else ""),
                         i,
                         rid,
                         ref,
                     )
 
 
-def patient_busy(b: Booking) -> Iterator[Violation]:
+def patient_busy(booking: Booking) -> Iterator[Violation]:
     """The patient is not booked elsewhere during a part (buffers are the clinic's, not theirs)."""
-    patient = busy_pairs("patient_busy", b.query.patient_busy, *b.span)
-    for i, _, _ in b.parts():
-        s, e = b.times[i]
-        for bs, be, ref in patient:
-            if bs < e and s < be:
+    patient = busy_pairs("patient_busy", booking.query.patient_busy, *booking.span)
+    for i, _, _ in booking.parts():
+        s, e = booking.times[i]
+        for busy_start, busy_end, ref in patient:
+            if busy_start < e and s < busy_end:
                 yield Violation(
                     "patient_busy",
-                    f"the patient is booked {b.local(bs)}-{b.local(be)[-5:]}"
-                    + (f" ({ref})" if ref else ""),
+                    f"the patient is booked {booking.local(busy_start)}-"
+                    f"{booking.local(busy_end)[-5:]}" + (f" ({ref})" if ref else ""),
                     i,
                     ref=ref,
                 )
 
 
-def template_reserved(b: Booking) -> Iterator[Violation]:
+def template_reserved(booking: Booking) -> Iterator[Violation]:
     """A part may not overlap a template slot that applies to it and excludes its type."""
-    for i, _, p in b.parts():
-        s, e = b.times[i]
-        for t in reserved_overlaps(b.slot_times, p.type.id, s, e, b.held(i).values()):
+    for i, _, p in booking.parts():
+        s, e = booking.times[i]
+        for t in reserved_overlaps(booking.slot_times, p.type.id, s, e, booking.held(i).values()):
             yield Violation(
                 "template_reserved",
-                f"{b.label(i)} overlaps template slot {t.slot.id} ({b.local(t.start)}-"
-                f"{b.local(t.end)[-5:]}), reserved for other appointment types",
+                f"{booking.label(i)} overlaps template slot {t.slot.id} ({booking.local(t.start)}-"
+                f"{booking.local(t.end)[-5:]}), reserved for other appointment types",
                 i,
                 ref=t.slot.id,
             )
 
 
-def template_slot_mismatch(b: Booking) -> Iterator[Violation]:
+def template_slot_mismatch(booking: Booking) -> Iterator[Violation]:
     """A part that books into a template slot fills that very slot."""
-    for i, a, p in b.parts():
-        want = b.query.visit.parts[i].template_slot_id
+    for i, a, p in booking.parts():
+        want = booking.query.visit.parts[i].template_slot_id
         got = a.template_slot_id
         if want is not None and got != want:
             yield Violation(
                 "template_slot_mismatch",
-                f"{b.label(i)} should book into template slot {want}, not {got or 'custom time'}",
+                f"{booking.label(i)} should book into template slot {want}, "
+                f"not {got or 'custom time'}",
                 i,
                 ref=want,
             )
         elif got is not None:
-            s, e = b.times[i]
-            slots = b.query.clinic.template_slots
-            held = b.held(i).values()
-            problem = claim_problem(got, slots, b.slot_times, p.type.id, s, e, held)
+            s, e = booking.times[i]
+            slots = booking.query.clinic.template_slots
+            held = booking.held(i).values()
+            problem = claim_problem(got, slots, booking.slot_times, p.type.id, s, e, held)
             if problem:
-                yield Violation("template_slot_mismatch", f"{b.label(i)} {problem}", i, ref=got)
+                yield Violation(
+                    "template_slot_mismatch", f"{booking.label(i)} {problem}", i, ref=got
+                )
 
 
 # -- the parts together ------------------------------------------------------------------------
 
 
-def gap(b: Booking) -> Iterator[Violation]:
+def gap(booking: Booking) -> Iterator[Violation]:
     """Each part starts within its gap bounds after the previous one ends."""
-    for i in range(1, len(b.times)):
-        p = b.prep.parts[i]
-        between = b.times[i][0] - b.times[i - 1][1]
+    for i in range(1, len(booking.times)):
+        p = booking.prep.parts[i]
+        between = booking.times[i][0] - booking.times[i - 1][1]
         if not p.min_gap <= between <= p.max_gap:
             yield Violation(
                 "gap",
@@ -305,10 +317,12 @@ def gap(b: Booking) -> Iterator[Violation]:
             )
 
 
-def _one_resource(b: Booking, kind: ResourceKind, code: str, asked: bool) -> Iterator[Violation]:
+def _one_resource(
+    booking: Booking, kind: ResourceKind, code: str, asked: bool
+) -> Iterator[Violation]:
     if not asked:
         return
-    uses = [(i, b.held(i).get(kind)) for i, _, p in b.parts() if kind in p.pools]
+    uses = [(i, booking.held(i).get(kind)) for i, _, p in booking.parts() if kind in p.pools]
     if not uses:
         return
     first_index, first = uses[0]
@@ -316,35 +330,39 @@ def _one_resource(b: Booking, kind: ResourceKind, code: str, asked: bool) -> Ite
         if other is not None and first is not None and other != first:
             yield Violation(
                 code,
-                f"part {i + 1} uses {b.names[other]} but part {first_index + 1} uses "
-                f"{b.names[first]}; the visit needs one {kind.value}",
+                f"part {i + 1} uses {booking.names[other]} but part {first_index + 1} uses "
+                f"{booking.names[first]}; the visit needs one {kind.value}",
                 i,
                 other,
             )
 
 
-def same_provider(b: Booking) -> Iterator[Violation]:
+def same_provider(booking: Booking) -> Iterator[Violation]:
     """With ``same_provider``, every part needing a provider has the same one."""
-    yield from _one_resource(b, ResourceKind.PROVIDER, "same_provider", b.query.visit.same_provider)
+    yield from _one_resource(
+        booking, ResourceKind.PROVIDER, "same_provider", booking.query.visit.same_provider
+    )
 
 
-def same_chair(b: Booking) -> Iterator[Violation]:
+def same_chair(booking: Booking) -> Iterator[Violation]:
     """With ``same_chair``, every part needing a chair sits in the same one."""
-    yield from _one_resource(b, ResourceKind.CHAIR, "same_chair", b.query.visit.same_chair)
+    yield from _one_resource(
+        booking, ResourceKind.CHAIR, "same_chair", booking.query.visit.same_chair
+    )
 
 
-def part_overlap(b: Booking) -> Iterator[Violation]:
+def part_overlap(booking: Booking) -> Iterator[Violation]:
     """Two parts of one visit never hold one resource at once, buffers included."""
-    n = len(b.times)
+    n = len(booking.times)
     for i in range(n):
         for j in range(i + 1, n):
-            shared = set(b.held(i).values()) & set(b.held(j).values())
-            (si, ei), (sj, ej) = b.occupied[i], b.occupied[j]
+            shared = set(booking.held(i).values()) & set(booking.held(j).values())
+            (si, ei), (sj, ej) = booking.occupied[i], booking.occupied[j]
             if shared and si < ej and sj < ei:
                 for rid in sorted(shared):
                     yield Violation(
                         "part_overlap",
-                        f"parts {i + 1} and {j + 1} both need {b.names[rid]} at overlapping "
+                        f"parts {i + 1} and {j + 1} both need {booking.names[rid]} at overlapping "
                         f"times (buffers included)",
                         j,
                         rid,

@@ -239,46 +239,47 @@ class Timeline:
         qe = base + occ_e[None, :]
         return free_end >= qe, qs - free_start, free_end - qe
 
-    def part_masks(self, part: Part, with_scores: bool = False) -> PartMasks:
-        q = self.prep.query
-        s = self.grid
-        e = s + part.dur
-        everywhere_ok = np.ones(len(s), dtype=np.bool_)
-        ps, pe = busy_arrays("patient_busy", q.patient_busy, *self.span)
-        pb = merge(zip(ps.tolist(), pe.tolist(), strict=True))
-        if pb:
-            arr = np.array(pb, dtype=np.int64)
-            everywhere_ok &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
-        tid = part.type.id
+    def part_masks(self, part: Part) -> PartMasks:
+        """Where ``part`` may start on the grid, and with which resources (``PartMasks``)."""
+        query = self.prep.query
+        starts = self.grid
+        ends = starts + part.dur
+        everywhere_ok = np.ones(len(starts), dtype=np.bool_)
+        patient_start, patient_end = busy_arrays("patient_busy", query.patient_busy, *self.span)
+        patient = merge(zip(patient_start.tolist(), patient_end.tolist(), strict=True))
+        if patient:
+            blocked = np.array(patient, dtype=np.int64)
+            everywhere_ok &= ~overlaps(blocked[:, 0], blocked[:, 1], starts, ends)
+        type_id = part.type.id
         # The slot rules of ``template_slots`` as masks: a slot naming no one applies to the
         # part whatever it holds, a named one to the rows of the resources it applies to.
         everywhere = [t for t in self.slots if not t.slot.names_anyone]
         named = [t for t in self.slots if t.slot.names_anyone]
-        reserved_all = [(t.start, t.end) for t in everywhere if tid not in t.slot.type_ids]
+        reserved_all = [(t.start, t.end) for t in everywhere if type_id not in t.slot.type_ids]
         if reserved_all:
-            arr = np.array(merge(reserved_all), dtype=np.int64)
-            everywhere_ok &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+            blocked = np.array(merge(reserved_all), dtype=np.int64)
+            everywhere_ok &= ~overlaps(blocked[:, 0], blocked[:, 1], starts, ends)
         everywhere_fill = self._contained(
-            [(t.start, t.end) for t in everywhere if tid in t.slot.type_ids], s, e
+            [(t.start, t.end) for t in everywhere if type_id in t.slot.type_ids], starts, ends
         )
         if part.slot is not None:
             own = [(t.start, t.end) for t in self.slots if t.slot.id == part.slot.id]
-            everywhere_ok &= self._contained(own, s, e)
+            everywhere_ok &= self._contained(own, starts, ends)
         masks = PartMasks(part, everywhere_ok, everywhere_fill)
         for kind, pool in part.pools.items():
             resource_index = np.array([self.index[r] for r in pool], dtype=np.int64)
             ok, before, after = self.fit(
-                resource_index, s - part.buffer_before, e + part.buffer_after
+                resource_index, starts - part.buffer_before, ends + part.buffer_after
             )
             fill = np.zeros(ok.shape, dtype=np.bool_)
             for row, rid in enumerate(pool):
                 mine = [t for t in named if t.slot.applies_to(kind, rid)]
-                reserved = [(t.start, t.end) for t in mine if tid not in t.slot.type_ids]
+                reserved = [(t.start, t.end) for t in mine if type_id not in t.slot.type_ids]
                 if reserved:
-                    arr = np.array(merge(reserved), dtype=np.int64)
-                    ok[row] &= ~overlaps(arr[:, 0], arr[:, 1], s, e)
+                    blocked = np.array(merge(reserved), dtype=np.int64)
+                    ok[row] &= ~overlaps(blocked[:, 0], blocked[:, 1], starts, ends)
                 fill[row] = self._contained(
-                    [(t.start, t.end) for t in mine if tid in t.slot.type_ids], s, e
+                    [(t.start, t.end) for t in mine if type_id in t.slot.type_ids], starts, ends
                 )
             masks.kinds[kind] = KindMasks(pool, resource_index, ok, fill, before, after)
         return masks

@@ -70,9 +70,8 @@ def usual_provider(provider_ids: Sequence[str], usual: str | None) -> I64:
     Continuity of care: patients and clinicians both prefer the provider who knows the case.
     One value per provider id; none earns anything when the query names no usual provider.
     """
-    return np.array(
-        [usual is not None and rid == usual for rid in provider_ids], dtype=np.int64
-    ) * (USUAL_PROVIDER_CP)
+    is_usual = np.array([usual is not None and rid == usual for rid in provider_ids], dtype=bool)
+    return np.where(is_usual, USUAL_PROVIDER_CP, 0).astype(np.int64)
 
 
 def short_gap(before: I64, after: I64, shortest: int) -> I64:
