@@ -35,6 +35,7 @@ from api.rooms.router import router as rooms_router
 from api.schedule.router import router as schedule_router
 from api.schedule_templates.router import router as schedule_templates_router
 from api.treatment_plans.router import router as treatment_plans_router
+from api.users.router import router as users_router
 
 ROUTERS = (
     booking_router,
@@ -52,6 +53,7 @@ ROUTERS = (
     portal_staff_router,
     portal_web.router,
     events.router,
+    users_router,
 )
 
 

@@ -1,6 +1,7 @@
 """Appointment changes become calendar events only once their transaction has committed.
 
-Listeners on the app's session factories note every appointment a flush wrote (in
+Listeners on the app's session factories note every appointment a flush wrote, and every
+user whose access changed (deactivated, another role, deleted), (in
 `session.info`), forget what a rollback undid, and hand the rest to the bus after the commit.
 Hooking the ORM rather than each booking function means every path that writes an appointment
 (staff booking, the patient portal, scripts through the app's sessions) announces itself, and a
@@ -13,23 +14,41 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from api.events.bus import LocalBus, Message
-from api.models import Appointment, AppointmentStatus
+from api.models import Appointment, AppointmentStatus, User
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "slotwise.calendar_events"
 
 
+# A change to any of these ends what a user's open calendar connections may see or do.
+ACCESS_FIELDS = ("active", "role", "clinic_id", "provider_id", "patient_id")
+
+
 @dataclass
 class Pending:
     clinic_id: str
-    appointment_id: str
+    key: str  # one event per appointment (or user) per commit
     message: Message
     transaction: SessionTransaction
+
+
+def access_message(user_id: str) -> Message:
+    """Not for the browser: tells each worker to re-check that user's open connections."""
+    return {"type": "access", "userId": user_id}
+
+
+def _access_changes(user: User) -> set[str]:
+    """The clinics whose connections must hear of this user's changed access (old and new)."""
+    state = inspect(user)
+    if not any(state.attrs[name].history.has_changes() for name in ACCESS_FIELDS):
+        return set()
+    history = state.attrs["clinic_id"].history
+    return {c for c in (*history.deleted, *history.unchanged, *history.added) if c}
 
 
 def appointment_message(appointment: Appointment, action: str) -> Message:
@@ -59,12 +78,22 @@ def _after_flush(session: Session, _context: Any) -> None:
         if isinstance(obj, Appointment)
         and (obj in session.new or session.is_modified(obj, include_collections=False))
     ]
-    if not touched and not any(isinstance(o, Appointment) for o in session.deleted):
+    users = {
+        obj: _access_changes(obj) if obj not in session.deleted else {obj.clinic_id}
+        for obj in (*session.dirty, *session.deleted)
+        if isinstance(obj, User)
+    }
+    users = {user: clinics for user, clinics in users.items() if clinics}
+    if not touched and not users and not any(isinstance(o, Appointment) for o in session.deleted):
         return
     pending: list[Pending] = session.info.setdefault(PENDING_KEY, [])
     transaction = session.get_transaction()
     assert transaction is not None
     inner = session.get_nested_transaction() or transaction
+    for user, clinics in users.items():
+        for clinic_id in clinics:
+            key = f"user:{user.id}:{clinic_id}"
+            pending.append(Pending(clinic_id, key, access_message(user.id), inner))
     for appointment in touched:
         pending.append(
             Pending(
@@ -107,10 +136,10 @@ def install(factories: list[sessionmaker[Session]], bus: LocalBus) -> None:
         # One event per appointment per commit: the last state written wins.
         latest: dict[str, Pending] = {}
         for item in pending:
-            first = latest.get(item.appointment_id)
-            if first is not None and first.message["action"] == "created":
+            first = latest.get(item.key)
+            if first is not None and first.message.get("action") == "created":
                 item.message = {**item.message, "action": "created"}
-            latest[item.appointment_id] = item
+            latest[item.key] = item
         for item in latest.values():
             try:
                 bus.publish(item.clinic_id, item.message)

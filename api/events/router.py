@@ -5,8 +5,10 @@ token out of URLs and logs, with a first message `{"type": "auth", "token": "...
 answers `{"type": "ready"}` once this connection receives its clinic's events, then sends
 `{"type": "appointment", "action": "created|changed|cancelled", "appointment": {...}}` for
 every committed change, and answers each `{"type": "probe", "seq": n, ...}` with
-`{"type": "probe", "seq": n, "ok": bool, "conflicts": [...]}`. Close codes: 4401 not signed in
-or token expired, 4403 no calendar permission, 4408 fell behind (reconnect and reload).
+`{"type": "probe", "seq": n, "ok": bool, "conflicts": [...]}`. Close codes: 4401 not signed in,
+token expired or account deactivated, 4403 no calendar permission or role changed, 4408 fell
+behind (reconnect and reload). A deactivation or role change closes the user's connections on
+every worker within a second: it is published on the same bus as appointment changes.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ async def calendar_events(ws: WebSocket) -> None:
             {"type": "ready", "clinicId": principal.clinic_id, "userId": principal.user_id}
         )
         reader = asyncio.create_task(_read(ws, app, principal, sub))
-        writer = asyncio.create_task(_write(ws, sub, expires))
+        writer = asyncio.create_task(_write(ws, app, token, principal, sub, expires))
         done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
@@ -163,7 +165,35 @@ async def _read(ws: WebSocket, app: FastAPI, principal: Principal, sub: Subscrip
             await sub.queue.put({"type": "pong", "seq": message.get("seq")})
 
 
-async def _write(ws: WebSocket, sub: Subscription, expires: float) -> None:
+def recheck(app: FastAPI, token: str, principal: Principal) -> AuthFailed | None:
+    """Why this connection must end now that its user's access changed, or None.
+
+    The token is still valid; the user row is what changed. Deactivated (or moved to another
+    clinic): 4401. Another role, or another provider or patient to act for: 4403, since what
+    the connection was allowed to see was decided for the old role; signing in again gives
+    the calendar the new one.
+    """
+    try:
+        now, _ = authenticate(app, token)
+    except AuthFailed as exc:
+        return exc
+    if (now.role, now.provider_id, now.patient_id) != (
+        principal.role,
+        principal.provider_id,
+        principal.patient_id,
+    ):
+        return AuthFailed(4403, f"Your role changed to {now.role}; sign in again.")
+    return None
+
+
+async def _write(
+    ws: WebSocket,
+    app: FastAPI,
+    token: str,
+    principal: Principal,
+    sub: Subscription,
+    expires: float,
+) -> None:
     while True:
         remaining = expires - datetime.now(UTC).timestamp()
         if remaining <= 0:
@@ -176,6 +206,16 @@ async def _write(ws: WebSocket, sub: Subscription, expires: float) -> None:
         if sub.overflowed:
             await ws.close(code=4408, reason="Too many changes at once; reload the calendar.")
             return
+        if message.get("type") == "access":
+            # Queued in commit order: nothing published after the change reaches this socket
+            # before the check below has run.
+            if message.get("userId") != principal.user_id:
+                continue
+            ended = await run_in_threadpool(recheck, app, token, principal)
+            if ended is not None:
+                await ws.close(code=ended.code, reason=ended.reason)
+                return
+            continue
         await ws.send_json(message)
 
 

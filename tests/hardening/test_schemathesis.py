@@ -62,6 +62,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/patient-portal/appointments/{appointment_id}/reschedule": "ids; a listed time",
     "POST /api/patient-portal/new-patient-bookings/confirm": "a token we signed and emailed",
     "GET /api/schedule/hours": "resource ids; from before to; a window of at most 42 days",
+    "PUT /api/users/{user_id}": "a provider id of this clinic for (only) the provider role",
 }
 CONFIG = SchemathesisConfig.from_dict(
     {

@@ -308,6 +308,127 @@ class TestProbe:
             assert ws.receive_json()["type"] == "pong"
 
 
+# --------------------------------------------------------------------------- revocation
+
+
+def _set_access(client: TestClient, clinic: Clinic, who: str, **body: Any) -> None:
+    user_id = clinic.world.users[who].id
+    resp = client.put(f"/api/users/{user_id}", json=body, headers=clinic.headers("admin"))
+    assert resp.status_code == 200, resp.text
+
+
+def _closed(ws: Any) -> tuple[int, str, list[dict[str, Any]]]:
+    """Reads until the server closes the socket: its close code, reason and what came first.
+
+    A ping sent now is answered only by a socket still open, so a connection that was not
+    closed fails the test at its pong instead of waiting forever.
+    """
+    ws.send_json({"type": "ping", "seq": "still-open?"})
+    before: list[dict[str, Any]] = []
+    with pytest.raises(WebSocketDisconnect) as closed:
+        while True:
+            before.append(ws.receive_json())
+            assert before[-1]["type"] != "pong", f"still open after: {before}"
+    return closed.value.code, closed.value.reason, before
+
+
+class TestRevocation:
+    def test_deactivation_closes_the_open_calendar(
+        self, client: TestClient, clinic: Clinic
+    ) -> None:
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            _set_access(client, clinic, "frontdesk", active=False)
+            # The clinic carries on: a booking with notes is made right after.
+            assert book(client, clinic, "admin", notes="private").status_code == 201
+            code, reason, before = _closed(ws)
+        assert code == 4401 and "no longer active" in reason
+        assert before == []  # not the booking, not its staff notes
+
+    def test_a_role_change_closes_the_open_calendar(
+        self, client: TestClient, clinic: Clinic
+    ) -> None:
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            _set_access(
+                client, clinic, "frontdesk", role="provider", providerId=clinic.providers[1].id
+            )
+            assert book(client, clinic, "admin").status_code == 201
+            code, reason, before = _closed(ws)
+        assert code == 4403 and "role changed to provider" in reason
+        assert before == []
+
+    def test_a_probe_after_deactivation_is_not_answered(
+        self, client: TestClient, clinic: Clinic
+    ) -> None:
+        appt = book(client, clinic).json()
+        with _connect(client, clinic.world.tokens["frontdesk"]) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            _set_access(client, clinic, "frontdesk", active=False)
+            ws.send_json(
+                {"type": "probe", "seq": 1, "appointmentId": appt["id"], "startTime": clinic.iso(9)}
+            )
+            code, _, before = _closed(ws)
+        assert code == 4401 and [m for m in before if m["type"] == "probe"] == []
+
+    def test_colleagues_keep_their_connection(self, client: TestClient, clinic: Clinic) -> None:
+        with _connect(client, clinic.world.tokens["provider"]) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            _set_access(client, clinic, "frontdesk", active=False)
+            appt = book(client, clinic, "admin").json()
+            pushed = ws.receive_json()
+        assert pushed["type"] == "appointment" and pushed["appointment"]["id"] == appt["id"]
+
+
+def _until_closed(url: str, token: str, ready: threading.Event, out: dict[str, Any]) -> None:
+    import websockets.sync.client as wsclient
+    from websockets.exceptions import ConnectionClosed
+
+    with wsclient.connect(url.replace("http", "ws") + "/api/booking/events") as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        ready.set()
+        out["messages"] = []
+        try:
+            while True:
+                out["messages"].append(json.loads(ws.recv(timeout=10)))
+        except ConnectionClosed as exc:
+            out["closedAt"] = time.monotonic()
+            out["code"] = exc.rcvd.code if exc.rcvd else None
+
+
+def test_deactivation_on_one_instance_closes_the_calendar_on_another(
+    redis_settings: Settings, clinic: Clinic
+) -> None:
+    first, second = create_app(redis_settings), create_app(redis_settings)
+    with running_server(first) as url_a, running_server(second) as url_b:
+        out: dict[str, Any] = {}
+        ready = threading.Event()
+        listener = threading.Thread(
+            target=_until_closed, args=(url_b, clinic.world.tokens["frontdesk"], ready, out)
+        )
+        listener.start()
+        assert ready.wait(10)
+        import httpx
+
+        user_id = clinic.world.users["frontdesk"].id
+        resp = httpx.put(
+            f"{url_a}/api/users/{user_id}", json={"active": False}, headers=clinic.headers("admin")
+        )
+        answered = time.monotonic()
+        assert resp.status_code == 200, resp.text
+        booked = httpx.post(
+            f"{url_a}/api/booking/appointments",
+            json=clinic.booking(),
+            headers=clinic.headers("admin"),
+        )
+        assert booked.status_code == 201, booked.text
+        listener.join(15)
+    assert out.get("code") == 4401, out
+    assert out["closedAt"] - answered < 2.0
+    assert out["messages"] == []
+
+
 # --------------------------------------------------------------------------- logs
 
 

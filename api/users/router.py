@@ -1,0 +1,46 @@
+"""Staff accounts (admin only): list them, deactivate one, change a role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth.deps import Configure
+from api.db import SessionDep
+from api.errors import problem_responses
+from api.schemas import BIGINT_MAX, Page
+from api.users import service
+from api.users.schemas import UserRead, UserUpdate
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+@router.get("", response_model=Page[UserRead], responses=problem_responses(401, 403, 422))
+def list_users(
+    session: SessionDep,
+    principal: Configure,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+) -> Page[UserRead]:
+    items, total = service.list_users(session, principal, limit=limit, offset=offset)
+    return Page(
+        items=[UserRead.model_validate(u) for u in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404))
+def get_user(user_id: str, session: SessionDep, principal: Configure) -> UserRead:
+    return UserRead.model_validate(service.get_user(session, principal, user_id))
+
+
+@router.put(
+    "/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
+)
+def update_user(
+    user_id: str, body: UserUpdate, session: SessionDep, principal: Configure
+) -> UserRead:
+    """Deactivate (`active: false`) or change the role of a staff account. Its open calendar
+    connections close within seconds (4401 deactivated, 4403 role changed)."""
+    user = service.get_user(session, principal, user_id)
+    return UserRead.model_validate(service.update_user(session, principal, user, body))
