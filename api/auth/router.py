@@ -7,9 +7,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from api.auth.deps import CurrentUser, SettingsDep
+from api.auth.lockout import SignInAttempt
 from api.auth.passwords import verify_password
 from api.auth.tokens import TokenClaims, issue_token
-from api.core.ratelimit import Rule, client_ip, hashed
 from api.db import SessionDep
 from api.errors import Unauthorized, problem_responses
 from api.models import User
@@ -48,11 +48,6 @@ class MeRead(ApiModel):
     provider_id: str | None
 
 
-# Password guessing: per network address, and per account whatever address it comes from.
-LOGIN_PER_IP = Rule("login-ip", 20, 60, "sign-in attempts from your network")
-LOGIN_PER_ACCOUNT = Rule("login-account", 10, 15 * 60, "sign-in attempts for this account")
-
-
 @router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 422, 429))
 def login(
     form: Annotated[SignInForm, Form()],
@@ -60,12 +55,14 @@ def login(
     settings: SettingsDep,
     request: Request,
 ) -> TokenResponse:
-    LOGIN_PER_IP.check(request, client_ip(request))
-    LOGIN_PER_ACCOUNT.check(request, hashed(form.username.strip().lower()))
+    attempt = SignInAttempt(request, form.username)
+    attempt.admit()
     user = session.scalar(select(User).where(func.lower(User.email) == form.username.lower()))
     ok = verify_password(form.password, user.password_hash if user else None)
     if user is None or not ok or not user.active:
+        attempt.failed()
         raise Unauthorized("Email or password is wrong.")
+    attempt.succeeded()
     claims = TokenClaims(user.id, user.clinic_id, user.role, user.patient_id, user.provider_id)
     minutes = (
         settings.patient_token_minutes if user.role == "patient" else settings.access_token_minutes

@@ -1,41 +1,156 @@
-"""Sign-in limits: password guessing is capped, and anonymous callers cannot fill memory."""
+"""Sign-in limits: guessing is capped, a stranger cannot lock a user out, memory stays bounded.
+
+Each test plays one side: the guesser (who must reach a 429) or the real user (who must still
+get a token). Addresses rotate through a trusted proxy's X-Forwarded-For, as a botnet's would.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from time_machine import TimeMachineFixture
 
-from api.auth.router import LOGIN_PER_ACCOUNT, LOGIN_PER_IP, MAX_USERNAME
+from api.auth.lockout import (
+    FAILURES_PER_ACCOUNT,
+    FAILURES_PER_ACCOUNT_AND_ADDRESS,
+    FAILURES_PER_ADDRESS,
+)
+from api.auth.router import MAX_USERNAME
+from api.config import Settings
 from api.core.ratelimit import SWEEP_SECONDS
-from tests.conftest import ClinicWorld
+from api.main import create_app
+from tests.conftest import PASSWORD, ClinicWorld
+from tests.support.passwords import cheap_passwords  # noqa: F401  (fixture re-export)
 
 TOKEN = "/api/auth/token"
+PROXY = "10.0.0.2"
+USUAL_DESK = "198.51.100.7"
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords", "frozen_clock")
 
 
-def _sign_in(client: TestClient, username: str, password: str = "wrong") -> int:
-    return client.post(TOKEN, data={"username": username, "password": password}).status_code
+@pytest.fixture
+def proxied(settings: Settings) -> FastAPI:
+    return create_app(settings.model_copy(update={"trusted_proxies": [PROXY]}))
 
 
-def test_sign_in_is_rate_limited_per_account(
-    client: TestClient, world: ClinicWorld, frozen_clock: TimeMachineFixture
-) -> None:
-    email = world.users["frontdesk"].email
-    codes = [_sign_in(client, email) for _ in range(LOGIN_PER_ACCOUNT.limit + 1)]
-    assert codes == [401] * LOGIN_PER_ACCOUNT.limit + [429]
-    resp = client.post(TOKEN, data={"username": email, "password": "wrong"})
-    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    assert "try again in" in resp.json()["detail"]
+@pytest.fixture
+def via_proxy(proxied: FastAPI) -> Iterator[TestClient]:
+    with TestClient(proxied, client=(PROXY, 1)) as client:
+        yield client
 
 
-def test_sign_in_is_rate_limited_per_address(
-    client: TestClient, world: ClinicWorld, frozen_clock: TimeMachineFixture
-) -> None:
-    codes = [_sign_in(client, f"u{i}@x.example") for i in range(LOGIN_PER_IP.limit + 1)]
-    assert codes == [401] * LOGIN_PER_IP.limit + [429]
+def _sign_in(
+    client: TestClient, username: str, password: str = "wrong", address: str = USUAL_DESK
+) -> int:
+    resp = client.post(
+        TOKEN,
+        data={"username": username, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
+    return resp.status_code
+
+
+def _stranger(i: int) -> str:
+    return f"203.0.{i // 250}.{i % 250 + 1}"
+
+
+class TestTheGuesser:
+    def test_one_address_guessing_one_account_is_stopped(
+        self, via_proxy: TestClient, world: ClinicWorld
+    ) -> None:
+        email = world.users["frontdesk"].email
+        limit = FAILURES_PER_ACCOUNT_AND_ADDRESS.limit
+        codes = [_sign_in(via_proxy, email) for _ in range(limit + 1)]
+        assert codes == [401] * limit + [429]
+        # At the limit even the right password is refused: a 200 would confirm the guess.
+        resp = via_proxy.post(
+            TOKEN,
+            data={"username": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": USUAL_DESK},
+        )
+        assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert "failed sign-ins for this account from your network" in resp.json()["detail"]
+
+    def test_one_address_spraying_many_accounts_is_stopped(self, via_proxy: TestClient) -> None:
+        limit = FAILURES_PER_ADDRESS.limit
+        codes = [_sign_in(via_proxy, f"u{i}@x.example") for i in range(limit + 1)]
+        assert codes == [401] * limit + [429]
+
+    def test_many_addresses_guessing_one_account_reach_its_ceiling(
+        self, via_proxy: TestClient, world: ClinicWorld
+    ) -> None:
+        email = world.users["admin"].email
+        limit = FAILURES_PER_ACCOUNT.limit
+        codes = [_sign_in(via_proxy, email, address=_stranger(i)) for i in range(limit + 1)]
+        assert codes == [401] * limit + [429]
+        assert _sign_in(via_proxy, email, PASSWORD, address=_stranger(limit + 1)) == 429
+
+    def test_the_limits_count_the_same_for_accounts_that_do_not_exist(
+        self, via_proxy: TestClient
+    ) -> None:
+        # Otherwise a 429 after ten tries would tell a guesser which emails have accounts.
+        limit = FAILURES_PER_ACCOUNT_AND_ADDRESS.limit
+        codes = [_sign_in(via_proxy, "nobody@smile-clinic.example") for _ in range(limit + 1)]
+        assert codes == [401] * limit + [429]
+
+
+class TestTheRealUser:
+    def test_failures_from_rotating_addresses_do_not_lock_the_user_out(
+        self, via_proxy: TestClient, world: ClinicWorld
+    ) -> None:
+        # The finding: 10 wrong passwords from rotating addresses, then the right one, was 429.
+        email = world.users["frontdesk"].email
+        for i in range(FAILURES_PER_ACCOUNT_AND_ADDRESS.limit):
+            assert _sign_in(via_proxy, email, address=_stranger(i)) == 401
+        assert _sign_in(via_proxy, email, PASSWORD) == 200
+
+    def test_at_the_ceiling_the_usual_address_still_signs_in(
+        self, via_proxy: TestClient, world: ClinicWorld
+    ) -> None:
+        email = world.users["frontdesk"].email
+        assert _sign_in(via_proxy, email, PASSWORD) == 200  # yesterday, at the front desk
+        for i in range(FAILURES_PER_ACCOUNT.limit):
+            assert _sign_in(via_proxy, email, address=_stranger(i)) == 401
+        assert _sign_in(via_proxy, email, address=_stranger(999)) == 429  # the guesser
+        assert _sign_in(via_proxy, email, PASSWORD) == 200  # the user, at the same desk
+        # A typo at the desk is still only a 401, not a lock-out.
+        assert _sign_in(via_proxy, email) == 401
+        assert _sign_in(via_proxy, email, PASSWORD) == 200
+
+    def test_a_successful_sign_in_resets_the_count_for_that_address(
+        self, via_proxy: TestClient, world: ClinicWorld
+    ) -> None:
+        email = world.users["provider"].email
+        limit = FAILURES_PER_ACCOUNT_AND_ADDRESS.limit
+        assert [_sign_in(via_proxy, email) for _ in range(limit - 1)] == [401] * (limit - 1)
+        assert _sign_in(via_proxy, email, PASSWORD) == 200
+        codes = [_sign_in(via_proxy, email) for _ in range(limit + 1)]
+        assert codes == [401] * limit + [429]
+
+    def test_another_address_is_not_limited_by_one_addresss_failures(
+        self, via_proxy: TestClient, world: ClinicWorld
+    ) -> None:
+        email = world.users["frontdesk"].email
+        for _ in range(FAILURES_PER_ACCOUNT_AND_ADDRESS.limit + 1):
+            _sign_in(via_proxy, email, address=_stranger(0))
+        assert _sign_in(via_proxy, email, address=_stranger(0)) == 429
+        assert _sign_in(via_proxy, email, PASSWORD, address="198.51.100.99") == 200
+
+    def test_the_limit_passes_with_its_window(
+        self, via_proxy: TestClient, world: ClinicWorld, frozen_clock: TimeMachineFixture
+    ) -> None:
+        email = world.users["frontdesk"].email
+        for _ in range(FAILURES_PER_ACCOUNT_AND_ADDRESS.limit + 1):
+            _sign_in(via_proxy, email)
+        assert _sign_in(via_proxy, email, PASSWORD) == 429
+        frozen_clock.shift(FAILURES_PER_ACCOUNT_AND_ADDRESS.window + 1)
+        assert _sign_in(via_proxy, email, PASSWORD) == 200
 
 
 def test_a_username_longer_than_an_email_address_can_be_is_refused(client: TestClient) -> None:
@@ -47,17 +162,22 @@ def test_a_username_longer_than_an_email_address_can_be_is_refused(client: TestC
 
 
 def test_made_up_usernames_do_not_pile_up_in_memory(
-    app: FastAPI, client: TestClient, frozen_clock: TimeMachineFixture
+    proxied: FastAPI, via_proxy: TestClient, frozen_clock: TimeMachineFixture
 ) -> None:
-    # The attack: anonymous sign-ins, each with a new long random username. Each may leave a
-    # counter behind for as long as its window lasts, no longer, and none holds the username.
-    codes = [_sign_in(client, secrets.token_hex(MAX_USERNAME // 2)) for _ in range(200)]
-    assert set(codes) == {401, 429}
-    storage = app.state.rate_limiter.memory
-    assert storage.key_count() <= LOGIN_PER_IP.limit + 1
+    # The attack: anonymous sign-ins, each with a new long random username, from a few
+    # addresses. Each may leave counters behind for as long as their window lasts, no longer,
+    # and none holds the username.
+    addresses = [_stranger(i) for i in range(3)]
+    codes = [
+        _sign_in(via_proxy, secrets.token_hex(MAX_USERNAME // 2), address=addresses[i % 3])
+        for i in range(3 * (FAILURES_PER_ADDRESS.limit + 5))
+    ]
+    assert codes.count(401) == 3 * FAILURES_PER_ADDRESS.limit and 429 in codes
+    storage = proxied.state.rate_limiter.memory
+    # Per address: its own count, and an account and a pair count per failure it was allowed.
+    assert storage.key_count() <= 3 * (1 + 2 * FAILURES_PER_ADDRESS.limit)
     assert max(len(key) for key in storage.events) < 100
 
-    longest = max(LOGIN_PER_IP.window, LOGIN_PER_ACCOUNT.window)
-    frozen_clock.shift(longest + SWEEP_SECONDS)
-    assert _sign_in(client, "someone@example.com") == 401
-    assert storage.key_count() <= 2  # only the last request's own counters are left
+    frozen_clock.shift(FAILURES_PER_ACCOUNT.window + SWEEP_SECONDS)
+    assert _sign_in(via_proxy, "someone@example.com") == 401
+    assert storage.key_count() <= 3  # only the last request's own counters are left

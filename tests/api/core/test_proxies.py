@@ -18,12 +18,15 @@ from fastapi.testclient import TestClient
 from time_machine import TimeMachineFixture
 
 from api import cli
-from api.auth.router import LOGIN_PER_IP
+from api.auth.lockout import FAILURES_PER_ADDRESS
 from api.config import Settings
 from api.main import create_app
+from tests.support.passwords import cheap_passwords  # noqa: F401  (fixture re-export)
 from tests.support.server import free_port
 
 TOKEN = "/api/auth/token"
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 @pytest.fixture
@@ -62,11 +65,11 @@ def test_slotwise_serve_does_not_let_uvicorn_believe_loopback(
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            codes = _rotating(client, LOGIN_PER_IP.limit + 1)
+            codes = _rotating(client, FAILURES_PER_ADDRESS.limit + 1)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    assert codes == [401] * LOGIN_PER_IP.limit + [429]
+    assert codes == [401] * FAILURES_PER_ADDRESS.limit + [429]
 
 
 @pytest.mark.parametrize("peer", ["127.0.0.1", "203.0.113.9"])
@@ -74,7 +77,9 @@ def test_forwarded_for_from_an_untrusted_peer_does_not_lift_the_limit(
     app: FastAPI, peer: str, frozen_clock: TimeMachineFixture
 ) -> None:
     with TestClient(app, client=(peer, 1)) as client:
-        assert _rotating(client, LOGIN_PER_IP.limit + 1) == [401] * LOGIN_PER_IP.limit + [429]
+        assert _rotating(client, FAILURES_PER_ADDRESS.limit + 1) == [
+            401
+        ] * FAILURES_PER_ADDRESS.limit + [429]
 
 
 def test_an_untrusted_peer_is_not_believed_when_proxies_are_configured(
@@ -82,7 +87,9 @@ def test_an_untrusted_peer_is_not_believed_when_proxies_are_configured(
 ) -> None:
     app = create_app(settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]}))
     with TestClient(app, client=("203.0.113.9", 1)) as client:
-        assert _rotating(client, LOGIN_PER_IP.limit + 1) == [401] * LOGIN_PER_IP.limit + [429]
+        assert _rotating(client, FAILURES_PER_ADDRESS.limit + 1) == [
+            401
+        ] * FAILURES_PER_ADDRESS.limit + [429]
 
 
 def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(
@@ -91,11 +98,11 @@ def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(
     app = create_app(settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]}))
     with TestClient(app, client=("10.0.0.2", 1)) as proxy:
         # Many clients behind one proxy: each has its own count, none is limited by the others.
-        assert 429 not in _rotating(proxy, LOGIN_PER_IP.limit + 1)
+        assert 429 not in _rotating(proxy, FAILURES_PER_ADDRESS.limit + 1)
         # A client prepending its own X-Forwarded-For: the proxy appends the address it saw,
         # and that one is counted, whatever the client wrote before it.
-        spoofing = _rotating(proxy, LOGIN_PER_IP.limit + 1, "192.0.2.{i}, 198.51.100.200")
-        assert spoofing == [401] * LOGIN_PER_IP.limit + [429]
+        spoofing = _rotating(proxy, FAILURES_PER_ADDRESS.limit + 1, "192.0.2.{i}, 198.51.100.200")
+        assert spoofing == [401] * FAILURES_PER_ADDRESS.limit + [429]
         # Another client behind the same proxy is not affected by that one's limit.
         assert _sign_in(proxy, 0, "198.51.100.201") == 401
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg.errors
 import pytest
@@ -14,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from time_machine import TimeMachineFixture
 
+import api
 from api.config import Settings
 from api.core.ratelimit import SWEEP_SECONDS, Counters, Rule, per_ip
 from api.core.retry import RetryMiddleware
@@ -66,7 +70,7 @@ def test_two_instances_share_their_counts_through_redis(
     redis_settings: Settings, frozen_clock: TimeMachineFixture
 ) -> None:
     """Two app instances (as two workers would be) count one address's sign-ins together."""
-    from api.auth.router import LOGIN_PER_IP
+    from api.auth.lockout import FAILURES_PER_ADDRESS
 
     # An address of its own, so runs sharing this Redis do not count each other's attempts.
     address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
@@ -76,11 +80,11 @@ def test_two_instances_share_their_counts_through_redis(
         TestClient(second, client=(address, 2)) as b,
     ):
         codes = []
-        for i in range(LOGIN_PER_IP.limit):
+        for i in range(FAILURES_PER_ADDRESS.limit):
             worker = a if i % 2 else b
             form = {"username": f"nobody-{i}@example.com", "password": "wrong"}
             codes.append(worker.post("/api/auth/token", data=form).status_code)
-        assert codes == [401] * LOGIN_PER_IP.limit
+        assert codes == [401] * FAILURES_PER_ADDRESS.limit
         over = a.post("/api/auth/token", data={"username": "x@example.com", "password": "wrong"})
         assert over.status_code == 429
         assert first.state.rate_limiter.redis is not None
@@ -110,3 +114,30 @@ def test_a_request_replayed_after_a_serialization_failure_is_counted_once() -> N
         assert first.json() == {"attempts": 2}
         second = client.post("/once")  # a second request from the caller is still limited
         assert second.status_code == 429
+
+
+def _rules_in_the_code() -> dict[str, Rule]:
+    root = Path(api.__file__).parent
+    rules: dict[str, Rule] = {}
+    for path in sorted(root.rglob("*.py")):  # by file: some packages have no __init__.py
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if "migrations" in parts:
+            continue  # Alembic's env.py runs migrations when imported
+        module = importlib.import_module(".".join(p for p in parts if p != "__init__"))
+        rules.update({v.name: v for v in vars(module).values() if isinstance(v, Rule)})
+    return rules
+
+
+def test_every_limit_is_documented_with_its_numbers() -> None:
+    # docs/security-limits.md is what an operator reads; it must say what the code does.
+    rules = _rules_in_the_code()
+    rules.pop("login-known-address")  # a memory of successes, described in the text
+    table = Path(__file__).parents[3] / "docs" / "security-limits.md"
+    rows = re.findall(r"^\| `([a-z-]+)` \|[^|]*\| ([^|]*) \|", table.read_text(), re.MULTILINE)
+    documented = {}
+    for name, limit in rows:
+        found = re.match(r"(\d+) (?:per|a|an) (?:(\d+) )?(minute|hour)", limit)
+        assert found, f"{name}: cannot read the limit {limit!r}"
+        count, multiple, unit = found.groups()
+        documented[name] = (int(count), int(multiple or 1) * {"minute": 60, "hour": 3600}[unit])
+    assert documented == {name: (r.limit, r.window) for name, r in rules.items()}
