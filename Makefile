@@ -42,10 +42,12 @@ lint: $(STAMP) check-js
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The calendar's JavaScript modules type-checked from their JSDoc (// @ts-check, web/tsconfig.json);
-# TypeScript comes from web/package-lock.json with the npm ci above.
+# The calendar's and the widget's JavaScript type-checked from their JSDoc (// @ts-check,
+# web/tsconfig.json, web/widget/tsconfig.json); TypeScript comes from web/package-lock.json with
+# the npm ci above.
 check-js: $(STAMP)
 	web/node_modules/.bin/tsc -p web/tsconfig.json
+	web/node_modules/.bin/tsc -p web/widget/tsconfig.json
 
 # Every benchmarks/*_bench.py writes benchmarks/results/<name>.json and .md; BENCH_ARGS=--quick
 # runs each in well under a minute.

@@ -1,3 +1,4 @@
+// @ts-check
 // Slotwise online booking widget: a framework-free ES module that renders the booking flow for
 // one clinic inside a Shadow DOM (so the host page's styles neither leak in nor out).
 //
@@ -59,11 +60,20 @@ export class SlotwiseWidget {
 
   // ------------------------------------------------------------------ HTTP
 
+  /**
+   * One call to the booking service; a refusal throws ApiError with the problem+json body.
+   * @param {string} method
+   * @param {string} path
+   * @param {{token?: string, json?: unknown, form?: Record<string, string>, headers?: Record<string, string>}} [options]
+   */
   async request(method, path, { token, json, form, headers = {} } = {}) {
-    const init = { method, headers: { Accept: "application/json", ...headers } };
-    if (token) init.headers.Authorization = `Bearer ${token}`;
+    /** @type {Record<string, string>} */
+    const sent = { Accept: "application/json", ...headers };
+    /** @type {RequestInit} */
+    const init = { method, headers: sent };
+    if (token) sent.Authorization = `Bearer ${token}`;
     if (json !== undefined) {
-      init.headers["Content-Type"] = "application/json";
+      sent["Content-Type"] = "application/json";
       init.body = JSON.stringify(json);
     } else if (form) {
       init.body = new URLSearchParams(form);
@@ -433,7 +443,7 @@ export class SlotwiseWidget {
     const data = new FormData(form);
     try {
       const token = await this.request("POST", "/api/auth/token", {
-        form: { username: data.get("sw-email"), password: data.get("sw-password") },
+        form: { username: String(data.get("sw-email")), password: String(data.get("sw-password")) },
       });
       this.state.patientToken = token.access_token;
     } catch (error) {
@@ -579,7 +589,7 @@ export function mount(host) {
 
 function mountAll() {
   document.querySelectorAll("#slotwise-booking, [data-slotwise-booking]").forEach((host) => {
-    if (host.dataset.clinic) mount(host);
+    if (host instanceof HTMLElement && host.dataset.clinic) mount(host);
   });
 }
 
