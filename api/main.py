@@ -16,7 +16,7 @@ from api.booking.router import router as booking_router
 from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
-from api.core import access_log
+from api.core import access_log, idempotency
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.request_id import request_id_middleware
 from api.core.retry import RetryMiddleware
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.idempotency_sweeper.stop()
         app.state.mail.stop()
         app.state.db.dispose()
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url, echo=settings.sql_echo)
+    app.state.idempotency_sweeper = idempotency.Sweeper(app.state.db)
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
     access_log.install()  # before serving: no token in a query string reaches the logs

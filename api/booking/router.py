@@ -83,6 +83,7 @@ def _idempotent(
         key,
         fingerprint(request.method, request.url.path, body),
     )
+    request.app.state.idempotency_sweeper.kick()
     replay = guard.replay()
     if replay is not None:
         code, stored = replay

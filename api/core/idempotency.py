@@ -3,21 +3,84 @@
 The key is claimed at the start of the request's transaction, so a concurrent duplicate
 waits on the row (PostgreSQL) or the write lock (SQLite) instead of booking twice. Failed
 requests roll back their claim, so a client may simply retry them.
+
+A stored response is a booking with its notes: health data, kept only as long as a retry can
+sensibly come (`RETENTION`, 24 hours, as Stripe's keys). An expired key is deleted when it is
+used again (and then claimed afresh), and each worker's `Sweeper` deletes every expired key
+every `SWEEP_EVERY` in a transaction of its own, so the table holds about a day of keys even
+when the request that found an expired key fails (and rolls back its own delete).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.core import clock
+from api.db import Database
 from api.errors import Conflict, InvalidInput
 from api.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
+RETENTION = timedelta(hours=24)
+SWEEP_EVERY = timedelta(minutes=10)
+
+
+log = logging.getLogger(__name__)
+
+
+def sweep(session: Session, now: datetime) -> int:
+    """Delete every stored response older than RETENTION; returns how many went."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - RETENTION)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Sweeper:
+    """One per app: started by the first idempotent request, then sweeps every SWEEP_EVERY."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stopping.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="slotwise-idempotency-sweep", daemon=True
+                )
+                self._thread.start()
+
+    def sweep_now(self) -> int:
+        with self.db.write() as session:
+            gone = sweep(session, clock.now())
+            session.commit()
+        return gone
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        # Nothing can expire before a day has passed, so the first sweep may as well wait.
+        while not self._stopping.wait(SWEEP_EVERY.total_seconds()):
+            try:
+                self.sweep_now()
+            except Exception:  # a busy or absent database: try again next round
+                log.exception("could not delete expired idempotency keys")
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -39,7 +102,14 @@ class IdempotentRequest:
             return None
         if len(self.key) > MAX_KEY_LENGTH:
             raise InvalidInput("Idempotency-Key", f"keep it under {MAX_KEY_LENGTH} characters")
+        now = clock.now()
         existing = self.session.get(IdempotencyRecord, (self.user_id, self.key))
+        if existing is not None and existing.created_at <= now - RETENTION:
+            # Expired: forgotten, and this request is a new one under the same key.
+            with self.session.begin_nested():
+                self.session.delete(existing)
+                self.session.flush()
+            existing = None
         if existing is None:
             record = IdempotencyRecord(
                 user_id=self.user_id,
@@ -47,6 +117,7 @@ class IdempotentRequest:
                 request_hash=self.request_hash,
                 status_code=0,
                 response_body=None,
+                created_at=now,
             )
             try:
                 with self.session.begin_nested():

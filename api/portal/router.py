@@ -95,6 +95,7 @@ def _idempotent(
     guard = IdempotentRequest(
         ctx.session, ctx.principal.user_id, key, fingerprint(request.method, request.url.path, body)
     )
+    request.app.state.idempotency_sweeper.kick()
     replay = guard.replay()
     if replay is not None:
         code, stored = replay

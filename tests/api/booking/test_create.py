@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import Appointment, AuditEntry
+from api.models import Appointment, AuditEntry, IdempotencyRecord
 from tests.api.booking.conftest import Clinic, book
 
 
@@ -329,6 +332,59 @@ class TestIdempotency:
             "/api/booking/appointments", json=clinic.booking(duration=99), headers=headers
         )
         assert again.status_code == 422
+
+
+class TestIdempotencyExpiry:
+    """A stored response is a booking with its notes (health data): kept a day, then gone."""
+
+    KEY = {"Idempotency-Key": "retry-me"}
+
+    def _stored(self, db: Session) -> list[str]:
+        db.rollback()
+        return list(db.scalars(select(IdempotencyRecord.key)))
+
+    def test_a_retry_within_a_day_is_replayed_and_after_it_is_a_new_request(
+        self, client: TestClient, clinic: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        booked_at = datetime.now(UTC)
+        monkeypatch.setattr("api.core.clock.now", lambda: booked_at)
+        headers = clinic.headers() | self.KEY
+        body = clinic.booking(notes="allergic to latex")
+        first = client.post("/api/booking/appointments", json=body, headers=headers)
+        assert first.status_code == 201, first.text
+
+        monkeypatch.setattr("api.core.clock.now", lambda: booked_at + timedelta(hours=23))
+        again = client.post("/api/booking/appointments", json=body, headers=headers)
+        assert again.headers.get("idempotent-replayed") == "true"
+        assert again.json() == first.json()
+
+        # A day on, the key is used again: the old response (and its notes) is not replayed;
+        # the request is a new booking, which finds the time already taken.
+        later = booked_at + timedelta(hours=24, seconds=1)
+        monkeypatch.setattr("api.core.clock.now", lambda: later)
+        fresh = client.post("/api/booking/appointments", json=body, headers=headers)
+        assert "idempotent-replayed" not in fresh.headers
+        assert fresh.status_code == 409, fresh.text
+        assert "allergic" not in fresh.text
+        assert _count(db) == 1
+
+    def test_the_sweep_deletes_responses_older_than_a_day(
+        self, client: TestClient, clinic: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        booked_at = datetime.now(UTC)
+        monkeypatch.setattr("api.core.clock.now", lambda: booked_at)
+        headers = clinic.headers() | self.KEY
+        assert (
+            client.post(
+                "/api/booking/appointments", json=clinic.booking(), headers=headers
+            ).status_code
+            == 201
+        )
+        sweeper = client.app.state.idempotency_sweeper  # type: ignore[attr-defined]
+        monkeypatch.setattr("api.core.clock.now", lambda: booked_at + timedelta(hours=23))
+        assert sweeper.sweep_now() == 0 and self._stored(db) == ["retry-me"]
+        monkeypatch.setattr("api.core.clock.now", lambda: booked_at + timedelta(hours=24))
+        assert sweeper.sweep_now() == 1 and self._stored(db) == []
 
 
 class TestPermissions:
