@@ -131,8 +131,9 @@ def _users_create(args: argparse.Namespace) -> int:
                 print(f"error: name the clinic with --clinic-id; clinics: {names}", file=sys.stderr)
                 return 2
             email = args.email.lower()
-            if session.scalar(select(User.id).where(func.lower(User.email) == email)):
-                print(f"error: a user with email {email} already exists", file=sys.stderr)
+            same = select(User.id).where(User.clinic_id == clinic.id)
+            if session.scalar(same.where(func.lower(User.email) == email)):
+                print(f"error: {clinic.name} already has a user {email}", file=sys.stderr)
                 return 1
             if args.role == Role.PATIENT and not args.patient_id:
                 print("error: a patient user needs --patient-id", file=sys.stderr)

@@ -23,7 +23,7 @@ def list_clinics(session: SessionDep, principal: ViewCalendar) -> Page[ClinicRea
     "",
     response_model=ClinicRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 422),
 )
 def create_clinic(session: SessionDep, _: OpenClinic, body: ClinicCreate) -> ClinicRead:
     """Open a new clinic with its own first administrator (who then configures it).

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
@@ -20,9 +20,9 @@ def get_clinic(session: Session, principal: Principal, clinic_id: str) -> Clinic
 
 
 def create_clinic(session: Session, data: ClinicCreate) -> Clinic:
+    # A new clinic has no accounts yet, so no address can clash: accounts are per clinic, and
+    # one person may run several clinics (they tell them apart when signing in).
     email = str(data.first_admin.email).lower()
-    if session.scalar(select(User.id).where(func.lower(User.email) == email)):
-        raise Conflict(f"A user with email {email} already exists; choose another first admin.")
     fields = data.model_dump(by_alias=False, exclude={"first_admin", "website_origins"})
     clinic = Clinic(**fields, website_origins=origins_to_strings(data.website_origins))
     session.add(clinic)

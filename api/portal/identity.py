@@ -134,13 +134,18 @@ def normalise_origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def origin_allowed(request: Request, clinic: Clinic) -> bool:
+    """True for a same-site call (or one without an Origin), or one from this clinic's sites."""
+    origin = request.headers.get("origin")
+    if not origin or same_origin(request, origin):
+        return True
+    return normalise_origin(origin) in {normalise_origin(o) for o in clinic.website_origins or []}
+
+
 def check_origin(request: Request, clinic: Clinic) -> None:
     """A cross-site browser call must come from one of *this* clinic's website origins."""
     origin = request.headers.get("origin")
-    if not origin or same_origin(request, origin):
-        return
-    allowed = {normalise_origin(o) for o in clinic.website_origins or []}
-    if normalise_origin(origin) not in allowed:
+    if not origin_allowed(request, clinic):
         raise Forbidden(
             f"Online booking for {clinic.name} is not enabled on {origin}; the clinic can add "
             "it to its websiteOrigins."

@@ -614,9 +614,13 @@ def invite(
     address = (email or (user.email if user else None) or patient.email or "").strip().lower()
     if not address:
         raise InvalidInput("email", "The patient has no email on file; give one to invite them.")
-    holder = session.scalar(select(User).where(func.lower(User.email) == address))
+    # Only this clinic's accounts: whether another clinic has one with this address is none
+    # of this clinic's business, and the answer must not depend on it (migration 0010).
+    holder = session.scalar(
+        select(User).where(User.clinic_id == patient.clinic_id, func.lower(User.email) == address)
+    )
     if holder is not None and (user is None or holder.id != user.id):
-        raise Conflict(f"The email {address} already belongs to another account.")
+        raise Conflict(f"The email {address} already belongs to another account at this clinic.")
     if user is None:
         user = User(
             clinic_id=patient.clinic_id,

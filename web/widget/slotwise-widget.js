@@ -443,7 +443,12 @@ export class SlotwiseWidget {
     const data = new FormData(form);
     try {
       const token = await this.request("POST", "/api/auth/token", {
-        form: { username: String(data.get("sw-email")), password: String(data.get("sw-password")) },
+        // client_id names the clinic: the same address may have accounts at other clinics.
+        form: {
+          username: String(data.get("sw-email")),
+          password: String(data.get("sw-password")),
+          client_id: String(this.clinicId),
+        },
       });
       this.state.patientToken = token.access_token;
     } catch (error) {

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Clinic, User
 from tests.api.clinics.conftest import ADMIN_PASSWORD, opening
-from tests.conftest import ClinicWorld
+from tests.conftest import PASSWORD, ClinicWorld
 
 
 def _clinics(db: Session) -> int:
@@ -90,15 +90,18 @@ class TestOpeningAClinic:
             world.clinic.id
         )
 
-    def test_a_first_admin_email_already_in_use_opens_nothing(
-        self, client: TestClient, world: ClinicWorld, db: Session, operator: dict[str, str]
+    def test_a_first_admin_who_works_at_another_clinic_keeps_both_accounts(
+        self, client: TestClient, world: ClinicWorld, operator: dict[str, str]
     ) -> None:
-        before = _clinics(db)
-        taken = world.users["frontdesk"].email
-        body = opening(firstAdmin={"email": taken.upper(), "password": ADMIN_PASSWORD})
+        # Accounts are per clinic: the Smile Clinic's front desk also runs the new clinic.
+        email = world.users["frontdesk"].email
+        body = opening(firstAdmin={"email": email.upper(), "password": ADMIN_PASSWORD})
         resp = client.post("/api/clinics", json=body, headers=operator)
-        assert resp.status_code == 409 and taken in resp.json()["detail"]
-        assert _clinics(db) == before
+        assert resp.status_code == 201, resp.text
+        new_admin = client.get("/api/auth/me", headers=_sign_in(client, email)).json()
+        assert new_admin["clinicId"] == resp.json()["id"] and new_admin["role"] == "admin"
+        old = client.get("/api/auth/me", headers=_sign_in(client, email, PASSWORD)).json()
+        assert old["clinicId"] == world.clinic.id and old["role"] == "frontdesk"
 
     def test_a_short_password_or_missing_admin_names_the_field(
         self, client: TestClient, operator: dict[str, str]
