@@ -1,37 +1,16 @@
-"""One appointment as an iCalendar (RFC 5545) file: a VEVENT in UTC, CRLF lines, folded at 75."""
+"""One appointment as an iCalendar (RFC 5545) file: a VEVENT in UTC, CRLF lines, folded at 75.
+
+Built with the `icalendar` library rather than by hand: it escapes every text value (commas,
+semicolons, backslashes and every line break, a lone CR included, which a hand-written
+escape missed and which some readers take as the end of a line, letting text from a name or a
+note start a property of its own) and folds long lines without splitting a character.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def _fold(line: str) -> list[str]:
-    """Lines longer than 75 octets continue on the next line after a single space."""
-    out: list[str] = []
-    current = ""
-    for char in line:
-        limit = 75 if not out else 74  # a continuation line starts with a space
-        if len((current + char).encode()) > limit:
-            out.append(current)
-            current = char
-        else:
-            current += char
-    out.append(current)
-    return [out[0], *(" " + part for part in out[1:])]
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+from icalendar import Calendar, Event
 
 
 def event(
@@ -45,23 +24,19 @@ def event(
     stamp: datetime,
     tentative: bool = False,
 ) -> str:
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Slotwise//Patient portal//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{_utc(stamp)}",
-        f"DTSTART:{_utc(start)}",
-        f"DTEND:{_utc(end)}",
-        f"SUMMARY:{_escape(summary)}",
-        f"DESCRIPTION:{_escape(description)}",
-        f"LOCATION:{_escape(location)}",
-        f"STATUS:{'TENTATIVE' if tentative else 'CONFIRMED'}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    folded = [part for line in lines for part in _fold(line)]
-    return "\r\n".join(folded) + "\r\n"
+    calendar = Calendar()
+    calendar.add("prodid", "-//Slotwise//Patient portal//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    vevent = Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", stamp.astimezone(UTC))
+    vevent.add("dtstart", start.astimezone(UTC))
+    vevent.add("dtend", end.astimezone(UTC))
+    vevent.add("summary", summary)
+    vevent.add("description", description)
+    vevent.add("location", location)
+    vevent.add("status", "TENTATIVE" if tentative else "CONFIRMED")
+    calendar.add_component(vevent)
+    return calendar.to_ical().decode()

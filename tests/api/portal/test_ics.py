@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from icalendar import Calendar
+
 from api.portal.ics import event
 
 
@@ -34,3 +36,28 @@ def test_event_is_valid_icalendar() -> None:
     # Unfolding gives back the escaped description.
     unfolded = text.replace("\r\n ", "")
     assert "DESCRIPTION:" + "A long description " * 10 + "\\nsecond line" in unfolded
+
+
+def test_every_line_break_in_text_is_escaped_and_reads_back_exactly() -> None:
+    # A lone CR (or LF) in a clinic or type name must not end the line: a reader that splits
+    # on it would take "ATTENDEE:..." as a property of the event.
+    sneaky = "Brightside\rATTENDEE:mailto:x@evil.example\nORGANIZER:y\r\nend, with; \\ back"
+    start = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
+    text = event(
+        uid="abc@slotwise",
+        start=start,
+        end=start + timedelta(minutes=30),
+        summary=sneaky,
+        description=sneaky,
+        location=sneaky,
+        stamp=start,
+    )
+    # Every CR in the file is part of a CRLF line ending, and every LF ends a line.
+    assert text.count("\r") == text.count("\r\n") == text.count("\n")
+    lines = text.replace("\r\n ", "").split("\r\n")
+    assert not any(line.startswith(("ATTENDEE", "ORGANIZER")) for line in lines)
+    parsed = Calendar.from_ical(text)
+    (vevent,) = parsed.walk("VEVENT")
+    expected = sneaky.replace("\r\n", "\n").replace("\r", "\n")
+    assert [str(vevent[name]) for name in ("SUMMARY", "DESCRIPTION", "LOCATION")] == [expected] * 3
+    assert vevent.decoded("DTSTART") == start
