@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import time as _time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,32 +138,33 @@ class Chains:
                 out &= part_masks.kinds[kind].ok[self.state_rows(i, kind)]
         return out
 
-    def _coupled(self) -> bool:
-        """Could two parts want one resource while their buffered intervals overlap?"""
+    def _close_pairs(self) -> Iterator[tuple[int, int, set[ResourceKind]]]:
+        """Pairs of parts whose buffered intervals could overlap, with the kinds both need."""
         ps = self.parts
         for i, j in itertools.combinations(range(len(ps)), 2):
             least_gap = sum(self.min_gap[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
-            if least_gap >= ps[i].buffer_after + ps[j].buffer_before:
-                continue
-            for kind in set(ps[i].pools) & set(ps[j].pools):
+            if least_gap < ps[i].buffer_after + ps[j].buffer_before:
+                yield i, j, set(ps[i].pools) & set(ps[j].pools)
+
+    def _may_share(self, i: int, j: int, kind: ResourceKind) -> bool:
+        return bool(set(self.parts[i].pools[kind]) & set(self.parts[j].pools[kind]))
+
+    def _coupled(self) -> bool:
+        """Could two parts want one resource while their buffered intervals overlap?"""
+        for i, j, kinds in self._close_pairs():
+            for kind in kinds:
                 if kind in self.tracked:
                     if j > i + 1:
                         return True
-                elif set(ps[i].pools[kind]) & set(ps[j].pools[kind]):
+                elif self._may_share(i, j, kind):
                     return True
         return False
 
     def coupled_kinds(self) -> set[ResourceKind]:
         """Kinds whose choice interacts across parts (never pruned to one best resource)."""
         out = set(self.tracked)
-        ps = self.parts
-        for i, j in itertools.combinations(range(len(ps)), 2):
-            least_gap = sum(self.min_gap[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
-            if least_gap >= ps[i].buffer_after + ps[j].buffer_before:
-                continue
-            for kind in set(ps[i].pools) & set(ps[j].pools):
-                if set(ps[i].pools[kind]) & set(ps[j].pools[kind]):
-                    out.add(kind)
+        for i, j, kinds in self._close_pairs():
+            out |= {kind for kind in kinds if self._may_share(i, j, kind)}
         return out
 
     # -- witnesses -------------------------------------------------------------------------

@@ -41,6 +41,15 @@ def to_sec_ceil(dt: datetime) -> int:
     return math.ceil(dt.timestamp())
 
 
+def outward_seconds(start: datetime, end: datetime) -> tuple[int, int]:
+    """``[start, end]`` as whole epoch seconds, rounded outwards; a naive datetime is a caller
+    mistake, named ``start`` or ``end``."""
+    for name, dt in (("start", start), ("end", end)):
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            raise InvalidQuery(name, "must be a timezone-aware datetime")
+    return to_sec_floor(start), to_sec_ceil(end)
+
+
 def to_datetime(t: int) -> datetime:
     return datetime.fromtimestamp(int(t), UTC)
 
@@ -265,10 +274,7 @@ def expand_hours(
     Blocks are expanded per clinic-local date with the ``fold=0`` rule (see module docstring);
     touching blocks are joined, so 09:00-12:00 and 12:00-17:00 come back as one interval.
     """
-    for name, dt in (("start", start), ("end", end)):
-        if dt.tzinfo is None or dt.utcoffset() is None:
-            raise InvalidQuery(name, "must be a timezone-aware datetime")
-    lo, hi = to_sec_floor(start), to_sec_ceil(end)
+    lo, hi = outward_seconds(start, end)
     if hi <= lo:
         return []
     cal = calendar_for(tz, lo, hi)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 
-from solver.errors import InvalidQuery
-from solver.grid import LocalCalendar, to_datetime, to_sec_ceil, to_sec_floor, zone
+from solver.grid import LocalCalendar, outward_seconds, to_datetime, zone
 from solver.problem import TemplateSlot, WeeklyHours
 from solver.template_slots import slot_times
 
@@ -53,10 +52,7 @@ class SlotOnDate:
 
 def clinic_dates(tz_name: str, start: datetime, end: datetime) -> list[date]:
     """The clinic-local dates that the half-open window ``[start, end)`` touches, in order."""
-    for name, dt in (("start", start), ("end", end)):
-        if dt.tzinfo is None or dt.utcoffset() is None:
-            raise InvalidQuery(name, "must be a timezone-aware datetime")
-    lo, hi = to_sec_floor(start), to_sec_ceil(end)
+    lo, hi = outward_seconds(start, end)
     if hi <= lo:
         return []
     tz = zone(tz_name)
