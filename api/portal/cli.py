@@ -9,7 +9,7 @@ from api.auth.permissions import Role, permissions_for
 from api.db import Database
 from api.errors import DomainError
 from api.models import Patient
-from api.portal import service
+from api.portal import invitations
 
 
 def invite_command(database_url: str, patient_id: str, email: str | None, valid_hours: int) -> int:
@@ -28,7 +28,7 @@ def invite_command(database_url: str, patient_id: str, email: str | None, valid_
                 permissions=permissions_for(Role.ADMIN),
             )
             try:
-                invited = service.invite(session, actor, patient_id, email, valid_hours)
+                invited = invitations.invite(session, actor, patient_id, email, valid_hours)
             except DomainError as exc:
                 print(f"error: {exc.detail}", file=sys.stderr)
                 return 1

@@ -47,7 +47,7 @@ from api.models import (
     PortalSettings,
 )
 from api.notifications import outbox
-from api.portal import service
+from api.portal import availability, holds, offer, online_booking
 from api.portal.identity import PortalCaller
 from api.portal.schemas import NewPatientBook, SlotChoice
 
@@ -155,9 +155,9 @@ def book_new_patient(
     session = ctx.session
     if not caller.is_guest:
         raise Conflict("You are signed in: book with /api/patient-portal/book instead.")
-    clinic = service.lock_clinic(session, caller.clinic_id)
-    kind = service.bookable_type(session, caller, body.appointment_type_id)
-    portal = service.portal_settings(session, clinic.id)
+    clinic = holds.lock_clinic(session, caller.clinic_id)
+    kind = offer.bookable_type(session, caller, body.appointment_type_id)
+    portal = offer.portal_settings(session, clinic.id)
     now = clock.now()
     email = str(body.patient.email).lower()
     _check_caps(ctx, clinic, portal, email, body.start_time, now)
@@ -173,7 +173,7 @@ def book_new_patient(
     )
     session.add(patient)
     session.flush()
-    appt = service.create_online(ctx, caller, clinic, patient.id, body, time_limit)
+    appt = online_booking.create_online(ctx, caller, clinic, patient.id, body, time_limit)
     before = audit.snapshot(appt)
     appt.needs_confirmation = True
     session.flush()
@@ -354,13 +354,13 @@ def confirm(
         raise LinkInvalid("This confirmation link is not valid; please book again.")
     # The clinic lock orders this after any booking or confirmation in flight, so the daily
     # cap is counted once per place.
-    clinic = service.lock_clinic(session, row.clinic_id)
+    clinic = holds.lock_clinic(session, row.clinic_id)
     session.refresh(row)
     appt = session.get(Appointment, row.appointment_id, populate_existing=True)
     assert appt is not None
     ctx = checks.Context(session, _link_principal(clinic.id), request_id)
     now = clock.now()
-    portal = service.portal_settings(session, clinic.id)
+    portal = offer.portal_settings(session, clinic.id)
     if row.confirmed_at is not None:
         return Confirmation(
             Outcome.ALREADY_CONFIRMED, "You had already confirmed this booking.", appt, clinic
@@ -468,7 +468,7 @@ def _alternatives(
         room_id=appt.room_id,
     )
     try:
-        return service.alternatives(session, caller, clinic, choice, time_limit)
+        return availability.alternatives(session, caller, clinic, choice, time_limit)
     except DomainError:  # the type is no longer offered online: no times to suggest
         return []
 
@@ -478,7 +478,7 @@ def _taken_after_race(
 ) -> Confirmation:
     row = session.get(EmailConfirmation, confirmation_id)
     assert row is not None
-    clinic = service.lock_clinic(session, row.clinic_id)
+    clinic = holds.lock_clinic(session, row.clinic_id)
     appt = session.get(Appointment, row.appointment_id, populate_existing=True)
     assert appt is not None
     ctx = checks.Context(session, _link_principal(clinic.id), request_id)

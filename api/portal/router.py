@@ -17,7 +17,16 @@ from api.core.ratelimit import Rule, per_ip
 from api.db import SessionDep, WriteSessionDep
 from api.errors import Forbidden, problem_responses
 from api.models import PortalSettings
-from api.portal import confirm_page, new_patients, service
+from api.portal import (
+    availability,
+    confirm_page,
+    holds,
+    invitations,
+    new_patients,
+    offer,
+    online_booking,
+    own_appointments,
+)
 from api.portal.identity import (
     GUEST_MINUTES,
     Caller,
@@ -80,7 +89,7 @@ def _ctx(session: SessionDep, caller: PortalCaller, request: Request) -> checks.
 
 
 def _caller_clinic(session: SessionDep, caller: PortalCaller, request: Request) -> Any:
-    clinic = service.public_clinic(session, caller.clinic_id)
+    clinic = offer.public_clinic(session, caller.clinic_id)
     check_origin(request, clinic)
     return clinic
 
@@ -114,9 +123,9 @@ def _idempotent(
 )
 def get_clinic(clinic_id: str, session: SessionDep, request: Request) -> PortalClinic:
     """Public: the clinic's name, zone and online-bookable types, for the widget's first step."""
-    clinic = service.public_clinic(session, clinic_id)
+    clinic = offer.public_clinic(session, clinic_id)
     check_origin(request, clinic)
-    return service.clinic_info(session, clinic)
+    return offer.clinic_info(session, clinic)
 
 
 @router.post(
@@ -129,7 +138,7 @@ def guest_session(
     body: GuestSessionRequest, session: SessionDep, settings: SettingsDep, request: Request
 ) -> GuestSession:
     """Public: a short signed session for booking without an account (new patients)."""
-    clinic = service.public_clinic(session, body.clinic_id)
+    clinic = offer.public_clinic(session, body.clinic_id)
     check_origin(request, clinic)
     return GuestSession(
         guest_token=issue_guest_token(settings, clinic.id), expires_in=GUEST_MINUTES * 60
@@ -144,7 +153,7 @@ def guest_session(
 )
 def accept_invite(body: AcceptInvite, session: SessionDep) -> AcceptedInvite:
     """Public: set the portal password with the invitation token; then sign in as usual."""
-    user = service.accept_invite(session, body.token, body.password)
+    user = invitations.accept_invite(session, body.token, body.password)
     assert user.patient_id is not None
     return AcceptedInvite(email=user.email, patient_id=user.patient_id)
 
@@ -172,7 +181,7 @@ def available_slots(
     The clinic's minimum lead time and horizon always apply; the window defaults to 14 days.
     """
     clinic = _caller_clinic(session, caller, request)
-    return service.available(
+    return availability.available(
         session,
         caller,
         clinic,
@@ -202,7 +211,7 @@ def place_hold(
     409 with `alternatives` when the time was taken meanwhile.
     """
     _caller_clinic(session, caller, request)
-    return service.place_hold(
+    return holds.place_hold(
         _ctx(session, caller, request), caller, body, settings.solver_time_limit_seconds
     )
 
@@ -212,7 +221,7 @@ def place_hold(
 )
 def release_hold(session: SessionDep, caller: Caller, request: Request) -> Response:
     _caller_clinic(session, caller, request)
-    service.release_hold(session, caller)
+    holds.release_hold(session, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -245,9 +254,9 @@ def book_new_patient(
         appt, pending = new_patients.book_new_patient(
             ctx, caller, body, settings, settings.solver_time_limit_seconds
         )
-        confirmation = service.confirmation(session, appt)
+        confirmation = own_appointments.confirmation(session, appt)
         confirmation.email_confirm_by = pending.hold_until
-        confirmation.email_confirm_minutes = service.portal_settings(
+        confirmation.email_confirm_minutes = offer.portal_settings(
             session, caller.clinic_id
         ).new_patient_confirm_minutes
         return 201, confirmation
@@ -361,8 +370,8 @@ def book(
     ctx = _ctx(session, caller, request)
 
     def run() -> tuple[int, Any]:
-        appt = service.book(ctx, caller, body, settings.solver_time_limit_seconds)
-        return 201, service.confirmation(session, appt)
+        appt = online_booking.book(ctx, caller, body, settings.solver_time_limit_seconds)
+        return 201, own_appointments.confirmation(session, appt)
 
     return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
 
@@ -377,7 +386,9 @@ def my_appointments(
 ) -> list[PortalAppointment]:
     """Your upcoming appointments, each with the late-cancel fee cancelling now would cost."""
     _caller_clinic(session, caller, request)
-    return [service.to_portal(session, a) for a in service.upcoming(session, caller)]
+    return [
+        own_appointments.to_portal(session, a) for a in own_appointments.upcoming(session, caller)
+    ]
 
 
 @router.get(
@@ -389,7 +400,9 @@ def my_appointment(
     appointment_id: str, session: SessionDep, caller: SignedInPatient, request: Request
 ) -> PortalAppointment:
     _caller_clinic(session, caller, request)
-    return service.to_portal(session, service.own_appointment(session, caller, appointment_id))
+    return own_appointments.to_portal(
+        session, own_appointments.own_appointment(session, caller, appointment_id)
+    )
 
 
 @router.get(
@@ -404,9 +417,9 @@ def my_appointment_ics(
     appointment_id: str, session: SessionDep, caller: SignedInPatient, request: Request
 ) -> Response:
     _caller_clinic(session, caller, request)
-    appt = service.own_appointment(session, caller, appointment_id)
+    appt = own_appointments.own_appointment(session, caller, appointment_id)
     return Response(
-        service.calendar_file(session, appt),
+        own_appointments.calendar_file(session, appt),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="appointment.ics"'},
     )
@@ -426,9 +439,11 @@ def cancel(
 ) -> PortalAppointment:
     """Cancel your appointment. Inside the late-cancel window, send `acceptFee: true`."""
     _caller_clinic(session, caller, request)
-    appt = service.own_appointment(session, caller, appointment_id)
-    service.cancel(_ctx(session, caller, request), caller, appt, body.reason, body.accept_fee)
-    return service.to_portal(session, appt)
+    appt = own_appointments.own_appointment(session, caller, appointment_id)
+    own_appointments.cancel(
+        _ctx(session, caller, request), caller, appt, body.reason, body.accept_fee
+    )
+    return own_appointments.to_portal(session, appt)
 
 
 @router.post(
@@ -446,7 +461,7 @@ def reschedule(
 ) -> BookingConfirmation:
     """Move your appointment to another listed time, when its type may be booked online."""
     _caller_clinic(session, caller, request)
-    appt = service.own_appointment(session, caller, appointment_id)
+    appt = own_appointments.own_appointment(session, caller, appointment_id)
     choice = SlotChoice(
         appointment_type_id=appt.appointment_type_id,
         start_time=body.start_time,
@@ -454,10 +469,10 @@ def reschedule(
         chair_id=body.chair_id,
         room_id=body.room_id,
     )
-    service.reschedule(
+    own_appointments.reschedule(
         _ctx(session, caller, request), caller, appt, choice, settings.solver_time_limit_seconds
     )
-    return service.confirmation(session, appt)
+    return own_appointments.confirmation(session, appt)
 
 
 # --------------------------------------------------------------------------- staff
@@ -465,7 +480,7 @@ def reschedule(
 
 @router.get("/settings", response_model=PortalSettingsRead, responses=problem_responses(401, 403))
 def get_settings(session: SessionDep, principal: ViewCalendar) -> PortalSettingsRead:
-    return PortalSettingsRead.model_validate(service.portal_settings(session, principal.clinic_id))
+    return PortalSettingsRead.model_validate(offer.portal_settings(session, principal.clinic_id))
 
 
 @router.put(
@@ -477,7 +492,7 @@ def put_settings(
     """Hold length, the patients' time grid, new-patient caps, whether provider names show."""
     row = session.get(PortalSettings, principal.clinic_id)
     if row is None:
-        row = service.portal_settings(session, principal.clinic_id)
+        row = offer.portal_settings(session, principal.clinic_id)
         session.add(row)
     for name, value in body.changes().items():
         setattr(row, name, value)
@@ -498,4 +513,4 @@ def invite_patient(
 
     Send the token to the patient (the link to POST /api/patient-portal/accept-invite).
     """
-    return service.invite(session, principal, patient_id, body.email, body.valid_hours)
+    return invitations.invite(session, principal, patient_id, body.email, body.valid_hours)
