@@ -5,7 +5,7 @@
 
 import { explain, getAll, getJson } from "./api.js";
 import { el, toast } from "./dom.js";
-import { canModify, columnField, MOVABLE, refetch, state, typeName, whenIdle } from "./state.js";
+import { canModify, columnField, MOVABLE, refetch, state, Superseded, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
 
 /** The window the appointments in state were loaded for, and whether a reload is due. */
@@ -30,8 +30,7 @@ export const appointmentSource = {
       throw err;
     }
     await whenIdle();
-    // Navigated on before this window arrived: the calendar skips a failed fetch's answer.
-    if (key !== loaded.wanted) throw new Error(`superseded: ${key}`);
+    if (key !== loaded.wanted) throw new Superseded(key);
     return events(info.start, info.end);
   },
 };

@@ -6,7 +6,7 @@
 
 import { explain, getJson } from "./api.js";
 import { el, toast } from "./dom.js";
-import { cal, columns, state, typeName, whenIdle } from "./state.js";
+import { cal, columns, state, Superseded, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
 
 /** Without any hours yet (no schedule), the grid shows a plain working day. */
@@ -16,9 +16,6 @@ let bounds = /** @type {{lo: number, hi: number} | null} */ (null);
 /** @type {Map<string, Promise<ScheduleHours>>} the hours of recently shown windows */
 const cache = new Map();
 let wanted = "";
-
-/** A newer window was asked for before this one's hours arrived: the calendar skips its answer. */
-class Superseded extends Error {}
 
 export const scheduleSource = {
   /** @param {EC.FetchInfo} info */

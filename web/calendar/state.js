@@ -93,6 +93,12 @@ export function whenIdle() {
   return new Promise((resolve) => waitingForDrop.push(resolve));
 }
 
+/**
+ * Thrown by an event source whose window the calendar no longer shows (it navigated on before
+ * the answer came): EventCalendar treats it as a failed fetch and keeps the newer window's events.
+ */
+export class Superseded extends Error {}
+
 /** The calendar; only called once signed in. */
 export function calendar() {
   if (!cal.ec) throw new Error("The calendar is not open");
