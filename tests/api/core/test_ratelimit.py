@@ -91,6 +91,19 @@ def test_two_instances_share_their_counts_through_redis(
         assert first.state.rate_limiter.memory.key_count() == 0  # nothing counted in-process
 
 
+def test_redis_keys_expire_with_their_window(redis_settings: Settings) -> None:
+    # Redis forgets on its own: every key the counters leave has a TTL of at most its window.
+    prefix = f"slotwise-test:{uuid.uuid4().hex}"
+    counters = Counters(redis_settings.redis_url, redis_prefix=prefix)
+    for i in range(50):
+        counters.hit(RULE.item, f"caller-{i}")
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    assert len(keys) == 50
+    assert all(0 < client.ttl(key) <= RULE.window for key in keys)
+    client.delete(*keys)
+
+
 def test_a_request_replayed_after_a_serialization_failure_is_counted_once() -> None:
     # A limit of one: if the retry middleware's replay were counted as a second request, the
     # caller would get a 429 for a request it sent once.
