@@ -35,6 +35,14 @@ export const appointmentSource = {
   },
 };
 
+/** Signed in afresh (perhaps as someone else): nothing of the last session's rows is shown. */
+export function forgetAppointments() {
+  state.appointments.clear();
+  state.pending.clear();
+  loaded.key = "";
+  loaded.stale = true;
+}
+
 /** The next fetch reloads from the server (after a reconnect something may have been missed). */
 export function reloadAppointments() {
   loaded.stale = true;

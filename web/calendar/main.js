@@ -9,7 +9,14 @@
 // api.js, live.js, tz.js, dom.js the plumbing. This file signs in and assembles the page.
 
 import { explain, getAll, getJson, login, setUnauthorizedHandler, token } from "./api.js";
-import { appointmentContent, appointmentSource, applyServer, ensurePatients, reloadAppointments } from "./appointments.js";
+import {
+  appointmentContent,
+  appointmentSource,
+  applyServer,
+  ensurePatients,
+  forgetAppointments,
+  reloadAppointments,
+} from "./appointments.js";
 import { closeMenu, onMenu, onMenuStatus, openCreate, openMenu, submitCancel, wireCreate } from "./dialogs.js";
 import { $, button, fillSelect, form, select, toast } from "./dom.js";
 import { onKey } from "./keyboard.js";
@@ -157,6 +164,8 @@ async function start() {
   state.providers = active(providers);
   state.chairs = active(chairs);
   state.rooms = active(rooms);
+  forgetAppointments();
+  forgetSchedule({ grid: true });
   $("#clinic-name").textContent = `${clinic().name} · ${state.zone}`;
   $("#user-name").textContent = state.me?.role ?? "";
   fillSelect(select("#suggest-type"), [...state.types.values()].filter((t) => t.active));

@@ -38,9 +38,14 @@ export const scheduleSource = {
   },
 };
 
-/** The server's hours may have changed (e.g. after a reconnect): ask it again. */
-export function forgetSchedule() {
+/**
+ * The server's hours may have changed (e.g. after a reconnect): ask it again. Signing in afresh
+ * (`grid`) also lets the grid's hours start again from the new clinic's.
+ * @param {{grid?: boolean}} [options]
+ */
+export function forgetSchedule({ grid = false } = {}) {
   cache.clear();
+  if (grid) bounds = null;
 }
 
 /** @param {string} key @param {string} from @param {string} to */
