@@ -4,7 +4,8 @@ Starlette's CORSMiddleware knows a static list; clinics change theirs at run tim
 middleware answers preflights and adds the CORS headers for the portal's paths (and sign-in,
 which the widget uses), allowing an origin only when some active clinic lists it. The routes
 then check that a cross-site caller's origin belongs to *their* clinic
-(`api.portal.identity.check_origin`), so clinic A's website cannot drive clinic B's portal.
+(`api.portal.identity.check_origin`), so clinic A's website cannot drive clinic B's portal;
+sign-in opens only accounts at a clinic that lists the calling site (`api.auth.router`).
 A cross-site request from an origin no clinic lists is refused before it reaches a route.
 """
 

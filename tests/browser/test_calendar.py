@@ -470,7 +470,7 @@ def test_a_drag_that_fails_shows_at_once_then_goes_back_with_the_reason(
 
     # Shown at the new time while the server has not answered.
     expect(block.locator(".appt-time")).to_have_text(_times("16:00", "16:30"), timeout=10000)
-    page.wait_for_function("document.querySelector('#probe-tip').hidden")
+    page.wait_for_function("() => document.querySelector('#probe-tip').hidden")
     assert len(held) == 1
     held[0].abort("internetdisconnected")
 
