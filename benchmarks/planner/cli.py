@@ -164,7 +164,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     sim.add_argument("--name", help="output file stem (default plan-<scenario>-<weeks>w)")
     sim.add_argument("--via-api", metavar="URL", help="book through a running Slotwise server")
-    sim.add_argument("--email", help="staff account for --via-api (needs booking:configure)")
+    sim.add_argument(
+        "--email", help="a platform operator's account for --via-api (it opens a fresh clinic)"
+    )
     sim.add_argument("--password", help="its password")
     sim.set_defaults(func=main, plan_func=_simulate)
 
