@@ -264,3 +264,71 @@ class NotNull:
             return json_schema
         rest = {k: v for k, v in json_schema.items() if k != "anyOf"}
         return {**rest, **branches[0]} if len(branches) == 1 else {**rest, "anyOf": branches}
+
+
+# --------------------------------------------------------------------------- characters
+#
+# Characters no name or note needs, refused in every free-text input with a 422 naming the
+# field: C0 and C1 control characters and DEL (NUL cannot be stored by PostgreSQL at all, the
+# others corrupt exports, logs and calendar files), and the bidirectional embeddings, overrides
+# and isolates U+202A-U+202E and U+2066-U+2069, which make a name display as something other
+# than what it is ("Trojan Source"). Tabs and line breaks are fine in notes and reasons
+# (`MultilineText`); in a name (`InlineText`) only at its ends, which are trimmed off.
+# The published pattern is the rule itself, checked on the text as sent.
+
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_INLINE_FORBIDDEN = "\x00-\x1f\x7f-\x9f" + _BIDI_CONTROLS
+_MULTILINE_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI_CONTROLS
+# As JSON Schema (ECMA-262) patterns: \uXXXX escapes, which Python's re reads the same way.
+_INLINE_PATTERN = r"^[ \t\r\n]*[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*[ \t\r\n]*$"
+_MULTILINE_PATTERN = (
+    r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
+)
+_INLINE_RE = re.compile(_INLINE_PATTERN)
+_MULTILINE_RE = re.compile(_MULTILINE_PATTERN)
+_INLINE_BAD = re.compile(f"[{_INLINE_FORBIDDEN}]")
+_MULTILINE_BAD = re.compile(f"[{_MULTILINE_FORBIDDEN}]")
+
+
+class _TextCharacters:
+    """`Annotated[str, ..., InlineText]`: refuses the characters above; the schema says so."""
+
+    def __init__(self, multiline: bool) -> None:
+        self.multiline = multiline
+        self.pattern = _MULTILINE_PATTERN if multiline else _INLINE_PATTERN
+        self._whole = _MULTILINE_RE if multiline else _INLINE_RE
+        self._bad = _MULTILINE_BAD if multiline else _INLINE_BAD
+
+    def check(self, value: str) -> str:
+        if self._whole.fullmatch(value):
+            return value
+        found = self._bad.search(value.strip(_SPACE) if not self.multiline else value)
+        assert found is not None
+        char = found.group()
+        what = "a line break or tab" if char in "\t\r\n" else "a control character"
+        if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+            what = "a right-to-left or left-to-right override"
+        raise PydanticCustomError(
+            "text_characters",
+            "must not contain {what} (U+{code}, character {position}); remove it",
+            {"what": what, "code": f"{ord(char):04X}", "position": found.start() + 1},
+        )
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if "anyOf" in json_schema:
+            raise TypeError("put InlineText/MultilineText on the str, inside the | None")
+        if "pattern" in json_schema:  # NotBlank's, say: both must hold
+            return {**json_schema, "allOf": [{"pattern": self.pattern}]}
+        return {**json_schema, "pattern": self.pattern}
+
+
+InlineText = _TextCharacters(multiline=False)
+MultilineText = _TextCharacters(multiline=True)

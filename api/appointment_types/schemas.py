@@ -6,16 +6,18 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from api.models import AppointmentType
-from api.schemas import ApiModel, AsJsonInt, JsonBool, NotBlank, StrictInput, Trim
+from api.schemas import ApiModel, AsJsonInt, InlineText, JsonBool, NotBlank, StrictInput, Trim
 
 # Minutes; 480 is a full clinic day, beyond which a "type" is a data-entry mistake.
 Minutes = Annotated[int, Field(ge=1, le=480), AsJsonInt]
 Buffer = Annotated[int, Field(ge=0, le=120), AsJsonInt]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 RoomKind = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=50)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
-ProcedureCode = Annotated[str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank, InlineText]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank, InlineText]
+ProcedureCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank, InlineText
+]
 
 
 class AppointmentTypeCreate(StrictInput):

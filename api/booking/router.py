@@ -48,7 +48,7 @@ from api.models import (
     AppointmentSource,
     AppointmentStatus,
 )
-from api.schemas import BIGINT_MAX, IsoDateTime, Page, QueryBool
+from api.schemas import BIGINT_MAX, IsoDateTime, MultilineText, Page, QueryBool
 
 router = APIRouter(prefix="/api/booking", tags=["booking"])
 
@@ -226,7 +226,7 @@ def cancel_appointment(
     principal: CancelAppointment,
     request: Request,
     response: Response,
-    reason: Annotated[str, Query(min_length=1, max_length=1000)],
+    reason: Annotated[str, Query(min_length=1, max_length=1000), MultilineText],
     waive_fee: Annotated[QueryBool, Query(alias="waiveFee")] = False,
     if_match: IfMatch = None,
 ) -> AppointmentRead:

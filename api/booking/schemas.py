@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from api.models import AppointmentSource, AppointmentStatus
-from api.schemas import ApiModel, AsJsonInt, IsoDateTime, JsonBool, StrictInput
+from api.schemas import ApiModel, AsJsonInt, IsoDateTime, JsonBool, MultilineText, StrictInput
 
 NOTE_MAX = 4000
 # Minutes.
@@ -20,7 +20,7 @@ class Override(StrictInput):
     """Staff with booking:override_conflicts may book over a conflict, giving a reason."""
 
     override: JsonBool = False
-    override_reason: str | None = Field(None, max_length=1000)
+    override_reason: Annotated[str, MultilineText] | None = Field(None, max_length=1000)
     # Booking inside the clinic's minimum lead time (e.g. a same-hour emergency repair).
     override_lead_time: JsonBool = False
 
@@ -78,8 +78,8 @@ class AppointmentCreate(Override):
     parts: list[PartInput] | None = Field(None, min_length=1, max_length=6)
 
     treatment_plan_id: str | None = None
-    notes: str | None = Field(None, max_length=NOTE_MAX)
-    patient_notes: str | None = Field(None, max_length=NOTE_MAX)
+    notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
+    patient_notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
     source: AppointmentSource = AppointmentSource.STAFF
 
     @model_validator(mode="after")
@@ -130,8 +130,8 @@ class AppointmentUpdate(Override):
     chair_id: str | None = None
     room_id: str | None = None
     duration: Duration | None = None
-    notes: str | None = Field(None, max_length=NOTE_MAX)
-    patient_notes: str | None = Field(None, max_length=NOTE_MAX)
+    notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
+    patient_notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
     status: AppointmentStatus | None = None
 
 
@@ -150,7 +150,7 @@ class DuplicateRequest(Override):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
-    notes: str | None = Field(None, max_length=NOTE_MAX)
+    notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
 
 
 class Money(ApiModel):

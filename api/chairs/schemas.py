@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas import ApiModel, JsonBool, StrictInput
+from api.schemas import ApiModel, InlineText, JsonBool, StrictInput
 
 
 class ChairCreate(StrictInput):
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, InlineText] = Field(min_length=1, max_length=100)
     active: JsonBool = True
 
 
 class ChairUpdate(StrictInput):
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Annotated[str, InlineText] | None = Field(None, min_length=1, max_length=100)
     active: JsonBool | None = None
 
 

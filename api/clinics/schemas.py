@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, EmailStr, Field, HttpUrl, field_validator
 
-from api.schemas import ApiModel, AsJsonInt, JsonBool, StrictInput
+from api.schemas import ApiModel, AsJsonInt, InlineText, JsonBool, StrictInput
 
 _ZONES = frozenset(available_timezones())
 
@@ -65,7 +65,7 @@ class BookingPolicy(ApiModel):
 
 
 class ClinicFields(StrictInput):
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, InlineText] = Field(min_length=1, max_length=200)
     time_zone: str = Field(examples=["Europe/London"])
     website_origins: list[HttpUrl] = Field(default_factory=list, max_length=20)
     active: JsonBool = True
@@ -77,7 +77,7 @@ class ClinicFields(StrictInput):
 class FirstAdmin(StrictInput):
     email: EmailStr
     password: str = Field(min_length=10, max_length=200)
-    full_name: str = Field("", max_length=200)
+    full_name: Annotated[str, InlineText] = Field("", max_length=200)
 
 
 class ClinicCreate(ClinicFields, BookingPolicy):
@@ -89,7 +89,7 @@ class ClinicCreate(ClinicFields, BookingPolicy):
 class ClinicUpdate(StrictInput):
     """Partial update: only the fields sent change."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Annotated[str, InlineText] | None = Field(None, min_length=1, max_length=200)
     time_zone: str | None = None
     website_origins: list[HttpUrl] | None = Field(None, max_length=20)
     active: JsonBool | None = None

@@ -15,7 +15,7 @@ from api.db import SessionDep
 from api.errors import problem_responses
 from api.patients import service
 from api.patients.schemas import PatientCreate, PatientRead, PatientUpdate
-from api.schemas import BIGINT_MAX, Page, QueryBool
+from api.schemas import BIGINT_MAX, MultilineText, Page, QueryBool
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
@@ -25,7 +25,7 @@ def list_patients(
     session: SessionDep,
     principal: ViewCalendar,
     q: Annotated[
-        str | None,
+        Annotated[str, MultilineText] | None,
         Query(
             max_length=100,
             description="Every word must appear in the first or last name, email or phone "

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from api.schemas import (
     ApiModel,
     BlankMeansNull,
+    InlineText,
     IsoDate,
     JsonBool,
     NotBlank,
@@ -30,7 +31,9 @@ from api.schemas import (
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100), Trim, NotBlank]
+PersonName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), Trim, NotBlank, InlineText
+]
 
 
 def _not_before_1900(value: date) -> date:

@@ -9,7 +9,16 @@ from pydantic import EmailStr, Field, field_validator
 
 from api.booking.schemas import NOTE_MAX, Money
 from api.models import AppointmentStatus
-from api.schemas import ApiModel, AsJsonInt, IsoDate, IsoDateTime, JsonBool, StrictInput
+from api.schemas import (
+    ApiModel,
+    AsJsonInt,
+    InlineText,
+    IsoDate,
+    IsoDateTime,
+    JsonBool,
+    MultilineText,
+    StrictInput,
+)
 
 
 class PortalType(ApiModel):
@@ -75,12 +84,12 @@ class HoldRead(ApiModel):
 
 
 class PortalBook(SlotChoice):
-    patient_notes: str | None = Field(None, max_length=NOTE_MAX)
+    patient_notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
 
 
 class NewPatientDetails(StrictInput):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    first_name: Annotated[str, InlineText] = Field(min_length=1, max_length=100)
+    last_name: Annotated[str, InlineText] = Field(min_length=1, max_length=100)
     date_of_birth: IsoDate
     email: EmailStr
     phone: str = Field(min_length=5, max_length=40, pattern=r"^[0-9+() .\-]+$")
@@ -152,7 +161,9 @@ class EmailConfirmationResult(ApiModel):
 
 
 class CancelRequest(StrictInput):
-    reason: str = Field("Cancelled online by the patient", min_length=1, max_length=1000)
+    reason: Annotated[str, MultilineText] = Field(
+        "Cancelled online by the patient", min_length=1, max_length=1000
+    )
     # Must be true when a late-cancel fee applies: the patient has seen and accepted it.
     accept_fee: JsonBool = False
 

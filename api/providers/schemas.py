@@ -12,13 +12,22 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from api.schemas import ApiModel, BlankMeansNull, JsonBool, NotBlank, NotNull, StrictInput, Trim
+from api.schemas import (
+    ApiModel,
+    BlankMeansNull,
+    InlineText,
+    JsonBool,
+    NotBlank,
+    NotNull,
+    StrictInput,
+    Trim,
+)
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank, InlineText]
 # Constraints sit on the inner str: applied to the whole `| None` union they would reject null.
 # Forms send "" for a cleared optional input; store that as "no value", not as "".
 Title = Annotated[
-    Annotated[str, StringConstraints(max_length=100), Trim] | None,
+    Annotated[str, StringConstraints(max_length=100), Trim, InlineText] | None,
     BlankMeansNull(),
 ]
 # Either case is accepted; stored lowercase so the calendar can compare and render colours

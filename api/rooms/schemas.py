@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from api.schemas import ApiModel, JsonBool, NotBlank, NotNull, StrictInput, Trim
+from api.schemas import ApiModel, InlineText, JsonBool, NotBlank, NotNull, StrictInput, Trim
 
 # How a kind is stored; as sent, either case and spaces around it are fine (KIND_INPUT_PATTERN).
 KIND_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -24,7 +24,7 @@ def normalize_kind(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), Trim, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), Trim, NotBlank, InlineText]
 Kind = Annotated[
     str,
     Field(max_length=50, pattern=KIND_INPUT_PATTERN, examples=["x-ray", "scanner"]),

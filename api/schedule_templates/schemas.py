@@ -14,7 +14,17 @@ from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints,
 from pydantic_core import PydanticCustomError
 
 from api.models import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
-from api.schemas import ApiModel, AsJsonInt, IsoDate, JsonBool, NotBlank, StrictInput, Trim
+from api.schemas import (
+    ApiModel,
+    AsJsonInt,
+    InlineText,
+    IsoDate,
+    JsonBool,
+    MultilineText,
+    NotBlank,
+    StrictInput,
+    Trim,
+)
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The booking grid is built on 5-minute steps; anything finer cannot be booked anyway.
@@ -59,7 +69,7 @@ ClockTime = Annotated[
 ]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday"), AsJsonInt]
 ResourceType = Literal["provider", "chair", "room"]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank, InlineText]
 
 
 class TimeBlock(StrictInput):
@@ -82,7 +92,7 @@ class ScheduleExceptionIn(StrictInput):
     blocks: list[TimeBlock] = Field(
         default_factory=list, description="That day's hours; empty means closed all day."
     )
-    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=200), MultilineText] | None = None
 
 
 class TemplateSlotIn(StrictInput):
@@ -91,7 +101,7 @@ class TemplateSlotIn(StrictInput):
         description="Send a slot's id back to keep it (appointments stay linked); "
         "ids that are not this template's slots are ignored and a new slot is made.",
     )
-    name: Annotated[str, StringConstraints(max_length=200), Trim] = ""
+    name: Annotated[str, StringConstraints(max_length=200), Trim, InlineText] = ""
     weekday: Weekday
     start: ClockTime
     end: ClockTime

@@ -18,15 +18,15 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from api.models import PlanStatus, ProcedureStatus
-from api.schemas import ApiModel, BlankMeansNull, NotBlank, NotNull, StrictInput, Trim
+from api.schemas import ApiModel, BlankMeansNull, InlineText, NotBlank, NotNull, StrictInput, Trim
 
 MAX_PROCEDURES = 100
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank, InlineText]
 # The constraint sits on the inner str: on the whole `| None` union it would reject null.
 Code = Annotated[
-    Annotated[str, StringConstraints(max_length=50), Trim] | None,
+    Annotated[str, StringConstraints(max_length=50), Trim, InlineText] | None,
     BlankMeansNull(),
 ]
 

@@ -22,7 +22,8 @@ NASTY = [
     "Robert'); DROP TABLE appointments;--",
     '" OR 1=1 -- ; SELECT * FROM users',
     "100% _wild_ \\ back\\slash $1 :name ? %s {}",
-    "Zoë Ñandú — 中文 — עברית ‮RTL‬ — 🦷🪥 — e\u0301 vs é",
+    # Right-to-left text and marks are data; only the overrides are refused (below).
+    "Zoë Ñandú — 中文 — עברית \u200fRTL\u200e — 🦷🪥 — e\u0301 vs é",
     "line\nbreak\ttab\r\nend",
     "\u200b zero-width \ufeff bom",
 ]
@@ -95,21 +96,19 @@ def test_strings_are_stored_and_returned_byte_exact(
     )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["cancellationReason"] == value
-    # Names of things, too: a resource and a patient round-trip unchanged.
+    # Names of things, too: a resource and a patient round-trip unchanged (a name is one line).
     admin = clinic.headers("admin")
-    chair = client.post("/api/chairs", json={"name": value.strip()[:100]}, headers=admin)
+    name = " ".join(value.split())[:100]
+    chair = client.post("/api/chairs", json={"name": name}, headers=admin)
     assert chair.status_code == 201, chair.text
-    assert (
-        client.get(f"/api/chairs/{chair.json()['id']}", headers=admin).json()["name"]
-        == (value.strip()[:100])
-    )
+    assert client.get(f"/api/chairs/{chair.json()['id']}", headers=admin).json()["name"] == name
     patient = client.post(
         "/api/patients",
-        json={"firstName": value.strip()[:100], "lastName": "Ok", "dateOfBirth": "1990-01-01"},
+        json={"firstName": name, "lastName": "Ok", "dateOfBirth": "1990-01-01"},
         headers=admin,
     )
     assert patient.status_code == 201, patient.text
-    assert patient.json()["firstName"] == value.strip()[:100]
+    assert patient.json()["firstName"] == name
     # Metacharacters in a search are data, not SQL or LIKE patterns run wild.
     found = client.get("/api/patients", params={"q": value[:50]}, headers=admin)
     assert found.status_code == 200, found.text
@@ -288,3 +287,73 @@ def test_an_instant_outside_the_utc_calendar_in_a_booking_body_is_422(
     body = _problem(book(client, clinic, startTime=value), 422)
     assert body["errors"][0]["field"] == "startTime"
     assert _count(db) == 0
+
+
+# --------------------------------------------------------------------------- characters
+
+# NUL (PostgreSQL cannot store it), other control characters, and the bidirectional overrides
+# and isolates that make "Smith\u202eoj" display as something else: refused in every free-text
+# field with a 422 naming the field. A line break is fine in notes, not inside a name.
+REFUSED = {
+    "nul": "Ann\x00Lee",
+    "escape": "Ann\x1b[31mLee",
+    "c1": "Ann\x85Lee",
+    "rlo": "Ann\u202eeeL",
+    "rli": "Ann\u2067Lee",
+}
+
+
+def _post_raw(client: TestClient, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    # json.dumps escapes \u0000 as a client would; httpx's own encoder cannot send it.
+    return client.post(
+        url, content=json.dumps(body), headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize("value", REFUSED.values(), ids=REFUSED.keys())
+def test_control_and_override_characters_are_refused_naming_the_field(
+    client: TestClient, clinic: Clinic, db: Session, value: str
+) -> None:
+    admin = clinic.headers("admin")
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("/api/booking/appointments", clinic.booking(notes=value), "notes"),
+        ("/api/booking/appointments", clinic.booking(patientNotes=value), "patientNotes"),
+        ("/api/chairs", {"name": value}, "name"),
+        ("/api/rooms", {"name": value, "kind": "x-ray"}, "name"),
+        ("/api/providers", {"name": value}, "name"),
+        (
+            "/api/patients",
+            {"firstName": value, "lastName": "Ok", "dateOfBirth": "1990-01-01"},
+            "firstName",
+        ),
+        (
+            "/api/patients",
+            {"firstName": "Ok", "lastName": value, "dateOfBirth": "1990-01-01"},
+            "lastName",
+        ),
+    ]
+    for url, body, field in cases:
+        body_ = _problem(_post_raw(client, url, body, admin), 422)
+        assert [e["field"] for e in body_["errors"]] == [field], (url, body_)
+        assert "remove it" in body_["errors"][0]["message"]
+    assert _count(db) == 0
+    appt = book(client, clinic).json()["id"]
+    cancel = client.delete(
+        f"/api/booking/appointments/{appt}", params={"reason": value}, headers=clinic.headers()
+    )
+    assert _problem(cancel, 422)["errors"][0]["field"] == "reason"
+    search = client.get("/api/patients", params={"q": value}, headers=admin)
+    assert _problem(search, 422)["errors"][0]["field"] == "q"
+
+
+def test_line_breaks_are_fine_in_notes_but_not_inside_names(
+    client: TestClient, clinic: Clinic
+) -> None:
+    admin = clinic.headers("admin")
+    created = book(client, clinic, notes="first line\r\nsecond\tline\n")
+    assert created.status_code == 201 and created.json()["notes"] == "first line\r\nsecond\tline\n"
+    inner = client.post("/api/chairs", json={"name": "Chair\n1"}, headers=admin)
+    assert _problem(inner, 422)["errors"][0]["field"] == "name"
+    # At the ends of a trimmed name they go, as spaces do.
+    edges = client.post("/api/rooms", json={"name": "\tScan\n", "kind": "scanner"}, headers=admin)
+    assert edges.status_code == 201 and edges.json()["name"] == "Scan", edges.text
