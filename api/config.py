@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser (the practice website embedding the widget).
     cors_origins: list[str] = Field(default_factory=list, alias="SLOTWISE_CORS_ORIGINS")
     solver_time_limit_seconds: float = Field(default=2.0, gt=0, alias="SLOTWISE_SOLVER_TIME_LIMIT")
+    # A request body must arrive whole within this many seconds (api/core/body_limit.py).
+    body_timeout_seconds: float = Field(default=10.0, gt=0, alias="SLOTWISE_BODY_TIMEOUT")
     sql_echo: bool = Field(default=False, alias="SLOTWISE_SQL_ECHO")
     # Calendar events fan out through Redis pub/sub when set (several workers or instances).
     redis_url: str = Field(default="", alias="SLOTWISE_REDIS_URL")

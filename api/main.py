@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(portal_cors_middleware)
     # Outermost last: the size limit runs first, then serialization failures are retried.
     app.add_middleware(RetryMiddleware)
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, timeout_seconds=settings.body_timeout_seconds)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
