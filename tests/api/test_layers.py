@@ -1,6 +1,8 @@
 """Layers point one way: solver <- api, solver <- benchmarks, and api never imports benchmarks.
 
-The `slotwise` command is still whole: the planner adds `plan` through an entry point."""
+The `slotwise` command is still whole: the planner adds `plan` through an entry point. Inside
+`api`, a module uses only another module's public names: what two modules share has a public
+home (`api/booking/checks.py` for the booking rules), not an underscore reach-in."""
 
 from __future__ import annotations
 
@@ -54,6 +56,68 @@ def test_no_api_module_imports_benchmarks_even_inside_a_function() -> None:
                 if name.split(".")[0] == "benchmarks"
             ]
     assert offenders == []
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def underscore_reach_ins(source: str, where: str) -> list[str]:
+    """Each use in this source of a private name that another `api` module defines."""
+    tree = ast.parse(source, where)
+    found: list[str] = []
+    imported: set[str] = set()  # local names bound to api modules or their members
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level == 0 and module.split(".")[0] != "api":
+                continue
+            for alias in node.names:
+                if _private(alias.name):
+                    found.append(f"{where}:{node.lineno} imports {module}.{alias.name}")
+                imported.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "api":
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr) and _root(node) in imported:
+            found.append(f"{where}:{node.lineno} uses {ast.unparse(node)}")
+    return found
+
+
+def test_no_api_module_uses_another_modules_underscore_names() -> None:
+    offenders = [
+        hit
+        for path in sorted(API_ROOT.rglob("*.py"))
+        for hit in underscore_reach_ins(path.read_text(), str(path.relative_to(API_ROOT.parent)))
+    ]
+    assert offenders == []
+
+
+def test_the_reach_in_check_finds_what_the_portal_used_to_do() -> None:
+    # api/portal/service.py and api/events/probe.py as they read before api/booking/checks.py.
+    old = (
+        "import api.booking.service\n"
+        "from api.booking import service as booking\n"
+        "from api.booking.service import _clinic, to_read\n"
+        "from solver.bestfit import _private_helper\n"
+        "def plan(session, clinic, part, kind):\n"
+        "    api.booking.service._check_duration(kind, 30, 'duration')\n"
+        "    booking.__doc__, to_read.__name__, part._replace()\n"
+        "    return booking._plan_parts(session, clinic, [part], '')\n"
+    )
+    assert underscore_reach_ins(old, "old.py") == [
+        "old.py:3 imports api.booking.service._clinic",
+        "old.py:6 uses api.booking.service._check_duration",
+        "old.py:8 uses booking._plan_parts",
+    ]
 
 
 def test_slotwise_plan_help_lists_the_planner_commands() -> None:
