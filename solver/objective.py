@@ -223,6 +223,7 @@ def explain(
             occupied_start = np.array([c.start - part.buffer_before], dtype=np.int64)
             occupied_end = np.array([c.start + part.dur + part.buffer_after], dtype=np.int64)
             _, before, after = timeline.fit(np.array([resource]), occupied_start, occupied_end)
+            # One side at a time (the other as no leftover), so each short gap has its reason.
             for left, where, edge in (
                 (before, "before", occupied_start),
                 (after, "after", occupied_end),
