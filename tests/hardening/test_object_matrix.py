@@ -47,6 +47,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/chairs/{chair_id}"): {"name": "Taken"},
     ("PUT", "/api/rooms/{room_id}"): {"name": "Taken", "kind": "scanner"},
     ("PUT", "/api/providers/{provider_id}"): {"name": "Taken"},
+    ("PUT", "/api/users/{user_id}"): {"role": "frontdesk"},
 }
 PARAMS = {"reason": "matrix", "waiveFee": "true"}
 
@@ -83,7 +84,7 @@ def _other_clinic_objects(db: Session, world: ClinicWorld, start: datetime) -> d
     return {
         "appointment_id": appt.id, "clinic_id": cid, "chair_id": chair.id, "room_id": room.id,
         "provider_id": world.provider.id, "patient_id": world.patient.id, "plan_id": plan.id,
-        "type_id": kind.id, "template_id": template.id,
+        "type_id": kind.id, "template_id": template.id, "user_id": world.users["frontdesk"].id,
     }  # fmt: skip
 
 
@@ -94,6 +95,7 @@ def _own_objects(clinic: Clinic, appointment_id: str) -> dict[str, str]:
         "chair_id": clinic.chairs[0].id, "room_id": clinic.scanner.id,
         "provider_id": clinic.providers[0].id, "patient_id": clinic.patients[0].id,
         "plan_id": clinic.plan.id, "type_id": clinic.adj.id, "template_id": db_template,
+        "user_id": clinic.world.users["frontdesk"].id,
     }  # fmt: skip
 
 
@@ -103,7 +105,7 @@ def _fingerprint(db: Session, clinic_id: str) -> str:
     digest = hashlib.sha256()
     for table in (
         "appointments", "audit_log", "chairs", "rooms", "providers", "patients",
-        "treatment_plans", "appointment_types", "schedule_templates", "clinics",
+        "treatment_plans", "appointment_types", "schedule_templates", "clinics", "users",
     ):  # fmt: skip
         column = "id" if table == "clinics" else "clinic_id"
         rows = db.execute(
