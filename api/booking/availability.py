@@ -124,6 +124,7 @@ def find(
     time_limit: float,
     exclude_appointment_ids: tuple[str, ...] = (),
     hold_owner: str | None = None,
+    over_guest_holds: bool = False,
 ) -> AvailabilityRead:
     patient = None
     if req.patient_id:
@@ -152,6 +153,7 @@ def find(
         end,
         exclude_appointment_ids=exclude_appointment_ids,
         hold_owner=hold_owner,
+        over_guest_holds=over_guest_holds,
     )
     for type_id in type_ids:
         kind: AppointmentType = checks.offered_type(state.types, type_id)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.auth.permissions import Permission
+from api.auth.permissions import Permission, Role
 from api.booking import rules
 from api.booking.clinic_state import ClinicState, template_slot_spec
 from api.booking.schemas import Override, PartInput
@@ -44,6 +44,7 @@ from solver import InvalidQuery, template_slot_fit, validate
 from solver.problem import Visit, VisitPart
 from solver.result import PartAssignment
 
+STAFF_ROLES = frozenset({Role.ADMIN, Role.FRONTDESK, Role.PROVIDER})
 # Time, resources and duration can change only before the patient is in the chair.
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
 # The window either side of a booking that the engine loads busy time for.
@@ -59,6 +60,11 @@ class Context:
     request_id: str | None
     # The patient-portal hold owner booking: their own slot hold is not busy time for them.
     hold_owner: str | None = None
+
+    @property
+    def over_guest_holds(self) -> bool:
+        """Staff book over anonymous guests' slot holds (docs/security-holds.md)."""
+        return self.hold_owner is None and self.principal.role in STAFF_ROLES
 
 
 def caller_clinic(session: Session, principal: Principal) -> Clinic:
@@ -211,6 +217,7 @@ def _state_for(
     exclude: list[str],
     lead_time_override: bool,
     hold_owner: str | None = None,
+    over_guest_holds: bool = False,
 ) -> ClinicState:
     start = min(p.occupied[0] for p in parts) - STATE_MARGIN
     end = max(p.occupied[1] for p in parts) + STATE_MARGIN
@@ -222,6 +229,7 @@ def _state_for(
         exclude_appointment_ids=exclude,
         lead_time_override=lead_time_override,
         hold_owner=hold_owner,
+        over_guest_holds=over_guest_holds,
     )
 
 
@@ -243,6 +251,7 @@ def check_rules(
         exclude=list(exclude),
         lead_time_override=may_lead,
         hold_owner=ctx.hold_owner,
+        over_guest_holds=ctx.over_guest_holds,
     )
     query = state.query(visit_for(parts), clock.now(), patient_id=patient_id)
     try:

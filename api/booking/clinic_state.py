@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -55,6 +55,8 @@ from solver.problem import Clinic as SolverClinic
 INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 # How a patient-portal slot hold is named in conflicts ("... is busy ... (online booking hold X)").
 HOLD_REF = "online booking hold "
+# Slot-hold owners: "patient:<patient id>" or "guest:<guest session id>".
+GUEST_OWNER_PREFIX = "guest:"
 
 
 def active_appointment() -> ColumnElement[bool]:
@@ -294,7 +296,10 @@ class ClinicState:
         exclude_appointment_ids: Iterable[str] = (),
         lead_time_override: bool = False,
         hold_owner: str | None = None,
+        over_guest_holds: bool = False,
     ) -> None:
+        """``over_guest_holds``: staff book over anonymous guests' holds (docs/security-holds.md),
+        so for them those holds are not busy time; a signed-in patient's hold still is."""
         self.session = session
         self.clinic = clinic
         self.types = {
@@ -350,7 +355,9 @@ class ClinicState:
                     busy[resource_id].append(interval)
         # Patient-portal slot holds are busy time for everyone but their owner (hold_owner).
         for hold in active_holds(session, clinic.id, busy_from, busy_to):
-            if hold.owner == hold_owner:
+            if hold.owner == hold_owner or (
+                over_guest_holds and hold.owner.startswith(GUEST_OWNER_PREFIX)
+            ):
                 continue
             interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=HOLD_REF + hold.id)
             for resource_id in (hold.provider_id, hold.chair_id, hold.room_id):
@@ -435,6 +442,47 @@ def active_holds(
             )
         )
     )
+
+
+def release_guest_holds_under(session: Session, rows: Iterable[Appointment]) -> int:
+    """Delete the guest holds that these active appointments' time and resources fall on.
+
+    Staff book over a guest's hold (it is not busy time for them); the hold goes in the same
+    transaction, so the guest who later tries to book it gets the ordinary 409 with other times.
+    """
+    clauses = []
+    for row in rows:
+        if row.deleted_at is not None or row.status in INACTIVE_STATUSES:
+            continue
+        resources = [
+            column == value
+            for column, value in (
+                (SlotHold.provider_id, row.provider_id),
+                (SlotHold.chair_id, row.chair_id),
+                (SlotHold.room_id, row.room_id),
+            )
+            if value
+        ]
+        if resources:
+            clauses.append(
+                and_(
+                    SlotHold.clinic_id == row.clinic_id,
+                    SlotHold.occupied_start < row.occupied_end,
+                    SlotHold.occupied_end > row.occupied_start,
+                    or_(*resources),
+                )
+            )
+    if not clauses:
+        return 0
+    table = SlotHold.__table__
+    # Core on the session's connection: this runs just before a flush, not inside one's ORM.
+    result = session.connection().execute(
+        delete(table).where(  # type: ignore[arg-type]
+            table.c.owner.startswith(GUEST_OWNER_PREFIX),
+            or_(*clauses),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def overlapping(

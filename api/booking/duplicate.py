@@ -87,7 +87,7 @@ def _next_best_fit(
     """The first best-fit slot: the same resources if they are free, else any suitable ones."""
     now = clock.now()
     window_end = now + timedelta(days=min(clinic.max_horizon_days, 28))
-    state = ClinicState(ctx.session, clinic, now, window_end)
+    state = ClinicState(ctx.session, clinic, now, window_end, over_guest_holds=ctx.over_guest_holds)
     attempts = [
         (provider_id, chair_id, room_id),
         (provider_id, None, None),

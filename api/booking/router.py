@@ -383,5 +383,11 @@ def get_availability(
         max_gap_minutes=max_gap,
     )
     return availability.find(
-        session, clinic, req, clock.now(), time_limit=settings.solver_time_limit_seconds
+        session,
+        clinic,
+        req,
+        clock.now(),
+        time_limit=settings.solver_time_limit_seconds,
+        # Staff book over guests' holds, so the times those hold are free to them.
+        over_guest_holds=True,
     )

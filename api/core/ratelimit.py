@@ -24,6 +24,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from api.core.network import network_of
 from api.core.retry import REPLAY
 from api.errors import DomainError
 
@@ -214,10 +215,11 @@ def _span(window: float) -> str:
 
 
 def per_ip(rule: Rule) -> Callable[[Request], None]:
-    """A route dependency applying `rule` to the caller's IP address."""
+    """A route dependency applying `rule` to the caller's network (api/core/network.py)."""
 
     def rate_limit(request: Request) -> None:
-        rule.check(request, client_ip(request))
+        # An IPv6 caller counts as its /64, so rotating addresses inside it gains nothing.
+        rule.check(request, network_of(client_ip(request)))
 
     rate_limit.__name__ = f"rate_limit_{rule.name.replace('-', '_')}"
     return rate_limit

@@ -102,6 +102,8 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         occupied_start - PROBE_MARGIN,
         occupied_end + PROBE_MARGIN,
         exclude_appointment_ids=exclude,
+        # The calendar is staff: they book over guests' holds, so the probe does not flag them.
+        over_guest_holds=True,
     )
     patient_id = req.patient_id or (moving.patient_id if moving else None)
     query = state.query(checks.visit_for([part]), clock.now(), patient_id=patient_id)

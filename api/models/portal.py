@@ -59,6 +59,7 @@ class SlotHold(IdMixin, Base):
     __tablename__ = "slot_holds"
     __table_args__ = (
         Index("ix_slot_holds_clinic_window", "clinic_id", "occupied_start"),
+        Index("ix_slot_holds_clinic_network", "clinic_id", "network"),
         CheckConstraint("end_time > start_time", name="time_order"),
     )
 
@@ -77,6 +78,12 @@ class SlotHold(IdMixin, Base):
     room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The caller's network: the IPv4 address, or the /64 an IPv6 address lies in (one home or
+    # phone gets a whole /64), for the per-network cap on guest holds.
+    network: Mapped[str | None] = mapped_column(String(64))
+    # When this owner or network first held this time: renewing keeps it, so a time can be
+    # held only so long in all (docs/security-holds.md).
+    held_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PatientInvitation(IdMixin, Base):

@@ -16,6 +16,7 @@ from api.models import (
     Clinic,
     SlotHold,
 )
+from api.portal import hold_caps
 from api.portal.availability import with_alternatives
 from api.portal.identity import PortalCaller
 from api.portal.offer import bookable_type, check_on_grid, portal_settings
@@ -48,8 +49,13 @@ def _planned(session: Session, clinic: Clinic, choice: SlotChoice) -> list[check
 
 
 def place_hold(
-    ctx: checks.Context, caller: PortalCaller, choice: SlotChoice, time_limit: float
+    ctx: checks.Context,
+    caller: PortalCaller,
+    choice: SlotChoice,
+    time_limit: float,
+    network: str,
 ) -> HoldRead:
+    """Hold a time for the caller, within the caps on guest holds (api/portal/hold_caps.py)."""
     session = ctx.session
     clinic = lock_clinic(session, caller.clinic_id)
     kind = bookable_type(session, caller, choice.appointment_type_id)
@@ -62,6 +68,9 @@ def place_hold(
         raise with_alternatives(exc, session, caller, clinic, choice, time_limit) from exc
     now = clock.now()
     minutes = portal_settings(session, clinic.id).hold_minutes
+    part = parts[0]
+    hold_caps.check_guest_caps(session, clinic, caller, network, part, now)
+    span = hold_caps.hold_span(session, clinic, caller, network, part, now, minutes)
     # At most one active hold per owner: a new choice replaces the previous one. Long-expired
     # holds of the clinic go too, so the table stays small without a background job.
     session.execute(delete(SlotHold).where(SlotHold.owner == caller.owner))
@@ -70,7 +79,6 @@ def place_hold(
             SlotHold.clinic_id == clinic.id, SlotHold.expires_at < now - timedelta(hours=1)
         )
     )
-    part = parts[0]
     occupied_start, occupied_end = part.occupied
     hold = SlotHold(
         clinic_id=clinic.id,
@@ -83,7 +91,9 @@ def place_hold(
         provider_id=part.provider_id,
         chair_id=part.chair_id,
         room_id=part.room_id,
-        expires_at=now + timedelta(minutes=minutes),
+        expires_at=span.expires_at,
+        network=network,
+        held_since=span.held_since,
     )
     session.add(hold)
     session.flush()

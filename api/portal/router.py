@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.auth.deps import Configure, CreateAppointment, PatientPortal, SettingsDep, ViewCalendar
 from api.booking import checks
 from api.core.idempotency import IdempotentRequest, fingerprint
-from api.core.ratelimit import Rule, per_ip
+from api.core.network import network_of
+from api.core.ratelimit import Rule, client_ip, per_ip
 from api.db import SessionDep, WriteSessionDep
 from api.errors import Forbidden, problem_responses
 from api.models import PortalSettings
@@ -212,7 +213,11 @@ def place_hold(
     """
     _caller_clinic(session, caller, request)
     return holds.place_hold(
-        _ctx(session, caller, request), caller, body, settings.solver_time_limit_seconds
+        _ctx(session, caller, request),
+        caller,
+        body,
+        settings.solver_time_limit_seconds,
+        network_of(client_ip(request)),
     )
 
 

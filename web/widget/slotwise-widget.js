@@ -373,6 +373,16 @@ export class SlotwiseWidget {
         token: this.token(), json: this.choiceOf(slot),
       });
     } catch (error) {
+      // The time is free but cannot be held now (the day's online holds are full, or it was
+      // held for this person long enough): carry on without a hold; booking checks it again.
+      const type = String((error.problem && error.problem.type) || "");
+      if (error.status === 409 && (type.endsWith("/holds-full") || type.endsWith("/hold-too-long"))) {
+        this.state.hold = null;
+        this.state.conflict = null;
+        if (this.state.patientToken || this.state.details) this.showConfirm();
+        else this.showWho();
+        return;
+      }
       if (error.status === 409) {
         await this.conflictFrom(error);
         return;

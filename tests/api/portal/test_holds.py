@@ -53,9 +53,16 @@ def test_a_hold_hides_the_slot_from_everyone_else(single: Portal, db: Session) -
     assert as_utc not in _starts(portal, portal.patient, portal.clinic.adj.id)
     # ...still listed for the guest who holds it...
     assert as_utc in _starts(portal, guest, portal.npc.id)
-    # ...and refused to another guest and to staff booking.
+    # ...and refused to another guest (staff book over a guest's hold: test_hold_caps.py).
     other = portal.hold(portal.guest(), body)
     assert other.status_code == 409 and "alternatives" in other.json()
+
+
+def test_a_patients_hold_is_refused_to_staff_booking(single: Portal) -> None:
+    portal = single
+    body = portal.choice(portal.clinic.adj.id, 11)
+    assert portal.hold(portal.patient, body).status_code == 201
+    held = body["startTime"].replace("Z", "+00:00")
     staff = staff_book(
         portal.client, portal.clinic, patientId=portal.clinic.patients[2].id, startTime=held
     )

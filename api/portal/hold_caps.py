@@ -1,0 +1,191 @@
+"""What one caller may hold: the caps that keep guests from blocking a clinic's day with holds.
+
+A hold makes a time busy for everyone else for a few minutes, and anyone can open a guest
+session, so without caps 22 sessions emptied two doctors' day in under a second. Three caps,
+all kept in the `slot_holds` rows themselves (shared by every worker, atomic with the hold,
+because hold placement is serialised per clinic by `holds.lock_clinic`):
+
+- **a clinic's day**: guests together may hold at most `GUEST_HOLD_SHARE` (10 %) of a
+  clinic-local day's provider working time at once (at least one hold a day, so a short day
+  still takes online bookings);
+- **a network**: at most `GUEST_HOLDS_PER_NETWORK` guest holds at once per caller network (an
+  IPv4 address, an IPv6 /64: `api.core.network`);
+- **renewals**: one owner, or a guest's network, keeps the same time at most
+  `1 + HOLD_RENEWALS` hold lengths in all (15 minutes by default), however often it is chosen
+  again; then it is free for others, and a booking is the way to keep it.
+
+Signed-in patients are capped by their account (one hold, `maxActiveOnlineBookings`), so only
+the renewal cap applies to them. Staff book over guest holds (`checks.Context.over_guest_holds`).
+The reasoning and the bound are in docs/security-holds.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from api.booking.checks import PlannedPart
+from api.booking.clinic_state import GUEST_OWNER_PREFIX, clinic_config
+from api.core.ratelimit import RateLimited
+from api.errors import Conflict
+from api.models import Clinic, SlotHold
+from api.portal.identity import PortalCaller
+from solver.problem import WeeklyHours
+from solver.schedule import resource_days
+
+GUEST_HOLD_SHARE = 0.10
+GUEST_HOLDS_PER_NETWORK = 2
+HOLD_RENEWALS = 2
+
+
+class DayHoldsFull(Conflict):
+    slug = "holds-full"
+    title = "Too many times held online for this day"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(detail, retryAfter=seconds, alternatives=[])
+        self.headers = {"Retry-After": str(seconds)}
+
+
+class HoldTooLong(Conflict):
+    slug = "hold-too-long"
+    title = "This time has been held as long as it can be"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, alternatives=[])
+
+
+@dataclass(frozen=True)
+class HoldSpan:
+    held_since: datetime
+    expires_at: datetime
+
+
+def _minutes(delta: timedelta) -> float:
+    return delta.total_seconds() / 60
+
+
+def _active_guest_holds(
+    clinic_id: str, caller: PortalCaller, now: datetime
+) -> list[ColumnElement[bool]]:
+    # Every other guest's unexpired hold; the caller's own is about to be replaced.
+    return [
+        SlotHold.clinic_id == clinic_id,
+        SlotHold.owner.startswith(GUEST_OWNER_PREFIX),
+        SlotHold.owner != caller.owner,
+        SlotHold.expires_at > now,
+    ]
+
+
+def local_day(clinic: Clinic, instant: datetime) -> tuple[datetime, datetime]:
+    """The clinic-local day an instant falls on, as [start, end) in UTC."""
+    zone = ZoneInfo(clinic.time_zone)
+    day = instant.astimezone(zone).date()
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return start, end
+
+
+def provider_minutes(session: Session, clinic: Clinic, instant: datetime) -> float:
+    """The clinic's provider working time on the local day of `instant`, as the engine books it."""
+    config = clinic_config(session, clinic.id)
+    day = instant.astimezone(ZoneInfo(clinic.time_zone)).date()
+    empty = WeeklyHours()
+    total = 0.0
+    for provider in config.providers:
+        hours = config.hours.get(("provider", provider.id), empty)
+        for resource_day in resource_days(hours, clinic.time_zone, [day]):
+            total += sum(_minutes(span.end - span.start) for span in resource_day.hours)
+    return total
+
+
+def check_guest_caps(
+    session: Session,
+    clinic: Clinic,
+    caller: PortalCaller,
+    network: str,
+    part: PlannedPart,
+    now: datetime,
+) -> None:
+    """429 over the network's cap, 409 over the day's share; nothing for signed-in patients."""
+    if not caller.is_guest:
+        return
+    others = _active_guest_holds(clinic.id, caller, now)
+    from_network = list(
+        session.scalars(select(SlotHold.expires_at).where(*others, SlotHold.network == network))
+    )
+    if len(from_network) >= GUEST_HOLDS_PER_NETWORK:
+        retry = (min(from_network) - now).total_seconds()
+        raise RateLimited(
+            f"Your network already holds {len(from_network)} times at this clinic, the most "
+            f"it may hold at once ({GUEST_HOLDS_PER_NETWORK}); book one of them, or choose "
+            f"again in {max(1, math.ceil(retry))} seconds.",
+            retry,
+        )
+    day_start, day_end = local_day(clinic, part.start)
+    held = session.execute(
+        select(SlotHold.occupied_start, SlotHold.occupied_end, SlotHold.expires_at).where(
+            *others,
+            SlotHold.start_time >= day_start,
+            SlotHold.start_time < day_end,
+        )
+    ).all()
+    if not held:
+        return  # one hold a day always fits, however short the day
+    capacity = provider_minutes(session, clinic, part.start)
+    occupied_start, occupied_end = part.occupied
+    wanted = _minutes(occupied_end - occupied_start)
+    taken = sum(_minutes(end - start) for start, end, _ in held)
+    if taken + wanted > GUEST_HOLD_SHARE * capacity:
+        retry = (min(expires for _, _, expires in held) - now).total_seconds()
+        local = part.start.astimezone(ZoneInfo(clinic.time_zone))
+        raise DayHoldsFull(
+            f"Many people are choosing times on {local:%A %d %B} online right now; choose "
+            f"another day, try this one again in {max(1, math.ceil(retry / 60))} minutes, or "
+            "call us.",
+            retry,
+        )
+
+
+def hold_span(
+    session: Session,
+    clinic: Clinic,
+    caller: PortalCaller,
+    network: str,
+    part: PlannedPart,
+    now: datetime,
+    hold_minutes: int,
+) -> HoldSpan:
+    """How long this hold lasts: a renewal keeps counting from when the time was first held."""
+    length = timedelta(minutes=hold_minutes)
+    same_holder = [SlotHold.owner == caller.owner]
+    if caller.is_guest:
+        # A fresh guest session from the same network is the same holder.
+        same_holder.append(
+            and_(SlotHold.network == network, SlotHold.owner.startswith(GUEST_OWNER_PREFIX))
+        )
+    since = session.scalar(
+        select(func.min(SlotHold.held_since)).where(
+            SlotHold.clinic_id == clinic.id,
+            SlotHold.start_time == part.start,
+            SlotHold.provider_id == part.provider_id,
+            or_(*same_holder),
+            # A time let go for a whole hold length starts afresh.
+            SlotHold.expires_at > now - length,
+        )
+    )
+    held_since = since or now
+    latest = held_since + length * (1 + HOLD_RENEWALS)
+    if latest <= now:
+        raise HoldTooLong(
+            f"This time has been held for you for {_minutes(latest - held_since):g} minutes, "
+            "as long as we keep a time for one person; book it now if it is still free, or "
+            "choose another time."
+        )
+    return HoldSpan(held_since=held_since, expires_at=min(now + length, latest))
