@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from api.core.network import network_of
 from api.core.ratelimit import Rule, client_ip, hashed, limiter_for
 from api.core.retry import REPLAY
 
@@ -30,7 +31,7 @@ class SignInAttempt:
     def __init__(self, request: Request, username: str) -> None:
         self._counters = limiter_for(request)
         self._replay = bool(request.scope.get(REPLAY))
-        self._address = client_ip(request)
+        self._address = network_of(client_ip(request))  # an IPv6 caller counts as its /64
         self._account = hashed(username.strip().lower())
         self._pair = f"{self._account}:{self._address}"
 

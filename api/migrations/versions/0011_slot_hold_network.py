@@ -3,8 +3,8 @@
 Guest holds are capped per network (an IPv4 address, or an IPv6 /64) and renewals are capped
 by how long one owner or network has held the same time (docs/security-holds.md).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from alembic import op
 
 import api.models.base
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
