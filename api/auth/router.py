@@ -70,9 +70,12 @@ def login(
     try:
         user = _signed_in_user(session, request, form)
     except Unauthorized:
-        # Only a refused password counts; a 409 (one password opening accounts at several
-        # clinics) passes through uncounted, since the password was right.
         attempt.failed()
+        raise
+    except Conflict:
+        # One password opening accounts at several clinics: the password was right, so this
+        # counts as a success, not towards a lock-out of someone who left out client_id.
+        attempt.succeeded()
         raise
     attempt.succeeded()
     claims = TokenClaims(user.id, user.clinic_id, user.role, user.patient_id, user.provider_id)

@@ -166,7 +166,7 @@ def limiter_for(request: Request) -> Counters:
 
 def client_ip(request: Request) -> str:
     # The peer's address; forwarded headers rewrote it only when the peer is a trusted proxy
-    # (SLOTWISE_TRUSTED_PROXIES, api/core/proxies.py).
+    # (SLOTWISE_TRUSTED_PROXIES, uvicorn's ProxyHeadersMiddleware added in api/main.py).
     return request.client.host if request.client else "unknown"
 
 

@@ -12,6 +12,10 @@ from tests.conftest import PASSWORD, ClinicWorld
 _CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
+def cheap_hash(password: str) -> str:
+    return _CHEAP.hash(password)
+
+
 @pytest.fixture
 def cheap_passwords(monkeypatch: pytest.MonkeyPatch, db: Session, world: ClinicWorld) -> None:
     """The world's users and the unknown-user dummy get cheap Argon2 hashes.

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 from time_machine import TimeMachineFixture
 
 from api.auth.lockout import (
@@ -23,8 +24,12 @@ from api.auth.router import MAX_USERNAME
 from api.config import Settings
 from api.core.ratelimit import SWEEP_SECONDS
 from api.main import create_app
+from api.models import User
 from tests.conftest import PASSWORD, ClinicWorld
-from tests.support.passwords import cheap_passwords  # noqa: F401  (fixture re-export)
+from tests.support.passwords import (
+    cheap_hash,
+    cheap_passwords,  # noqa: F401  (fixture re-export)
+)
 
 TOKEN = "/api/auth/token"
 PROXY = "10.0.0.2"
@@ -141,6 +146,20 @@ class TestTheRealUser:
             _sign_in(via_proxy, email, address=_stranger(0))
         assert _sign_in(via_proxy, email, address=_stranger(0)) == 429
         assert _sign_in(via_proxy, email, PASSWORD, address="198.51.100.99") == 200
+
+    def test_leaving_out_the_clinic_of_a_shared_address_is_not_a_failure(
+        self, via_proxy: TestClient, world: ClinicWorld, other_world: ClinicWorld, db: Session
+    ) -> None:
+        # The same email and password at two clinics: 409 until client_id names one.
+        email = world.users["frontdesk"].email
+        twin = User(clinic_id=other_world.clinic.id, email=email, role="frontdesk")
+        twin.password_hash = cheap_hash(PASSWORD)
+        db.add(twin)
+        db.commit()
+        limit = FAILURES_PER_ACCOUNT_AND_ADDRESS.limit
+        assert [_sign_in(via_proxy, email, PASSWORD) for _ in range(limit + 1)] == [409] * (
+            limit + 1
+        )
 
     def test_the_limit_passes_with_its_window(
         self, via_proxy: TestClient, world: ClinicWorld, frozen_clock: TimeMachineFixture
