@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.auth.permissions import Permission, Role
 from api.booking import rules
-from api.booking.clinic_state import ClinicState, template_slot_spec
+from api.booking.clinic_config import template_slot_spec
+from api.booking.clinic_state import ClinicState
 from api.booking.schemas import Override, PartInput
 from api.core import clock
 from api.core.crud import find_in_clinic

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from api.audit import service as audit
 from api.booking import rules
 from api.booking.checks import Context
-from api.booking.clinic_state import overlapping, release_guest_holds_under
+from api.booking.repository import overlapping, release_guest_holds_under
 from api.booking.schemas import ConflictItem, Override
 from api.errors import PreconditionFailed
 from api.models import Appointment, Clinic

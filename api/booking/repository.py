@@ -1,14 +1,19 @@
-"""Appointment queries. Each list and get starts from `readable`, so an appointment of another
-clinic is simply not there: it answers exactly like an id that does not exist."""
+"""Appointment queries: what the calendar lists and opens, and which bookings hold time.
+
+Each list and get starts from `readable`, so an appointment of another clinic is simply not
+there: it answers exactly like an id that does not exist. Busy time is one rule,
+`active_appointment`, shared by the engine's clinic state, the 409 bodies (`overlapping`) and
+the portal's caps.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.core import clock
@@ -22,9 +27,133 @@ from api.models import (
     Patient,
     Provider,
     Room,
+    SlotHold,
     TreatmentPlan,
 )
 from api.models.email_confirmation import unconfirmed_lapsed
+
+# Cancelled and no-show appointments free their time; overridden ones are the staff's call
+# and still occupy the resources (the engine should not offer a slot on top of them).
+INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+
+
+# Slot-hold owners: "patient:<patient id>" or "guest:<guest session id>".
+GUEST_OWNER_PREFIX = "guest:"
+
+
+def active_appointment() -> ColumnElement[bool]:
+    # A new patient's booking left unconfirmed past its provisional window frees its time
+    # from that instant, before anything cancels the row (api/models/email_confirmation.py).
+    return and_(
+        Appointment.deleted_at.is_(None),
+        Appointment.status.not_in(INACTIVE_STATUSES),
+        ~unconfirmed_lapsed(clock.now()),
+    )
+
+
+def active_holds(
+    session: Session, clinic_id: str, start: datetime, end: datetime
+) -> list[SlotHold]:
+    """Unexpired slot holds overlapping [start, end); expired ones are ignored, not deleted."""
+    return list(
+        session.scalars(
+            select(SlotHold).where(
+                SlotHold.clinic_id == clinic_id,
+                SlotHold.expires_at > clock.now(),
+                SlotHold.occupied_start < end,
+                SlotHold.occupied_end > start,
+            )
+        )
+    )
+
+
+def release_guest_holds_under(session: Session, rows: Iterable[Appointment]) -> int:
+    """Delete the guest holds that these active appointments' time and resources fall on.
+
+    Staff book over a guest's hold (it is not busy time for them); the hold goes in the same
+    transaction, so the guest who later tries to book it gets the ordinary 409 with other times.
+    """
+    clauses = []
+    for row in rows:
+        if row.deleted_at is not None or row.status in INACTIVE_STATUSES:
+            continue
+        resources = [
+            column == value
+            for column, value in (
+                (SlotHold.provider_id, row.provider_id),
+                (SlotHold.chair_id, row.chair_id),
+                (SlotHold.room_id, row.room_id),
+            )
+            if value
+        ]
+        if resources:
+            clauses.append(
+                and_(
+                    SlotHold.clinic_id == row.clinic_id,
+                    SlotHold.occupied_start < row.occupied_end,
+                    SlotHold.occupied_end > row.occupied_start,
+                    or_(*resources),
+                )
+            )
+    if not clauses:
+        return 0
+    table = SlotHold.__table__
+    # Core on the session's connection: this runs just before a flush, not inside one's ORM.
+    result = session.connection().execute(
+        delete(table).where(  # type: ignore[arg-type]
+            table.c.owner.startswith(GUEST_OWNER_PREFIX),
+            or_(*clauses),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def overlapping(
+    session: Session,
+    clinic_id: str,
+    occupied: tuple[datetime, datetime],
+    attended: tuple[datetime, datetime],
+    *,
+    provider_id: str | None,
+    chair_id: str | None,
+    room_id: str | None,
+    patient_id: str | None,
+    exclude: Iterable[str] = (),
+) -> list[Appointment]:
+    """Active appointments that clash with the given occupancy (for 409 bodies)."""
+    resource_clash = []
+    if provider_id:
+        resource_clash.append(Appointment.provider_id == provider_id)
+    if chair_id:
+        resource_clash.append(Appointment.chair_id == chair_id)
+    if room_id:
+        resource_clash.append(Appointment.room_id == room_id)
+    clauses = []
+    if resource_clash:
+        clauses.append(
+            and_(
+                or_(*resource_clash),
+                Appointment.occupied_start < occupied[1],
+                Appointment.occupied_end > occupied[0],
+            )
+        )
+    if patient_id:
+        clauses.append(
+            and_(
+                Appointment.patient_id == patient_id,
+                Appointment.start_time < attended[1],
+                Appointment.end_time > attended[0],
+            )
+        )
+    if not clauses:
+        return []
+    excluded = list(exclude)
+    stmt = select(Appointment).where(
+        Appointment.clinic_id == clinic_id, active_appointment(), or_(*clauses)
+    )
+    if excluded:
+        stmt = stmt.where(Appointment.id.not_in(excluded))
+    return list(session.scalars(stmt.order_by(Appointment.start_time)))
 
 
 def readable(who: InClinic) -> Select[Appointment]:

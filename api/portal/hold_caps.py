@@ -30,7 +30,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.booking.checks import PlannedPart
-from api.booking.clinic_state import GUEST_OWNER_PREFIX, clinic_config
+from api.booking.clinic_config import clinic_config
+from api.booking.repository import GUEST_OWNER_PREFIX
 from api.core.ratelimit import RateLimited
 from api.errors import Conflict
 from api.models import Clinic, SlotHold

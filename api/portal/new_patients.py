@@ -31,7 +31,7 @@ from api.auth.deps import Principal
 from api.auth.tokens import ALGORITHM
 from api.booking import checks, persist
 from api.booking.cancel import cancel as cancel_appointment
-from api.booking.clinic_state import active_appointment
+from api.booking.repository import active_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import Override
 from api.config import Settings

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.booking import checks
-from api.booking.clinic_state import active_appointment
 from api.booking.create import create as create_appointments
+from api.booking.repository import active_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import AppointmentCreate
 from api.core import clock

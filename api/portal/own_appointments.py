@@ -11,7 +11,7 @@ from api.booking import checks
 from api.booking import repository as appointments
 from api.booking.cancel import cancel as cancel_appointment
 from api.booking.cancel import late_cancel_fee
-from api.booking.clinic_state import active_appointment
+from api.booking.repository import active_appointment
 from api.booking.reschedule import reschedule as reschedule_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import Money

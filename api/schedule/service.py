@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.booking.clinic_state import ClinicConfig, ResourceRow, clinic_config
+from api.booking.clinic_config import ClinicConfig, ResourceRow, clinic_config
 from api.errors import InvalidInput, NotFound
 from api.models import Clinic
 from api.schedule import repository
