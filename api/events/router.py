@@ -8,7 +8,8 @@ every committed change, and answers each `{"type": "probe", "seq": n, ...}` with
 `{"type": "probe", "seq": n, "ok": bool, "conflicts": [...]}`. Close codes: 4401 not signed in,
 token expired or account deactivated, 4403 no calendar permission or role changed, 4408 fell
 behind (reconnect and reload). A deactivation or role change closes the user's connections on
-every worker within a second: it is published on the same bus as appointment changes.
+every worker within a second: it is published on the same bus as appointment changes (and
+each connection re-reads its user every RECHECK_SECONDS in case a message was lost).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
 }
 AUTH_TIMEOUT_SECONDS = 10
+# Each open connection re-reads its user at least this often, besides on every access message.
+RECHECK_SECONDS = 60.0
 
 
 class AuthFailed(Exception):
@@ -194,13 +197,25 @@ async def _write(
     sub: Subscription,
     expires: float,
 ) -> None:
+    checked = time.monotonic()
     while True:
         remaining = expires - datetime.now(UTC).timestamp()
         if remaining <= 0:
             await ws.close(code=4401, reason="Your session has expired; sign in again.")
             return
+        if time.monotonic() - checked >= RECHECK_SECONDS:
+            # The bus announces every change to a user's access, but a message can be lost
+            # (Redis down at that moment) or a change made outside the app's sessions: look
+            # again now and then, whatever the bus said.
+            ended = await run_in_threadpool(recheck, app, token, principal)
+            if ended is not None:
+                await ws.close(code=ended.code, reason=ended.reason)
+                return
+            checked = time.monotonic()
         try:
-            message = await asyncio.wait_for(sub.queue.get(), timeout=min(remaining, 60))
+            message = await asyncio.wait_for(
+                sub.queue.get(), timeout=min(remaining, RECHECK_SECONDS)
+            )
         except TimeoutError:
             continue
         if sub.overflowed:

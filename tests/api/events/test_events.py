@@ -380,6 +380,34 @@ class TestRevocation:
         assert pushed["type"] == "appointment" and pushed["appointment"]["id"] == appt["id"]
 
 
+def test_a_change_the_bus_never_announced_still_closes_the_calendar(
+    app: FastAPI, clinic: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bulk UPDATE bypasses the ORM hook, as a lost Redis message or an operator's SQL would:
+    # no access message is ever published, and the periodic re-check must find it.
+    import websockets.sync.client as wsclient
+    from sqlalchemy import update
+    from websockets.exceptions import ConnectionClosed
+
+    from api.models import User
+
+    monkeypatch.setattr("api.events.router.RECHECK_SECONDS", 0.2)
+    with (
+        running_server(app) as url,
+        wsclient.connect(url.replace("http", "ws") + "/api/booking/events") as ws,
+    ):
+        ws.send(json.dumps({"type": "auth", "token": clinic.world.tokens["frontdesk"]}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        user_id = clinic.world.users["frontdesk"].id
+        db.execute(update(User).where(User.id == user_id).values(active=False))
+        db.commit()
+        # recv's timeout only stops a broken server from hanging the test.
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
 def _until_closed(url: str, token: str, ready: threading.Event, out: dict[str, Any]) -> None:
     import websockets.sync.client as wsclient
     from websockets.exceptions import ConnectionClosed
