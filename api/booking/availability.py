@@ -55,6 +55,13 @@ class AvailabilityRequest:
 def _window(req: AvailabilityRequest, clinic: Clinic, now: datetime) -> tuple[datetime, datetime]:
     start = max(req.window_start or now, now)
     end = req.window_end or start + timedelta(days=DEFAULT_DAYS)
+    return window_for(start, end, clinic, now)
+
+
+def window_for(
+    start: datetime, end: datetime, clinic: Clinic, now: datetime
+) -> tuple[datetime, datetime]:
+    """The searched window for [start, end): 422 when it is empty, too long or past the horizon."""
     if end <= start:
         raise InvalidInput("to", "'to' must be after 'from' (and 'from' not in the past).")
     if end - start > timedelta(days=MAX_DAYS):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from api.booking import availability
 from api.booking.rules import BookingConflict
 from api.core import clock
-from api.models import (
-    Clinic,
-    Provider,
-)
+from api.errors import InvalidInput
+from api.models import AppointmentType, Clinic, Provider
+from api.portal import availability_cache
+from api.portal.availability_cache import FreeTime
 from api.portal.identity import PortalCaller
 from api.portal.offer import bookable_type, on_grid, portal_settings
 from api.portal.schemas import (
@@ -25,27 +25,39 @@ from api.portal.schemas import (
 )
 
 DEFAULT_DAYS = 14
-
+# The longest window one portal query may ask for: a month of times is all a widget shows, and
+# longer windows cost an engine run over weeks of busy time per request (issue 12, finding 5).
+MAX_DAYS = 31
 
 ALTERNATIVES = 5
+# Busy time read around the asked days (buffers reach across midnight): the cache's token covers
+# at least what the engine reads for them.
+BUSY_MARGIN = timedelta(days=1)
 
 
-def available(
+def _whole_days(clinic: Clinic, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The clinic-local days that [start, end) touches, from midnight to midnight, in UTC."""
+    zone = ZoneInfo(clinic.time_zone)
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    return (
+        datetime.combine(first, time(0), zone).astimezone(UTC),
+        datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC),
+    )
+
+
+def _free_times(
     session: Session,
     caller: PortalCaller,
     clinic: Clinic,
-    type_id: str,
-    start: datetime | None,
-    end: datetime | None,
-    *,
+    kind: AppointmentType,
+    step_minutes: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
     time_limit: float,
-    limit: int | None = None,
-) -> PortalAvailability:
-    kind = bookable_type(session, caller, type_id)
-    settings = portal_settings(session, clinic.id)
-    now = clock.now()
-    start = max(start or now, now)
-    end = end or start + timedelta(days=DEFAULT_DAYS)
+) -> tuple[tuple[FreeTime, ...], bool]:
+    """The engine's starts on the portal grid in [start, end), and whether the search finished."""
     req = availability.AvailabilityRequest(
         type_ids=[kind.id],
         window_start=start,
@@ -59,6 +71,94 @@ def available(
     found = availability.find(
         session, clinic, req, now, time_limit=time_limit, hold_owner=caller.owner
     )
+    times = []
+    for slot in found.slots:
+        # Patients choose from a tidy grid (e.g. :00 :15 :30 :45), not every engine start.
+        if not on_grid(clinic, step_minutes, slot.start_time):
+            continue
+        part = slot.parts[0]
+        assert part.provider_id is not None
+        times.append(
+            FreeTime(slot.start_time, slot.end_time, part.provider_id, part.chair_id, part.room_id)
+        )
+    return tuple(times), found.complete
+
+
+def _cached_free_times(
+    session: Session,
+    caller: PortalCaller,
+    clinic: Clinic,
+    kind: AppointmentType,
+    step_minutes: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    time_limit: float,
+) -> tuple[tuple[FreeTime, ...], bool]:
+    """`_free_times` for the whole local days around the window, from the worker's cache when
+    nothing it depends on changed (api/portal/availability_cache.py)."""
+    days_from, days_to = _whole_days(clinic, start, end)
+    question = (kind.id, days_from, days_to, caller.patient_id, step_minutes)
+    # Read before the engine runs: an entry is then at worst newer than its key, never older.
+    found = availability_cache.lookup(
+        session,
+        clinic,
+        question,
+        days_from - BUSY_MARGIN,
+        days_to + BUSY_MARGIN,
+        caller.owner,
+        now,
+    )
+    cache = availability_cache.cache_for(session)
+    entry = cache.get(found.key, now)
+    if entry is not None:
+        return entry.times, True
+    times, complete = _free_times(
+        session, caller, clinic, kind, step_minutes, days_from, days_to, now, time_limit
+    )
+    if complete:  # a search cut short by its time limit is not an answer to keep
+        cache.put(found.key, availability_cache.Entry(times, found.valid_until))
+    return times, complete
+
+
+def available(
+    session: Session,
+    caller: PortalCaller,
+    clinic: Clinic,
+    type_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    time_limit: float,
+    limit: int | None = None,
+    cached: bool = False,
+) -> PortalAvailability:
+    """Free times on the portal grid; `cached` answers from the worker's cache when current
+    (the listing endpoint; write paths computing alternatives ask the engine afresh)."""
+    kind = bookable_type(session, caller, type_id)
+    settings = portal_settings(session, clinic.id)
+    now = clock.now()
+    start = max(start or now, now)
+    end = end or start + timedelta(days=DEFAULT_DAYS)
+    if end - start > timedelta(days=MAX_DAYS):
+        asked = (end - start) / timedelta(days=1)
+        raise InvalidInput(
+            "to",
+            f"Ask for at most {MAX_DAYS} days of times at once (this asks for {asked:.0f}); "
+            "ask again from the last day shown for later times.",
+            maxDays=MAX_DAYS,
+        )
+    # The same window rules as the engine's (to after from, from before the horizon).
+    availability.window_for(start, end, clinic, now)
+    step = settings.slot_step_minutes
+    if cached:
+        times, complete = _cached_free_times(
+            session, caller, clinic, kind, step, start, end, now, time_limit
+        )
+    else:
+        times, complete = _free_times(
+            session, caller, clinic, kind, step, start, end, now, time_limit
+        )
     zone = ZoneInfo(clinic.time_zone)
     names: dict[str, str] = {}
     if settings.show_provider_names:
@@ -66,24 +166,24 @@ def available(
             p.id: p.name
             for p in session.scalars(select(Provider).where(Provider.clinic_id == clinic.id))
         }
+    # A cached answer covers whole days and was computed a little earlier: keep the asked
+    # window, and drop starts that have come inside the lead time since.
+    earliest = max(start, now + timedelta(minutes=clinic.min_lead_time_minutes))
     days: dict[str, list[PortalSlot]] = {}
     count = 0
-    for slot in found.slots:
-        local = slot.start_time.astimezone(zone)
-        # Patients choose from a tidy grid (e.g. :00 :15 :30 :45), not every engine start.
-        if not on_grid(clinic, settings.slot_step_minutes, slot.start_time):
+    for free in times:
+        if free.start < earliest or free.end > end:
             continue
-        part = slot.parts[0]
-        assert part.provider_id is not None
-        days.setdefault(slot.local_date, []).append(
+        local = free.start.astimezone(zone)
+        days.setdefault(local.date().isoformat(), []).append(
             PortalSlot(
-                start_time=slot.start_time,
-                end_time=slot.end_time,
+                start_time=free.start,
+                end_time=free.end,
                 local_time=local.strftime("%H:%M"),
-                provider_id=part.provider_id,
-                chair_id=part.chair_id,
-                room_id=part.room_id,
-                provider_name=names.get(part.provider_id),
+                provider_id=free.provider_id,
+                chair_id=free.chair_id,
+                room_id=free.room_id,
+                provider_name=names.get(free.provider_id),
             )
         )
         count += 1
@@ -93,7 +193,7 @@ def available(
         time_zone=clinic.time_zone,
         appointment_type_id=kind.id,
         duration=kind.default_duration,
-        complete=found.complete,
+        complete=complete,
         days=[PortalDay(date=d, slots=s) for d, s in days.items()],
     )
 

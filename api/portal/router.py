@@ -179,7 +179,8 @@ def available_slots(
 ) -> PortalAvailability:
     """Bookable times for one online-bookable type, grouped by clinic-local day.
 
-    The clinic's minimum lead time and horizon always apply; the window defaults to 14 days.
+    The clinic's minimum lead time and horizon always apply; the window defaults to 14 days and
+    may be at most 31 (422 beyond).
     """
     clinic = _caller_clinic(session, caller, request)
     return availability.available(
@@ -190,6 +191,7 @@ def available_slots(
         start,
         end,
         time_limit=settings.solver_time_limit_seconds,
+        cached=True,
     )
 
 
