@@ -2,6 +2,8 @@
 
 Deterministic (seeded) so screenshots and walkthroughs look the same each time, and
 idempotent: it is keyed by the demo admin's email and does nothing when that user exists.
+Over 400 lines on purpose: it is data (staff, types, hours, patients, bookings) read top to
+bottom like the clinic it describes; no logic lives here that a booking depends on.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from api.patients.router import router as patients_router
 from api.portal import web as portal_web
 from api.portal.cors import portal_cors_middleware
 from api.portal.router import router as portal_router
-from api.portal.router import staff_router as portal_staff_router
+from api.portal.staff_router import patients_router as portal_invite_router
+from api.portal.staff_router import router as portal_staff_router
 from api.providers.router import router as providers_router
 from api.rooms.router import router as rooms_router
 from api.schedule.router import router as schedule_router
@@ -51,6 +52,7 @@ ROUTERS = (
     schedule_router,
     portal_router,
     portal_staff_router,
+    portal_invite_router,
     portal_web.router,
     events.router,
     users_router,

@@ -12,6 +12,9 @@ The link carries a signed token (the app's secret, its own audience, 24 hours at
 the confirmation; the row makes it single-use and confirming twice harmless. Confirming after
 the window books the time again if it is still free, and otherwise says it is gone and offers
 the next free times.
+
+Over 400 lines on purpose: one flow (book, the link and its mail, confirm or release) whose
+steps share the provisional window's rules; read top to bottom it is the story above.
 """
 
 from __future__ import annotations

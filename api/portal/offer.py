@@ -4,6 +4,7 @@ book, and the grid of start times patients choose from."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -38,6 +39,20 @@ def portal_settings(session: Session, clinic_id: str) -> PortalSettings:
             new_patient_confirm_minutes=15,
             new_patient_unconfirmed_daily_cap=2,
         )
+    return row
+
+
+def update_portal_settings(
+    session: Session, clinic_id: str, changes: dict[str, Any]
+) -> PortalSettings:
+    """Save the changed settings, creating the clinic's row on its first change."""
+    row = session.get(PortalSettings, clinic_id)
+    if row is None:
+        row = portal_settings(session, clinic_id)
+        session.add(row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    session.flush()
     return row
 
 

@@ -1,4 +1,11 @@
-"""The patient portal: the seed's two endpoints plus what the booking widget needs around them."""
+"""The patient portal: the seed's two endpoints plus what the booking widget needs around them.
+
+The clinic staff's side of the portal (its settings, inviting a patient) is `staff_router.py`.
+
+Over 400 lines on purpose: every patient-facing endpoint of the portal, each only parse, call
+a service, shape the answer, next to the rate-limit rules and idempotency guard they share, so
+the whole public surface a guest can reach is read (and reviewed) in one file.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +17,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.auth.deps import Configure, CreateAppointment, PatientPortal, SettingsDep, ViewCalendar
+from api.auth.deps import PatientPortal, SettingsDep
 from api.booking import checks
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.core.network import network_of
 from api.core.ratelimit import Rule, client_ip, per_ip
 from api.db import SessionDep, WriteSessionDep
 from api.errors import Forbidden, problem_responses
-from api.models import PortalSettings
 from api.portal import (
     availability,
     confirm_page,
@@ -45,23 +51,17 @@ from api.portal.schemas import (
     GuestSession,
     GuestSessionRequest,
     HoldRead,
-    InviteRead,
-    InviteRequest,
     NewPatientBook,
     PortalAppointment,
     PortalAvailability,
     PortalBook,
     PortalClinic,
-    PortalSettingsRead,
-    PortalSettingsUpdate,
     RescheduleRequest,
     SlotChoice,
 )
 from api.schemas import IsoDateTime
 
 router = APIRouter(prefix="/api/patient-portal", tags=["patient portal"])
-# Staff side: inviting a patient to the portal sits with the patient record.
-staff_router = APIRouter(prefix="/api/patients", tags=["patient portal"])
 
 IdempotencyKey = Annotated[
     str | None,
@@ -480,44 +480,3 @@ def reschedule(
         _ctx(session, caller, request), caller, appt, choice, settings.solver_time_limit_seconds
     )
     return own_appointments.confirmation(session, appt)
-
-
-# --------------------------------------------------------------------------- staff
-
-
-@router.get("/settings", response_model=PortalSettingsRead, responses=problem_responses(401, 403))
-def get_settings(session: SessionDep, principal: ViewCalendar) -> PortalSettingsRead:
-    return PortalSettingsRead.model_validate(offer.portal_settings(session, principal.clinic_id))
-
-
-@router.put(
-    "/settings", response_model=PortalSettingsRead, responses=problem_responses(401, 403, 422)
-)
-def put_settings(
-    body: PortalSettingsUpdate, session: SessionDep, principal: Configure
-) -> PortalSettingsRead:
-    """Hold length, the patients' time grid, new-patient caps, whether provider names show."""
-    row = session.get(PortalSettings, principal.clinic_id)
-    if row is None:
-        row = offer.portal_settings(session, principal.clinic_id)
-        session.add(row)
-    for name, value in body.changes().items():
-        setattr(row, name, value)
-    session.flush()
-    return PortalSettingsRead.model_validate(row)
-
-
-@staff_router.post(
-    "/{patient_id}/invite",
-    status_code=status.HTTP_201_CREATED,
-    response_model=InviteRead,
-    responses=problem_responses(401, 403, 404, 409, 422),
-)
-def invite_patient(
-    patient_id: str, body: InviteRequest, session: SessionDep, principal: CreateAppointment
-) -> InviteRead:
-    """Invite a patient to the portal: a single-use, expiring token to set their password.
-
-    Send the token to the patient (the link to POST /api/patient-portal/accept-invite).
-    """
-    return invitations.invite(session, principal, patient_id, body.email, body.valid_hours)

@@ -1,5 +1,7 @@
 """initial schema
 
+Long on purpose: a migration is history, written once and never split or edited.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-24 11:36:38.599192
