@@ -25,6 +25,7 @@ class PortalSettings(Base):
             "new_patient_confirm_minutes BETWEEN 5 AND 60", name="new_patient_confirm_minutes"
         ),
         CheckConstraint("new_patient_unconfirmed_daily_cap >= 0", name="unconfirmed_cap"),
+        CheckConstraint("guest_share_percent BETWEEN 1 AND 100", name="guest_share"),
     )
 
     clinic_id: Mapped[str] = mapped_column(
@@ -46,6 +47,9 @@ class PortalSettings(Base):
     # so made-up emails cannot block more than a small share of any day (see
     # docs/security-new-patients.md).
     new_patient_unconfirmed_daily_cap: Mapped[int] = mapped_column(Integer, default=2)
+    # Guests together may reserve at most this share of a clinic-local day's provider time at
+    # once, in holds and unconfirmed new-patient bookings (docs/security-holds.md).
+    guest_share_percent: Mapped[int] = mapped_column(Integer, default=10)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

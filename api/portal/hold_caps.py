@@ -5,9 +5,9 @@ session, so without caps 22 sessions emptied two doctors' day in under a second.
 all kept in the `slot_holds` rows themselves (shared by every worker, atomic with the hold,
 because hold placement is serialised per clinic by `holds.lock_clinic`):
 
-- **a clinic's day**: guests together may hold at most `GUEST_HOLD_SHARE` (10 %) of a
-  clinic-local day's provider working time at once (at least one hold a day, so a short day
-  still takes online bookings);
+- **a clinic's day**: guests together may reserve at most `guestSharePercent` (10 %) of a
+  clinic-local day's provider working time at once, in holds and in new patients' bookings not
+  yet confirmed by email (at least one a day, so a short day still takes online bookings);
 - **a network**: at most `GUEST_HOLDS_PER_NETWORK` guest holds at once per caller network (an
   IPv4 address, an IPv6 /64: `api.core.network`);
 - **renewals**: one owner, or a guest's network, keeps the same time at most
@@ -31,14 +31,16 @@ from sqlalchemy.orm import Session
 
 from api.booking.checks import PlannedPart
 from api.booking.clinic_config import clinic_config
-from api.booking.repository import GUEST_OWNER_PREFIX
+from api.booking.repository import GUEST_OWNER_PREFIX, active_appointment
 from api.core.ratelimit import RateLimited
 from api.errors import Conflict
-from api.models import Clinic, SlotHold
+from api.models import Appointment, Clinic, EmailConfirmation, SlotHold
 from api.portal.identity import PortalCaller
+from api.portal.offer import portal_settings
 from solver.problem import WeeklyHours
 from solver.schedule import resource_days
 
+# The default of the clinic's `guestSharePercent` portal setting.
 GUEST_HOLD_SHARE = 0.10
 GUEST_HOLDS_PER_NETWORK = 2
 HOLD_RENEWALS = 2
@@ -129,23 +131,54 @@ def check_guest_caps(
             f"again in {max(1, math.ceil(retry))} seconds.",
             retry,
         )
-    day_start, day_end = local_day(clinic, part.start)
-    held = session.execute(
+    occupied_start, occupied_end = part.occupied
+    check_day_share(session, clinic, caller, part.start, occupied_end - occupied_start, now)
+
+
+def check_day_share(
+    session: Session,
+    clinic: Clinic,
+    caller: PortalCaller,
+    start: datetime,
+    wanted: timedelta,
+    now: datetime,
+) -> None:
+    """409 when this guest reservation would take guests past their share of the day.
+
+    Guests reserve time in two ways, and both count against one budget: holds, and new
+    patients' bookings that still wait for email confirmation (they hold their time for the
+    provisional window only, api/models/email_confirmation.py). The caller's own hold is left
+    out: their booking replaces it.
+    """
+    day_start, day_end = local_day(clinic, start)
+    holds = session.execute(
         select(SlotHold.occupied_start, SlotHold.occupied_end, SlotHold.expires_at).where(
-            *others,
+            *_active_guest_holds(clinic.id, caller, now),
             SlotHold.start_time >= day_start,
             SlotHold.start_time < day_end,
         )
     ).all()
-    if not held:
-        return  # one hold a day always fits, however short the day
-    capacity = provider_minutes(session, clinic, part.start)
-    occupied_start, occupied_end = part.occupied
-    wanted = _minutes(occupied_end - occupied_start)
-    taken = sum(_minutes(end - start) for start, end, _ in held)
-    if taken + wanted > GUEST_HOLD_SHARE * capacity:
-        retry = (min(expires for _, _, expires in held) - now).total_seconds()
-        local = part.start.astimezone(ZoneInfo(clinic.time_zone))
+    waiting = session.execute(
+        select(Appointment.occupied_start, Appointment.occupied_end, EmailConfirmation.hold_until)
+        .join(EmailConfirmation, EmailConfirmation.appointment_id == Appointment.id)
+        .where(
+            Appointment.clinic_id == clinic.id,
+            Appointment.start_time >= day_start,
+            Appointment.start_time < day_end,
+            EmailConfirmation.confirmed_at.is_(None),
+            EmailConfirmation.hold_until > now,
+            active_appointment(),
+        )
+    ).all()
+    reserved = [*holds, *waiting]
+    if not reserved:
+        return  # one guest reservation a day always fits, however short the day
+    capacity = provider_minutes(session, clinic, start)
+    taken = sum(_minutes(end - begin) for begin, end, _ in reserved)
+    share = portal_settings(session, clinic.id).guest_share_percent / 100
+    if taken + _minutes(wanted) > share * capacity:
+        retry = (min(until for _, _, until in reserved) - now).total_seconds()
+        local = start.astimezone(ZoneInfo(clinic.time_zone))
         raise DayHoldsFull(
             f"Many people are choosing times on {local:%A %d %B} online right now; choose "
             f"another day, try this one again in {max(1, math.ceil(retry / 60))} minutes, or "

@@ -50,7 +50,7 @@ from api.models import (
     PortalSettings,
 )
 from api.notifications import outbox
-from api.portal import availability, holds, offer, online_booking
+from api.portal import availability, hold_caps, holds, offer, online_booking
 from api.portal.identity import PortalCaller
 from api.portal.schemas import NewPatientBook, SlotChoice
 
@@ -164,6 +164,9 @@ def book_new_patient(
     now = clock.now()
     email = str(body.patient.email).lower()
     _check_caps(ctx, clinic, portal, email, body.start_time, now)
+    # Unconfirmed, this booking reserves time like a hold: within the guests' share of the day.
+    minutes = timedelta(minutes=kind.buffer_before + kind.default_duration + kind.buffer_after)
+    hold_caps.check_day_share(session, clinic, caller, body.start_time, minutes, now)
     details = body.patient
     patient = Patient(
         clinic_id=clinic.id,

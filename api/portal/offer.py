@@ -38,6 +38,7 @@ def portal_settings(session: Session, clinic_id: str) -> PortalSettings:
             max_active_online_bookings=3,
             new_patient_confirm_minutes=15,
             new_patient_unconfirmed_daily_cap=2,
+            guest_share_percent=10,
         )
     return row
 

@@ -216,6 +216,7 @@ class PortalSettingsRead(ApiModel):
     max_active_online_bookings: int
     new_patient_confirm_minutes: int
     new_patient_unconfirmed_daily_cap: int
+    guest_share_percent: int
 
 
 class PortalSettingsUpdate(StrictInput):
@@ -227,6 +228,8 @@ class PortalSettingsUpdate(StrictInput):
     max_active_online_bookings: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
     new_patient_confirm_minutes: Annotated[int, Field(ge=5, le=60), AsJsonInt] | None = None
     new_patient_unconfirmed_daily_cap: Annotated[int, Field(ge=0, le=100), AsJsonInt] | None = None
+    # The share of a day's provider time guests may reserve at once (docs/security-holds.md).
+    guest_share_percent: Annotated[int, Field(ge=1, le=100), AsJsonInt] | None = None
 
     def changes(self) -> dict[str, Any]:
         return {

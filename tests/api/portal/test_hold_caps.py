@@ -95,7 +95,7 @@ def test_a_guest_hold_flood_blocks_at_most_a_tenth_of_the_day(portal: Portal, db
 
     assert set(codes) <= {201, 409, 429}, codes  # refused in words, never a 5xx
     assert _held_share(db, day_minutes) <= GUEST_HOLD_SHARE
-    # A real new patient arriving now: the hold is refused in words...
+    # A new patient arriving now: the hold is refused in words...
     real = _from(portal, "192.0.2.1")
     guest = _guest(real, portal)
     slot = _day_slots(portal, guest)[0]
@@ -103,13 +103,13 @@ def test_a_guest_hold_flood_blocks_at_most_a_tenth_of_the_day(portal: Portal, db
     assert resp.status_code == 409 and resp.json()["type"].endswith("/holds-full")
     assert "choose another day" in resp.json()["detail"]
     assert int(resp.headers["Retry-After"]) >= 1 and resp.json()["alternatives"] == []
-    # ...but the time itself is free: they book it without a hold (as the widget then does).
+    # ...and so is an unconfirmed booking, which would reserve the time just the same.
     booked = real.post(
         "/api/patient-portal/new-patient-bookings",
         json={**_choice(slot, portal), "patient": NEW_PATIENT},
         headers=guest,
     )
-    assert booked.status_code == 201, booked.text
+    assert booked.status_code == 409 and booked.json()["type"].endswith("/holds-full")
     # Other days are untouched, and a signed-in patient still holds on this one.
     assert len(_day_slots(portal, guest, days=1)) == listed_before
     own = portal.hold(portal.patient, _choice(_day_slots(portal, portal.patient)[0], portal))
@@ -248,3 +248,43 @@ def test_renewing_a_hold_keeps_a_time_at_most_three_hold_lengths(
     assert other.post(HOLDS, json=body, headers=_guest(other, portal)).status_code == 201
     now = datetime.now(UTC)
     assert [h.network for h in _holds(db) if h.expires_at > now] == ["203.0.113.50"]
+
+
+def test_unconfirmed_new_patient_bookings_count_in_the_same_share(
+    portal: Portal, db: Session
+) -> None:
+    # Let the per-day count of unconfirmed bookings allow more than the share, to see the share.
+    admin = portal.clinic.headers("admin")
+    resp = portal.client.put(
+        "/api/patient-portal/settings", json={"newPatientUnconfirmedDailyCap": 20}, headers=admin
+    )
+    assert resp.status_code == 200 and resp.json()["guestSharePercent"] == 10
+    addresses = _attacker_addresses()
+    codes = []
+    for i in range(6):
+        client = _from(portal, next(addresses))
+        guest = _guest(client, portal)
+        slot = _day_slots(portal, guest)[0]
+        made_up = {**NEW_PATIENT, "email": f"made-up-{i}@example.com"}
+        codes.append(
+            client.post(
+                "/api/patient-portal/new-patient-bookings",
+                json={**_choice(slot, portal), "patient": made_up},
+                headers=guest,
+            ).status_code
+        )
+    # Two 45-minute consults are 90 of the day's 1,200 provider minutes; a third would pass 10 %.
+    assert codes == [201, 201, 409, 409, 409, 409]
+    # The clinic may allow guests a larger share.
+    resp = portal.client.put(
+        "/api/patient-portal/settings", json={"guestSharePercent": 20}, headers=admin
+    )
+    assert resp.status_code == 200
+    client = _from(portal, "192.0.2.77")
+    guest = _guest(client, portal)
+    third = client.post(
+        "/api/patient-portal/new-patient-bookings",
+        json={**_choice(_day_slots(portal, guest)[0], portal), "patient": NEW_PATIENT},
+        headers=guest,
+    )
+    assert third.status_code == 201, third.text

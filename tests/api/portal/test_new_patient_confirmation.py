@@ -248,7 +248,9 @@ class TestTheProvisionalWindow:
         # cap. Let all 18 past the per-day limit to see that they take no place and keep no
         # time: nine a day with the first provider, 08:00 to 16:00, on two days (a tenth place
         # on the first day is left for a real new patient).
-        _settings(portal, newPatientDailyCap=20, newPatientUnconfirmedDailyCap=10)
+        _settings(
+            portal, newPatientDailyCap=20, newPatientUnconfirmedDailyCap=10, guestSharePercent=100
+        )
         attackers = [_from(portal, app, f"198.51.100.{n}") for n in range(1, 5)]
         flood = [(i // 9, 8 + i % 9) for i in range(18)]
         for i, (days, hour) in enumerate(flood):
