@@ -10,13 +10,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.booking.clinic_config import clinic_config, policy, type_spec
-from api.booking.repository import GUEST_OWNER_PREFIX, active_appointment, active_holds
+from api.booking.repository import (
+    GUEST_OWNER_PREFIX,
+    active_holds,
+    busy_rows,
+    patient_appointments,
+)
+from api.core.crud import in_clinic
 from api.models import (
-    Appointment,
     AppointmentType,
     Clinic,
 )
@@ -55,12 +59,7 @@ class ClinicState:
         so for them those holds are not busy time; a signed-in patient's hold still is."""
         self.session = session
         self.clinic = clinic
-        self.types = {
-            t.id: t
-            for t in session.scalars(
-                select(AppointmentType).where(AppointmentType.clinic_id == clinic.id)
-            )
-        }
+        self.types = {t.id: t for t in session.scalars(in_clinic(AppointmentType, clinic.id))}
         max_buffer = max(
             (max(t.buffer_before, t.buffer_after) for t in self.types.values()), default=0
         )
@@ -82,24 +81,10 @@ class ClinicState:
         self.chairs = config.chairs
         self.rooms = config.rooms
 
-        # Plain rows, not ORM objects: a two-week query reads hundreds of appointments.
-        appointments = session.execute(
-            select(
-                Appointment.id,
-                Appointment.occupied_start,
-                Appointment.occupied_end,
-                Appointment.provider_id,
-                Appointment.chair_id,
-                Appointment.room_id,
-            ).where(
-                Appointment.clinic_id == clinic.id,
-                active_appointment(),
-                Appointment.occupied_start < busy_to,
-                Appointment.occupied_end > busy_from,
-            )
-        )
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
-        for appt_id, occupied_start, occupied_end, *resource_ids in appointments:
+        for appt_id, occupied_start, occupied_end, *resource_ids in busy_rows(
+            session, clinic.id, busy_from, busy_to
+        ):
             if appt_id in self.exclude:
                 continue
             interval = BusyInterval(occupied_start, occupied_end, ref=appt_id)
@@ -145,14 +130,8 @@ class ClinicState:
     def patient_busy(self, patient_id: str | None) -> tuple[BusyInterval, ...]:
         if patient_id is None:
             return ()
-        rows = self.session.scalars(
-            select(Appointment).where(
-                Appointment.clinic_id == self.clinic.id,
-                Appointment.patient_id == patient_id,
-                active_appointment(),
-                Appointment.start_time < self.window_end,
-                Appointment.end_time > self.window_start,
-            )
+        rows = patient_appointments(
+            self.session, self.clinic.id, patient_id, self.window_start, self.window_end
         )
         return tuple(
             BusyInterval(a.start_time, a.end_time, ref=a.id)

@@ -51,6 +51,47 @@ def active_appointment() -> ColumnElement[bool]:
     )
 
 
+def busy_rows(
+    session: Session, clinic_id: str, start: datetime, end: datetime
+) -> Iterable[Sequence[Any]]:
+    """(id, occupied start and end, provider, chair, room) of each active appointment whose
+    occupied time overlaps [start, end).
+
+    Plain rows, not ORM objects: a two-week query reads hundreds of appointments.
+    """
+    return session.execute(
+        select(
+            Appointment.id,
+            Appointment.occupied_start,
+            Appointment.occupied_end,
+            Appointment.provider_id,
+            Appointment.chair_id,
+            Appointment.room_id,
+        ).where(
+            Appointment.clinic_id == clinic_id,
+            active_appointment(),
+            Appointment.occupied_start < end,
+            Appointment.occupied_end > start,
+        )
+    )
+
+
+def patient_appointments(
+    session: Session, clinic_id: str, patient_id: str, start: datetime, end: datetime
+) -> list[Appointment]:
+    """The patient's active appointments whose attended time overlaps [start, end)."""
+    return list(
+        session.scalars(
+            in_clinic(Appointment, clinic_id).where(
+                Appointment.patient_id == patient_id,
+                active_appointment(),
+                Appointment.start_time < end,
+                Appointment.end_time > start,
+            )
+        )
+    )
+
+
 def active_holds(
     session: Session, clinic_id: str, start: datetime, end: datetime
 ) -> list[SlotHold]:
