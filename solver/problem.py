@@ -79,6 +79,8 @@ class AppointmentTypeSpec:
     needs_chair: bool = True
     room_kind: str | None = None  # a room of this kind is needed
     name: str = ""
+    # Doctor time (``solver.time_pattern``): None holds the provider for the whole appointment.
+    time_pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class VisitPart:
     ``duration_minutes`` None means the type's default; outside the type's bounds is an error.
     ``provider_id`` / ``chair_id`` / ``room_id`` pin a resource; None lets the engine choose.
     ``template_slot_id`` asks to book into that template slot ("book into template slot").
+    ``time_pattern`` overrides the type's pattern for this part, for its actual duration.
     The gap bounds apply between the end of the previous part and the start of this one and are
     ignored on the first part.
     """
@@ -163,6 +166,8 @@ class VisitPart:
     template_slot_id: str | None = None
     min_gap_minutes: int = 0
     max_gap_minutes: int = 0
+    # This appointment's own pattern (staff-edited); None means the type's, fitted to the duration.
+    time_pattern: str | None = None
 
 
 @dataclass(frozen=True)
