@@ -90,3 +90,18 @@ def provider_runs(pattern: str | None, duration_minutes: int) -> tuple[Run, ...]
     return tuple(
         (begin, min(end, duration_minutes)) for begin, end in runs if begin < duration_minutes
     )
+
+
+def provider_held(
+    pattern: str | None, duration_minutes: int, buffer_before: int, buffer_after: int
+) -> tuple[Run, ...]:
+    """The minutes, from the start, during which an appointment holds its provider.
+
+    The one rule the engine, the clinic state and the database's held intervals share. Without a
+    pattern the provider is held like the chair, buffers included (today's model, unchanged).
+    With one, only the ``D`` runs: buffers are cleaning and set-up time in the chair, not
+    doctor time.
+    """
+    if pattern is None:
+        return ((-buffer_before, duration_minutes + buffer_after),)
+    return provider_runs(pattern, duration_minutes)

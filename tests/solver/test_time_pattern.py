@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from solver.errors import InvalidQuery
-from solver.time_pattern import check_pattern, fit_to_duration, provider_runs
+from solver.time_pattern import check_pattern, fit_to_duration, provider_held, provider_runs
 
 
 class TestCheckPattern:
@@ -48,3 +48,11 @@ class TestProviderRuns:
 
     def test_runs_are_clipped_to_a_duration_that_is_not_a_whole_step(self) -> None:
         assert provider_runs("AAAAD", 22) == ((20, 22),)
+
+
+class TestProviderHeld:
+    def test_without_a_pattern_the_provider_is_held_with_the_buffers(self) -> None:
+        assert provider_held(None, 20, 5, 10) == ((-5, 30),)
+
+    def test_with_a_pattern_only_the_provider_runs_are_held(self) -> None:
+        assert provider_held("AADA", 20, 5, 10) == ((10, 15),)
