@@ -15,6 +15,17 @@ Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 RoomKind = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=50)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank, InlineText]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank, InlineText]
+# One character per 5 minutes of defaultDuration (480 minutes at most); which characters and how
+# many are checked by solver.time_pattern.check_pattern so the message says exactly what is wrong.
+TimePattern = Annotated[
+    str,
+    StringConstraints(max_length=96),
+    Field(
+        description="Doctor time: one character per 5 minutes of defaultDuration, D (provider "
+        "needed) or A (assistant time, provider free), e.g. AADA for a 20-minute adjustment. "
+        "Absent or null: the provider for the whole appointment."
+    ),
+]
 ProcedureCode = Annotated[
     str, StringConstraints(min_length=1, max_length=50), Trim, NotBlank, InlineText
 ]
@@ -38,6 +49,7 @@ class AppointmentTypeCreate(StrictInput):
     room_kind: RoomKind | None = None
     buffer_before: Buffer = 0
     buffer_after: Buffer = 0
+    time_pattern: TimePattern | None = None
     procedure_codes: list[ProcedureCode] = Field(default_factory=list)
     active: JsonBool = True
 
@@ -54,10 +66,12 @@ class AppointmentTypeUpdate(StrictInput):
     needs_provider: JsonBool | None = None
     provider_ids: list[str] | None = None
     needs_chair: JsonBool | None = None
-    # null clears the room requirement, so it is the one field where null is meaningful.
+    # null clears the room requirement (and below the time pattern): there null is meaningful.
     room_kind: RoomKind | None = None
     buffer_before: Buffer | None = None
     buffer_after: Buffer | None = None
+    # null clears the pattern (the provider for the whole appointment again).
+    time_pattern: TimePattern | None = None
     procedure_codes: list[ProcedureCode] | None = None
     active: JsonBool | None = None
 
@@ -79,6 +93,7 @@ class AppointmentTypeRead(ApiModel):
     room_kind: str | None
     buffer_before: int
     buffer_after: int
+    time_pattern: str | None
     procedure_codes: list[str]
     active: bool
     created_at: datetime

@@ -16,9 +16,11 @@ from api.core.crud import (
 )
 from api.errors import Conflict, InvalidInput
 from api.models import AppointmentType, Provider, ScheduleTemplate
+from solver.errors import InvalidQuery
+from solver.time_pattern import check_pattern
 
 # Fields where an explicit null in a PUT means "clear it" rather than "leave it alone".
-_NULLABLE = frozenset({"room_kind"})
+_NULLABLE = frozenset({"room_kind", "time_pattern"})
 
 
 def list_appointment_types(
@@ -57,6 +59,7 @@ def create_appointment_type(
     values["min_duration"] = values["min_duration"] or data.default_duration
     values["max_duration"] = values["max_duration"] or data.default_duration
     _check_durations(values, sent=set(data.model_fields_set))
+    _check_time_pattern(values, sent=set(data.model_fields_set))
     appt_type = AppointmentType(clinic_id=principal.clinic_id, **values)
     appt_type.providers = _providers(session, principal.clinic_id, data.provider_ids)
     session.add(appt_type)
@@ -76,9 +79,10 @@ def update_appointment_type(
     # The bounds must hold for the row as it will be, not just for the fields sent.
     merged = {
         name: changes.get(name, getattr(appt_type, name))
-        for name in ("min_duration", "default_duration", "max_duration")
+        for name in ("min_duration", "default_duration", "max_duration", "time_pattern")
     }
     _check_durations(merged, sent=set(changes))
+    _check_time_pattern(merged, sent=set(changes))
     if provider_ids is not None:
         appt_type.providers = _providers(session, appt_type.clinic_id, provider_ids)
     apply_changes(appt_type, changes)
@@ -120,6 +124,28 @@ def _check_durations(values: dict[str, Any], *, sent: set[str]) -> None:
         if high in sent and low not in sent:
             raise InvalidInput(_camel(high), f"{_camel(high)} {hi} is below {_camel(low)} {lo}")
         raise InvalidInput(_camel(low), f"{_camel(low)} {lo} is above {_camel(high)} {hi}")
+
+
+def _check_time_pattern(values: dict[str, Any], *, sent: set[str]) -> None:
+    """The pattern must fit the default duration as the row will be (solver.time_pattern's rule).
+
+    A PUT that changes only defaultDuration under a stored pattern is blamed on defaultDuration:
+    that is the field the caller touched, and the message names the pattern it no longer fits.
+    """
+    pattern: str | None = values.get("time_pattern")
+    if pattern is None:
+        return
+    default = values["default_duration"]
+    try:
+        check_pattern(pattern, default, field="timePattern")
+    except InvalidQuery as exc:
+        if "default_duration" in sent and "time_pattern" not in sent:
+            raise InvalidInput(
+                "defaultDuration",
+                f"defaultDuration {default} does not fit timePattern '{pattern}': "
+                f"{exc}; send a timePattern for the new duration too",
+            ) from exc
+        raise InvalidInput("timePattern", str(exc)) from exc
 
 
 def _camel(name: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +82,12 @@ class Appointment(IdMixin, TimestampMixin, Base):
     provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
     chair_id: Mapped[str | None] = mapped_column(ForeignKey("chairs.id"))
     room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"))
+    # Doctor time (solver.time_pattern): this appointment's own pattern, fitted to its duration;
+    # None holds the provider for the whole appointment as before.
+    time_pattern: Mapped[str | None] = mapped_column(String(96))
+    # False when the provider is recorded (the seed requires one) but not held: a type without
+    # needsProvider, or a pattern without D. Such rows stay out of the provider exclusion.
+    holds_provider: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     status: Mapped[AppointmentStatus] = mapped_column(
         Enum(AppointmentStatus, native_enum=False, length=20),

@@ -54,6 +54,9 @@ class AppointmentType(IdMixin, TimestampMixin, Base):
     room_kind: Mapped[str | None] = mapped_column(String(50))
     buffer_before: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after: Mapped[int] = mapped_column(Integer, default=0)
+    # One character per 5 minutes of default_duration: D provider time, A assistant time
+    # (solver.time_pattern). None: the provider for the whole appointment.
+    time_pattern: Mapped[str | None] = mapped_column(String(96))
     # Procedure codes this type usually covers (e.g. "ADJ", "SCAN"); plans match on them.
     procedure_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

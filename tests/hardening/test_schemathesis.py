@@ -49,8 +49,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "PUT /api/clinics/{clinic_id}": "IANA time zone names; website origins without a path",
     "POST /api/patients": "a date of birth not in the future (the clinic's today); provider id",
     "PUT /api/patients/{patient_id}": "a date of birth not in the future; provider id",
-    "POST /api/appointment-types": "provider ids; min <= default <= max duration",
-    "PUT /api/appointment-types/{type_id}": "provider ids; min <= default <= max duration",
+    "POST /api/appointment-types": "provider ids; min <= default <= max duration; "
+    "timePattern: D or A, one per 5 minutes of defaultDuration",
+    "PUT /api/appointment-types/{type_id}": "provider ids; min <= default <= max duration; "
+    "timePattern: D or A, one per 5 minutes of defaultDuration",
     "POST /api/schedule-templates": "resource and type ids; start before end; no overlaps",
     "PUT /api/schedule-templates/{template_id}": "resource and type ids; start before end",
     "POST /api/treatment-plans": "patient and appointment type ids",
