@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.booking import availability
 from api.booking.rules import BookingConflict
 from api.core import clock
 from api.errors import InvalidInput
-from api.models import AppointmentType, Clinic, Provider
-from api.portal import availability_cache
+from api.models import AppointmentType, Clinic
+from api.portal import availability_cache, repository
 from api.portal.availability_cache import FreeTime
 from api.portal.identity import PortalCaller
 from api.portal.offer import bookable_type, on_grid, portal_settings
@@ -162,10 +161,7 @@ def available(
     zone = ZoneInfo(clinic.time_zone)
     names: dict[str, str] = {}
     if settings.show_provider_names:
-        names = {
-            p.id: p.name
-            for p in session.scalars(select(Provider).where(Provider.clinic_id == clinic.id))
-        }
+        names = repository.provider_names(session, clinic.id)
     # A cached answer covers whole days and was computed a little earlier: keep the asked
     # window, and drop starts that have come inside the lead time since.
     earliest = max(start, now + timedelta(minutes=clinic.min_lead_time_minutes))

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
-from api.models import Appointment, Clinic, EmailConfirmation, SlotHold
+from api.models import Clinic
+from api.portal import repository
 
 TTL = timedelta(seconds=60)
 SIZE = 64
@@ -73,34 +73,9 @@ def lookup(
     now: datetime,
 ) -> Lookup:
     """The key for `question` over busy time in [busy_from, busy_to), as the data stands now."""
-    count, versions, changed = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(Appointment.version), 0),
-            func.max(Appointment.updated_at),
-        ).where(
-            Appointment.clinic_id == clinic.id,
-            Appointment.occupied_start < busy_to,
-            Appointment.occupied_end > busy_from,
-        )
-    ).one()
-    holds = session.execute(
-        select(SlotHold.id, SlotHold.expires_at).where(
-            SlotHold.clinic_id == clinic.id,
-            SlotHold.owner != hold_owner,
-            SlotHold.expires_at > now,
-            SlotHold.occupied_start < busy_to,
-            SlotHold.occupied_end > busy_from,
-        )
-    ).all()
-    lapse = session.scalar(
-        select(func.min(EmailConfirmation.hold_until)).where(
-            EmailConfirmation.clinic_id == clinic.id,
-            EmailConfirmation.confirmed_at.is_(None),
-            EmailConfirmation.released_at.is_(None),
-            EmailConfirmation.hold_until > now,
-        )
-    )
+    appointments = repository.appointments_token(session, clinic.id, busy_from, busy_to)
+    holds = repository.holds_of_others(session, clinic.id, hold_owner, busy_from, busy_to, now)
+    lapse = repository.first_lapse(session, clinic.id, now)
     bounds = [now + TTL, *(expires for _, expires in holds)]
     if lapse is not None:
         bounds.append(lapse)
@@ -110,9 +85,9 @@ def lookup(
         clinic.slot_granularity_minutes,
         clinic.min_lead_time_minutes,
         clinic.max_horizon_days,
-        int(count),
-        int(versions),
-        changed,
+        appointments.count,
+        appointments.versions,
+        appointments.changed,
         tuple(sorted(hold_id for hold_id, _ in holds)),
     )
     return Lookup(key=(clinic.id, question, token), valid_until=min(bounds))

@@ -15,12 +15,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from api.db import Database
 from api.errors import problem_response
-from api.models import Clinic
+from api.portal import repository
 from api.portal.identity import normalise_origin, same_origin
 
 PATHS = ("/api/patient-portal/", "/api/auth/token")
@@ -42,7 +41,7 @@ class _OriginCache:
     def get(self, db: Database) -> frozenset[str]:
         if time.monotonic() - self.loaded_at >= CACHE_SECONDS:
             with db.read() as session:
-                rows = session.scalars(select(Clinic.website_origins).where(Clinic.active))
+                rows = repository.website_origins(session)
                 self.origins = frozenset(normalise_origin(o) for row in rows for o in row or [])
             self.loaded_at = time.monotonic()
         return self.origins

@@ -26,15 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.booking.checks import PlannedPart
 from api.booking.clinic_config import clinic_config
-from api.booking.repository import GUEST_OWNER_PREFIX, active_appointment
 from api.core.ratelimit import RateLimited
 from api.errors import Conflict
-from api.models import Appointment, Clinic, EmailConfirmation, SlotHold
+from api.models import Clinic
+from api.portal import repository
 from api.portal.identity import PortalCaller
 from api.portal.offer import portal_settings
 from solver.problem import WeeklyHours
@@ -74,18 +73,6 @@ def _minutes(delta: timedelta) -> float:
     return delta.total_seconds() / 60
 
 
-def _active_guest_holds(
-    clinic_id: str, caller: PortalCaller, now: datetime
-) -> list[ColumnElement[bool]]:
-    # Every other guest's unexpired hold; the caller's own is about to be replaced.
-    return [
-        SlotHold.clinic_id == clinic_id,
-        SlotHold.owner.startswith(GUEST_OWNER_PREFIX),
-        SlotHold.owner != caller.owner,
-        SlotHold.expires_at > now,
-    ]
-
-
 def local_day(clinic: Clinic, instant: datetime) -> tuple[datetime, datetime]:
     """The clinic-local day an instant falls on, as [start, end) in UTC."""
     zone = ZoneInfo(clinic.time_zone)
@@ -119,10 +106,8 @@ def check_guest_caps(
     """429 over the network's cap, 409 over the day's share; nothing for signed-in patients."""
     if not caller.is_guest:
         return
-    others = _active_guest_holds(clinic.id, caller, now)
-    from_network = list(
-        session.scalars(select(SlotHold.expires_at).where(*others, SlotHold.network == network))
-    )
+    # Every other guest's unexpired hold from here; the caller's own is about to be replaced.
+    from_network = repository.network_hold_expiries(session, clinic.id, caller.owner, network, now)
     if len(from_network) >= GUEST_HOLDS_PER_NETWORK:
         retry = (min(from_network) - now).total_seconds()
         raise RateLimited(
@@ -151,33 +136,16 @@ def check_day_share(
     out: their booking replaces it.
     """
     day_start, day_end = local_day(clinic, start)
-    holds = session.execute(
-        select(SlotHold.occupied_start, SlotHold.occupied_end, SlotHold.expires_at).where(
-            *_active_guest_holds(clinic.id, caller, now),
-            SlotHold.start_time >= day_start,
-            SlotHold.start_time < day_end,
-        )
-    ).all()
-    waiting = session.execute(
-        select(Appointment.occupied_start, Appointment.occupied_end, EmailConfirmation.hold_until)
-        .join(EmailConfirmation, EmailConfirmation.appointment_id == Appointment.id)
-        .where(
-            Appointment.clinic_id == clinic.id,
-            Appointment.start_time >= day_start,
-            Appointment.start_time < day_end,
-            EmailConfirmation.confirmed_at.is_(None),
-            EmailConfirmation.hold_until > now,
-            active_appointment(),
-        )
-    ).all()
-    reserved = [*holds, *waiting]
+    reserved = repository.guest_reservations(
+        session, clinic.id, caller.owner, day_start, day_end, now
+    )
     if not reserved:
         return  # one guest reservation a day always fits, however short the day
     capacity = provider_minutes(session, clinic, start)
-    taken = sum(_minutes(end - begin) for begin, end, _ in reserved)
+    taken = sum(_minutes(r.occupied_end - r.occupied_start) for r in reserved)
     share = portal_settings(session, clinic.id).guest_share_percent / 100
     if taken + _minutes(wanted) > share * capacity:
-        retry = (min(until for _, _, until in reserved) - now).total_seconds()
+        retry = (min(r.until for r in reserved) - now).total_seconds()
         local = start.astimezone(ZoneInfo(clinic.time_zone))
         raise DayHoldsFull(
             f"Many people are choosing times on {local:%A %d %B} online right now; choose "
@@ -198,21 +166,16 @@ def hold_span(
 ) -> HoldSpan:
     """How long this hold lasts: a renewal keeps counting from when the time was first held."""
     length = timedelta(minutes=hold_minutes)
-    same_holder = [SlotHold.owner == caller.owner]
-    if caller.is_guest:
-        # A fresh guest session from the same network is the same holder.
-        same_holder.append(
-            and_(SlotHold.network == network, SlotHold.owner.startswith(GUEST_OWNER_PREFIX))
-        )
-    since = session.scalar(
-        select(func.min(SlotHold.held_since)).where(
-            SlotHold.clinic_id == clinic.id,
-            SlotHold.start_time == part.start,
-            SlotHold.provider_id == part.provider_id,
-            or_(*same_holder),
-            # A time let go for a whole hold length starts afresh.
-            SlotHold.expires_at > now - length,
-        )
+    # A fresh guest session from the same network is the same holder.
+    same_holder = repository.holder(caller.owner, network if caller.is_guest else None)
+    since = repository.first_held_since(
+        session,
+        clinic.id,
+        part.start,
+        part.provider_id,
+        same_holder,
+        # A time let go for a whole hold length starts afresh.
+        now - length,
     )
     held_since = since or now
     latest = held_since + length * (1 + HOLD_RENEWALS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.booking import checks
@@ -16,7 +15,7 @@ from api.models import (
     Clinic,
     SlotHold,
 )
-from api.portal import hold_caps
+from api.portal import hold_caps, repository
 from api.portal.availability import with_alternatives
 from api.portal.identity import PortalCaller
 from api.portal.offer import bookable_type, check_on_grid, portal_settings
@@ -29,9 +28,7 @@ from api.portal.schemas import (
 def lock_clinic(session: Session, clinic_id: str) -> Clinic:
     """Serialise hold placement per clinic on PostgreSQL (SQLite already has BEGIN IMMEDIATE):
     two guests choosing the same time at once cannot both get it."""
-    clinic = session.scalar(
-        select(Clinic).where(Clinic.id == clinic_id).with_for_update(key_share=True)
-    )
+    clinic = repository.lock_clinic(session, clinic_id)
     if clinic is None:
         raise NotFound("This clinic no longer exists.")
     return clinic
@@ -73,12 +70,8 @@ def place_hold(
     span = hold_caps.hold_span(session, clinic, caller, network, part, now, minutes)
     # At most one active hold per owner: a new choice replaces the previous one. Long-expired
     # holds of the clinic go too, so the table stays small without a background job.
-    session.execute(delete(SlotHold).where(SlotHold.owner == caller.owner))
-    session.execute(
-        delete(SlotHold).where(
-            SlotHold.clinic_id == clinic.id, SlotHold.expires_at < now - timedelta(hours=1)
-        )
-    )
+    repository.delete_holds_of(session, caller.owner)
+    repository.delete_expired_holds(session, clinic.id, now - timedelta(hours=1))
     occupied_start, occupied_end = part.occupied
     hold = SlotHold(
         clinic_id=clinic.id,
@@ -108,5 +101,4 @@ def place_hold(
 
 
 def release_hold(session: Session, caller: PortalCaller) -> int:
-    result = session.execute(delete(SlotHold).where(SlotHold.owner == caller.owner))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return repository.delete_holds_of(session, caller.owner)

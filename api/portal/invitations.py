@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
@@ -19,6 +18,7 @@ from api.models import (
     PatientInvitation,
     User,
 )
+from api.portal import repository
 from api.portal.schemas import (
     InviteRead,
 )
@@ -39,7 +39,7 @@ def invite(
     patient = find_in_clinic(session, Patient, patient_id, actor.clinic_id)
     if patient is None:
         raise NotFound(f"No patient with id '{patient_id}' in your clinic.")
-    user = session.scalar(select(User).where(User.patient_id == patient.id, User.role == "patient"))
+    user = repository.patient_account(session, patient.id)
     if user is not None and user.password_hash:
         raise Conflict("This patient already has a portal account; they can sign in.")
     address = (email or (user.email if user else None) or patient.email or "").strip().lower()
@@ -47,9 +47,7 @@ def invite(
         raise InvalidInput("email", "The patient has no email on file; give one to invite them.")
     # Only this clinic's accounts: whether another clinic has one with this address is none
     # of this clinic's business, and the answer must not depend on it (migration 0010).
-    holder = session.scalar(
-        select(User).where(User.clinic_id == patient.clinic_id, func.lower(User.email) == address)
-    )
+    holder = repository.account_with_email(session, patient.clinic_id, address)
     if holder is not None and (user is None or holder.id != user.id):
         raise Conflict(f"The email {address} already belongs to another account at this clinic.")
     if user is None:
@@ -66,11 +64,7 @@ def invite(
     session.flush()
     now = clock.now()
     # A new invitation replaces any earlier one still open.
-    session.execute(
-        delete(PatientInvitation).where(
-            PatientInvitation.user_id == user.id, PatientInvitation.used_at.is_(None)
-        )
-    )
+    repository.close_open_invitations(session, user.id)
     token = secrets.token_urlsafe(32)
     invitation = PatientInvitation(
         clinic_id=patient.clinic_id,
@@ -91,9 +85,7 @@ def invite(
 
 
 def accept_invite(session: Session, token: str, password: str) -> User:
-    invitation = session.scalar(
-        select(PatientInvitation).where(PatientInvitation.token_hash == _token_hash(token))
-    )
+    invitation = repository.invitation_by_token_hash(session, _token_hash(token))
     now = clock.now()
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
         # One answer for unknown, used and expired: the token itself reveals nothing.

@@ -26,7 +26,6 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import jwt
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.audit import service as audit
@@ -34,7 +33,6 @@ from api.auth.deps import Principal
 from api.auth.tokens import ALGORITHM
 from api.booking import checks, persist
 from api.booking.cancel import cancel as cancel_appointment
-from api.booking.repository import active_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import Override
 from api.config import Settings
@@ -50,7 +48,7 @@ from api.models import (
     PortalSettings,
 )
 from api.notifications import outbox
-from api.portal import availability, hold_caps, holds, offer, online_booking
+from api.portal import availability, hold_caps, holds, offer, online_booking, repository
 from api.portal.identity import PortalCaller
 from api.portal.schemas import NewPatientBook, SlotChoice
 
@@ -73,21 +71,9 @@ def local_day(clinic: Clinic, instant: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _count(session: Session, *where: object) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(EmailConfirmation)
-        .join(Appointment, Appointment.id == EmailConfirmation.appointment_id)
-        .where(*where)  # type: ignore[arg-type]
-    )
-    return int(session.scalar(stmt) or 0)
-
-
 def confirmed_today(session: Session, clinic: Clinic, now: datetime) -> int:
     since, _ = local_day(clinic, now)
-    return _count(
-        session, EmailConfirmation.clinic_id == clinic.id, EmailConfirmation.confirmed_at >= since
-    )
+    return repository.confirmed_since(session, clinic.id, since)
 
 
 def _check_caps(
@@ -100,12 +86,7 @@ def _check_caps(
 ) -> None:
     """Counted under the clinic lock, so two requests cannot both take the last place."""
     session = ctx.session
-    one_session = session.scalar(
-        select(func.count())
-        .select_from(Appointment)
-        .where(Appointment.clinic_id == clinic.id, Appointment.booked_by == ctx.principal.user_id)
-    )
-    if one_session:
+    if repository.bookings_by(session, clinic.id, ctx.principal.user_id):
         raise Conflict(
             "This booking session has already made a booking; to book again, reload the page."
         )
@@ -114,28 +95,14 @@ def _check_caps(
             "We cannot take more new-patient bookings online today; please call us to book."
         )
     since, _ = local_day(clinic, now)
-    standing = _count(
-        session,
-        EmailConfirmation.clinic_id == clinic.id,
-        func.lower(EmailConfirmation.email) == email,
-        EmailConfirmation.created_at >= since,
-        active_appointment(),
-    )
+    standing = repository.standing_for_email(session, clinic.id, email, since)
     if standing >= settings.new_patient_email_daily_cap:
         raise Conflict(
             f"A new-patient booking for {email} was already made today; we will be in touch, "
             "or call us to change it."
         )
     day_start, day_end = local_day(clinic, start)
-    waiting = _count(
-        session,
-        EmailConfirmation.clinic_id == clinic.id,
-        EmailConfirmation.confirmed_at.is_(None),
-        EmailConfirmation.hold_until > now,
-        Appointment.start_time >= day_start,
-        Appointment.start_time < day_end,
-        active_appointment(),
-    )
+    waiting = repository.unconfirmed_starting(session, clinic.id, day_start, day_end, now)
     if waiting >= settings.new_patient_unconfirmed_daily_cap:
         day = start.astimezone(ZoneInfo(clinic.time_zone))
         raise Conflict(

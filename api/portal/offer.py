@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.core.crud import find_in_clinic
@@ -17,6 +16,7 @@ from api.models import (
     Clinic,
     PortalSettings,
 )
+from api.portal import repository
 from api.portal.identity import PortalCaller
 from api.portal.schemas import (
     PortalClinic,
@@ -66,15 +66,7 @@ def public_clinic(session: Session, clinic_id: str) -> Clinic:
 
 def clinic_info(session: Session, clinic: Clinic) -> PortalClinic:
     settings = portal_settings(session, clinic.id)
-    kinds = session.scalars(
-        select(AppointmentType)
-        .where(
-            AppointmentType.clinic_id == clinic.id,
-            AppointmentType.active.is_(True),
-            AppointmentType.online_bookable.is_(True),
-        )
-        .order_by(AppointmentType.name)
-    )
+    kinds = repository.online_types(session, clinic.id)
     return PortalClinic(
         id=clinic.id,
         name=clinic.name,

@@ -10,12 +10,10 @@ overridden, slot holds, and the caps that keep a guest from reserving every free
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.booking import checks
 from api.booking.create import create as create_appointments
-from api.booking.repository import active_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import AppointmentCreate
 from api.core import clock
@@ -25,6 +23,7 @@ from api.models import (
     AppointmentSource,
     Clinic,
 )
+from api.portal import repository
 from api.portal.availability import with_alternatives
 from api.portal.holds import release_hold
 from api.portal.identity import PortalCaller
@@ -73,20 +72,7 @@ def book(
 
 def _check_online_cap(session: Session, clinic: Clinic, patient_id: str) -> None:
     cap = portal_settings(session, clinic.id).max_active_online_bookings
-    active = (
-        session.scalar(
-            select(func.count())
-            .select_from(Appointment)
-            .where(
-                Appointment.clinic_id == clinic.id,
-                Appointment.patient_id == patient_id,
-                Appointment.source == AppointmentSource.ONLINE,
-                Appointment.start_time > clock.now(),
-                active_appointment(),
-            )
-        )
-        or 0
-    )
+    active = repository.active_online_bookings(session, clinic.id, patient_id, clock.now())
     if active >= cap:
         raise Conflict(
             f"You already have {active} upcoming appointments booked online, the most this "

@@ -11,7 +11,6 @@ from api.booking import checks
 from api.booking import repository as appointments
 from api.booking.cancel import cancel as cancel_appointment
 from api.booking.cancel import late_cancel_fee
-from api.booking.repository import active_appointment
 from api.booking.reschedule import reschedule as reschedule_appointment
 from api.booking.rules import BookingConflict
 from api.booking.schemas import Money
@@ -25,7 +24,7 @@ from api.models import (
     Clinic,
     Provider,
 )
-from api.portal import ics
+from api.portal import ics, repository
 from api.portal.availability import with_alternatives
 from api.portal.holds import release_hold
 from api.portal.identity import PortalCaller
@@ -46,17 +45,9 @@ def own_appointment(session: Session, caller: PortalCaller, appointment_id: str)
 
 
 def upcoming(session: Session, caller: PortalCaller) -> list[Appointment]:
-    return list(
-        session.scalars(
-            appointments.readable(caller)
-            .where(
-                Appointment.patient_id == caller.patient_id,
-                active_appointment(),
-                Appointment.end_time > clock.now(),
-            )
-            .order_by(Appointment.start_time)
-        )
-    )
+    if caller.patient_id is None:
+        return []  # a guest has no appointments of their own
+    return repository.upcoming(session, caller, caller.patient_id, clock.now())
 
 
 def self_service_refusal(appt: Appointment, now: datetime) -> str | None:

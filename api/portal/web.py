@@ -12,11 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse
-from sqlalchemy import select
 
 from api.db import SessionDep
 from api.errors import NotFound
-from api.models import AppointmentType, Clinic
+from api.models import Clinic
+from api.portal import repository
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "web" / "widget"
 ASSETS = {
@@ -44,13 +44,7 @@ def _demo_clinic(session: SessionDep, clinic_id: str | None) -> Clinic:
         clinic = session.get(Clinic, clinic_id)
     else:
         # The first clinic that takes online bookings: the demo clinic on a demo database.
-        clinic = session.scalar(
-            select(Clinic)
-            .join(AppointmentType, AppointmentType.clinic_id == Clinic.id)
-            .where(Clinic.active, AppointmentType.online_bookable, AppointmentType.active)
-            .order_by(Clinic.created_at)
-            .limit(1)
-        )
+        clinic = repository.first_online_clinic(session)
     if clinic is None:
         raise NotFound("No clinic takes online bookings yet; run `slotwise demo` first.")
     return clinic
