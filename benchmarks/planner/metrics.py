@@ -1,10 +1,16 @@
 """Metrics recounted from a final schedule alone (never from the simulator's bookkeeping).
 
 - chair / provider utilisation: booked minutes inside working hours / working minutes, over
-  every chair (provider) and the whole horizon.
+  every chair (provider) and the whole horizon. A provider's booked minutes are the provider
+  time of the parts (``Part.provider_time``: the ``D`` runs of a pattern, the whole part without
+  one), so provider utilisation is provider time used / provider working time.
+- patients seen per orthodontist-day: visits with an orthodontist that the patient came to (no
+  no-shows) / the days each orthodontist works in the horizon, summed over orthodontists.
+  Assistants are not a resource kind yet, so there is no assistant utilisation.
 - fragmentation: idle gaps inside a resource's working block, between two bookings or a booking
   and the block's edge, longer than 0 and shorter than the shortest bookable type: time nobody
-  can book. Counted over chairs and providers.
+  can book. Counted over chairs and providers; for a provider "shortest" is the shortest run of
+  provider time any type needs (the whole shortest type without patterns).
 - days from request to appointment: from ``made_at`` to the first part's start.
 - ``double_bookings``: pairs of overlapping intervals on one resource or one patient; a correct
   schedule has none, and the tests assert it for every policy.
@@ -31,8 +37,8 @@ def by_resource(bookings: list[Booking]) -> dict[str, list[Interval]]:
     out: dict[str, list[Interval]] = defaultdict(list)
     for b in bookings:
         for p in b.parts:
-            for rid in p.resources():
-                out[rid].append((p.start, p.end))
+            for rid, start, end in p.held():
+                out[rid].append((start, end))
     for ivs in out.values():
         ivs.sort()
     return out
@@ -78,11 +84,13 @@ def utilisation(s: Scenario, bookings: list[Booking], kind: str) -> tuple[float,
 def fragmentation(s: Scenario, bookings: list[Booking]) -> tuple[int, float]:
     """(count, minutes) of idle gaps too short for the shortest type, chairs and providers."""
     busy = by_resource(bookings)
-    shortest = s.shortest_minutes
+    runs = [z - a for t in s.types for a, z in t.provider_runs()]
+    shortest_for = {"chair": s.shortest_minutes, "provider": min(runs, default=s.shortest_minutes)}
     count, minutes = 0, 0.0
     for r in s.resources:
-        if r.kind not in ("chair", "provider"):
+        if r.kind not in shortest_for:
             continue
+        shortest = shortest_for[r.kind]
         for a, z in s.open_intervals(r):
             cursor = a
             gaps = []
@@ -118,6 +126,15 @@ def per_chair_day(
     return [r.id for r in chairs], [d.isoformat() for d in days], grid
 
 
+def patients_per_orthodontist_day(s: Scenario, bookings: list[Booking]) -> tuple[int, int, float]:
+    """(visits seen by an orthodontist, orthodontist working days, their ratio)."""
+    orthos = s.orthodontists()
+    ids = {r.id for r in orthos}
+    seen = sum(1 for b in bookings if not b.no_show and any(p.provider_id in ids for p in b.parts))
+    days = sum(1 for r in orthos for day in s.days() if r.hours.get(day.weekday()))
+    return seen, days, (seen / days if days else 0.0)
+
+
 def booked_minutes_by_day(s: Scenario, bookings: list[Booking]) -> dict[str, int]:
     out = {d.isoformat(): 0 for d in s.days()}
     for b in bookings:
@@ -131,6 +148,7 @@ def summarise(s: Scenario, o: Outcome) -> dict[str, Any]:
     chair_booked, chair_open, chair_u = utilisation(s, o.bookings, "chair")
     prov_booked, prov_open, prov_u = utilisation(s, o.bookings, "provider")
     frag_n, frag_min = fragmentation(s, o.bookings)
+    seen, ortho_days, per_ortho_day = patients_per_orthodontist_day(s, o.bookings)
     made = {q.id: q.made_at for q in s.requests}
     waits = [(b.start - made[b.request_id]).total_seconds() / 86400 for b in o.bookings]
     wait_med, wait_p90 = median_p(waits, 0.9)
@@ -149,6 +167,9 @@ def summarise(s: Scenario, o: Outcome) -> dict[str, Any]:
         "chair_open_minutes": chair_open,
         "provider_booked_minutes": prov_booked,
         "provider_open_minutes": prov_open,
+        "orthodontist_visits_seen": seen,
+        "orthodontist_days": ortho_days,
+        "patients_per_orthodontist_day": per_ortho_day,
         "short_gaps": frag_n,
         "short_gap_minutes": frag_min,
         "days_to_appointment_median": wait_med,

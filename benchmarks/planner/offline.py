@@ -13,6 +13,10 @@ Model, time in grid units (``granularity_minutes``) from the horizon's start:
   with an optional fixed-size interval and, when the resource is not open at every start of the
   domain (or a template slot reserved for other types lies on it), the start's domain restricted
   under that literal; NoOverlap per resource and per patient with several requests;
+- doctor time: a provider holds one interval per ``D`` run of the part's pattern, at its offset
+  from the part's start (the whole part without a pattern), and only those runs must lie in the
+  provider's working hours; a part with no ``D`` step records a provider (the patient's usual
+  one when eligible) without holding or modelling one;
 - parts of a visit chained by their gap bounds;
 - redundant capacity cuts, which cost nothing in solutions but close the bound: per provider,
   chair and room, booked units over the horizon <= its working units; per day, with a literal
@@ -22,6 +26,10 @@ Model, time in grid units (``granularity_minutes``) from the horizon's start:
 Objective: maximise booked minutes. Warm-started (AddHint) from an online schedule, which is
 feasible here by construction, and solved with ``num_workers`` workers and a time limit; the
 proven bound gives the optimality gap.
+
+Over 400 lines on purpose: building the model, hinting it from an online schedule and reading
+the schedule back all index the same variables, so they stay in one class; the day cuts, which
+only add constraints, live in ``offline_cuts``.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from benchmarks.planner.offline_cuts import add_day_cuts
 from benchmarks.planner.simulate import (
     Booking,
     Outcome,
@@ -41,8 +50,10 @@ from benchmarks.planner.simulate import (
     acceptable_blocks,
     local_date,
     peak_rss_mb,
+    provider_time,
 )
 from benchmarks.scenarios.model import Request, ResourceSpec, Scenario, TypeSpec
+from solver.time_pattern import STEP_MINUTES
 
 Units = list[tuple[int, int]]  # closed [lo, hi] integer ranges of start units
 
@@ -51,6 +62,12 @@ class OfflineModel:
     def __init__(self, s: Scenario) -> None:
         self.s = s
         self.g = s.granularity_minutes
+        if s.has_patterns and STEP_MINUTES % self.g:
+            raise ValueError(
+                f"the offline model needs a granularity that divides {STEP_MINUTES} minutes "
+                f"when types have doctor-time patterns; this scenario has {self.g}"
+            )
+        self._kinds = {r.id: r.kind for r in s.resources}
         self.h0, self.h1 = s.horizon
         self.H = self.unit_floor(self.h1)
         self.m = cp_model.CpModel()
@@ -117,9 +134,28 @@ class OfflineModel:
         ]
         return cp_model.Domain.from_intervals(ranges) if ranges else cp_model.Domain(1, 0)
 
+    def runs(self, t: TypeSpec) -> list[tuple[int, int]]:
+        """The provider's held runs of a part of type t, as (offset, length) in grid units."""
+        return [(a // self.g, (z - a) // self.g) for a, z in t.provider_runs()]
+
+    def held_starts(self, blocks: Units, t: TypeSpec) -> cp_model.Domain:
+        """Starts at which every provider run of t lies inside one of ``blocks``."""
+        dom = cp_model.Domain(-self.H - 1, 2 * self.H + 1)
+        for a, d in self.runs(t):
+            ranges = [[x - a, z - d - a] for x, z in blocks if z - d >= x]
+            dom = dom.intersection_with(
+                cp_model.Domain.from_intervals(ranges) if ranges else cp_model.Domain(1, 0)
+            )
+        return dom
+
+    def open_starts(self, rid: str, t: TypeSpec, d: int) -> cp_model.Domain:
+        if self.s_kind(rid) == "provider":
+            return self.held_starts(self.open[rid], t)
+        return self.starts_within(self.open[rid], d)
+
     def eligible(self, t: TypeSpec) -> dict[str, list[str]]:
         pools: dict[str, list[str]] = {}
-        if t.needs_provider:
+        if t.needs_provider and t.provider_runs():
             pools["provider"] = [
                 r.id
                 for r in self.s.of_kind("provider")
@@ -161,7 +197,7 @@ class OfflineModel:
             m.add_no_overlap([iv for iv, _, _ in items])
             cap = sum(z - a for a, z in self.open[rid])
             m.add(sum(d * lit for _, d, lit in items) <= cap)
-        self._day_cuts()
+        self.cuts = add_day_cuts(self)
         m.maximize(sum(self.minutes[qid] * b for qid, b in self.present.items()))
 
     def _add_request(self, q: Request, lead: timedelta) -> bool:
@@ -180,7 +216,7 @@ class OfflineModel:
             for rids in pool.values():
                 union = cp_model.Domain(1, 0)
                 for rid in rids:
-                    union = union.union_with(self.starts_within(self.open[rid], durs[i]))
+                    union = union.union_with(self.open_starts(rid, t, durs[i]))
                 dom = dom.intersection_with(union)
             dom = dom.intersection_with(self.forbidden(t, durs[i], None).complement())
             if dom.is_empty() or any(not rids for rids in pool.values()):
@@ -197,7 +233,7 @@ class OfflineModel:
                 lits = []
                 for rid in rids:
                     allowed = (
-                        self.starts_within(self.open[rid], d)
+                        self.open_starts(rid, t, d)
                         .intersection_with(self.forbidden(t, d, rid).complement())
                         .intersection_with(domains[i])
                     )
@@ -206,10 +242,12 @@ class OfflineModel:
                     lit = b if len(rids) == 1 else m.new_bool_var(f"x_{q.id}_{i}_{rid}")
                     if allowed.size() < domains[i].size():
                         m.add_linear_expression_in_domain(starts[i], allowed).only_enforce_if(lit)
-                    iv = m.new_optional_fixed_size_interval_var(
-                        starts[i], d, lit, f"iv_{q.id}_{i}_{rid}"
-                    )
-                    self.intervals[rid].append((iv, d, lit))
+                    held = self.runs(t) if self.s_kind(rid) == "provider" else [(0, d)]
+                    for k, (a, length) in enumerate(held):
+                        iv = m.new_optional_fixed_size_interval_var(
+                            starts[i] + a, length, lit, f"iv_{q.id}_{i}_{rid}_{k}"
+                        )
+                        self.intervals[rid].append((iv, length, lit))
                     picked[rid] = lit
                     lits.append(lit)
                 if not lits:
@@ -250,84 +288,6 @@ class OfflineModel:
         m.add(sum(lits.values()) == b)
         self.day_lits[q.id] = lits
 
-    def _day_cuts(self) -> None:
-        """Energetic cuts: for a day and a time range [A, B] of it, the visits that can only
-        fall inside [A, B] when booked that day need at most the kind's open time in [A, B].
-
-        The ranges run between the day's "interesting" times (resource hours and patients'
-        acceptable hours): that is where demand crowds (after school) and where an LP bound
-        that only counts whole days is far too optimistic. The whole day is one of them.
-        """
-        edges_local = {b.start for r in self.s.resources for bs in r.hours.values() for b in bs}
-        edges_local |= {b.end for r in self.s.resources for bs in r.hours.values() for b in bs}
-        edges_local |= {b.start for q in self.requests for b in q.hours}
-        edges_local |= {b.end for q in self.requests for b in q.hours}
-        by_id = {q.id: q for q in self.requests}
-        for k, day in enumerate(self.s.days()):
-            d0 = self.unit_ceil(self.s.instant(day, datetime.min.time()))
-            d1 = self.unit_ceil(self.s.instant(day + timedelta(days=1), datetime.min.time()))
-            edges = sorted(
-                {d0, d1} | {self.unit_floor(self.s.instant(day, t)) for t in edges_local}
-            )
-            # Per request booked that day: the earliest start and latest end of its parts.
-            spans = []
-            for qid, lits in self.day_lits.items():
-                lit = lits.get(k)
-                if lit is None:
-                    continue
-                q = by_id[qid]
-                dom = self.day_domain[qid][k]
-                lo, hi = dom.min(), dom.max()
-                durs = [self.dur(self.s.type(p.type_id)) for p in q.parts]
-                main = self.main_part[qid]
-                before = sum(durs[:main]) + sum(
-                    math.ceil(p.max_gap_minutes / self.g) for p in q.parts[1 : main + 1]
-                )
-                after = sum(durs[main:]) + sum(
-                    math.ceil(p.max_gap_minutes / self.g) for p in q.parts[main + 1 :]
-                )
-                need = {
-                    kind: sum(
-                        durs[i]
-                        for i, p in enumerate(q.parts)
-                        if getattr(self.s.type(p.type_id), f"needs_{kind}")
-                    )
-                    for kind in ("provider", "chair")
-                }
-                spans.append((lo - before, hi + after, need, lit))
-            for kind in ("provider", "chair"):
-                blocks = [
-                    (
-                        self.unit_ceil(self.s.instant(day, b.start)),
-                        self.unit_floor(self.s.instant(day, b.end)),
-                    )
-                    for r in self.s.of_kind(kind)
-                    for b in r.hours.get(day.weekday(), ())
-                ]
-                for i, a in enumerate(edges):
-                    for z in edges[i + 1 :]:
-                        terms = [
-                            need[kind] * lit
-                            for lo, hi, need, lit in spans
-                            if need[kind] and a <= lo and hi <= z
-                        ]
-                        if not terms:
-                            continue
-                        cap = sum(max(0, min(z, y) - max(a, x)) for x, y in blocks)
-                        if (
-                            sum(
-                                t
-                                for t in (
-                                    need[kind]
-                                    for lo, hi, need, _ in spans
-                                    if need[kind] and a <= lo and hi <= z
-                                )
-                            )
-                            > cap
-                        ):
-                            self.m.add(sum(terms) <= cap)
-                            self.cuts += 1
-
     # -- warm start and solve ------------------------------------------------------------
     def hint(self, bookings: list[Booking]) -> int:
         """Hint every variable from an online schedule; returns how many visits were hinted."""
@@ -342,9 +302,10 @@ class OfflineModel:
                 assert bk is not None
                 units = [self.unit_floor(p.start) for p in bk.parts]
                 for i, p in enumerate(bk.parts):
-                    for rid in p.resources():
-                        if rid not in self.choice[qid][i]:
-                            use = False
+                    runs = self.runs(self.s.type(p.type_id))
+                    modelled = [r for r in p.resources() if r != p.provider_id or runs]
+                    if any(rid not in self.choice[qid][i] for rid in modelled):
+                        use = False
             if not use:
                 m.add_hint(b, 0)
                 for picked in self.choice[qid]:
@@ -407,25 +368,31 @@ class OfflineModel:
                     for rid, lit in self.choice[qid][i].items()
                     if self.s_kind(rid) == kind and solver.value(lit)
                 }
+                provider = held.get("provider") or self.recorded_provider(q, t)
                 parts.append(
                     Part(
                         p.type_id,
                         start,
                         start + timedelta(minutes=t.minutes),
-                        held.get("provider"),
+                        provider,
                         held.get("chair"),
                         held.get("room"),
+                        provider_time(t, start) if provider else None,
                     )
                 )
             out.append(Booking(qid, q.patient_id, tuple(parts), q.made_at, q.no_show))
         return sorted(out, key=lambda b: (b.start, b.request_id))
 
+    def recorded_provider(self, q: Request, t: TypeSpec) -> str | None:
+        """The provider an assistant-only part records (not held): the usual one if eligible."""
+        if not t.needs_provider:
+            return None
+        providers = self.s.of_kind("provider")
+        ok = [r.id for r in providers if not t.provider_ids or r.id in t.provider_ids]
+        return q.usual_provider_id if q.usual_provider_id in ok else (ok[0] if ok else None)
+
     def s_kind(self, rid: str) -> str:
         return self._kinds[rid]
-
-    @property
-    def _kinds(self) -> dict[str, str]:
-        return {r.id: r.kind for r in self.s.resources}
 
 
 def solve_offline(

@@ -37,6 +37,7 @@ from benchmarks.planner.simulate import (
     Part,
     acceptable_blocks,
     peak_rss_mb,
+    provider_time,
     request_window,
 )
 from benchmarks.scenarios.model import Request, Scenario
@@ -125,6 +126,8 @@ class Clinic:
                         "providerIds": [self.ids[p] for p in t.provider_ids],
                         "needsChair": t.needs_chair,
                         "roomKind": t.room_kind,
+                        # Sent only when set, so a server without doctor time still takes it.
+                        **({"timePattern": t.time_pattern} if t.time_pattern else {}),
                     },
                 ),
                 f"create type {t.id}",
@@ -250,6 +253,23 @@ def _book(cl: Clinic, q: Request, pid: str, slot: dict[str, Any]) -> list[dict[s
     return made.get("appointments", [made])
 
 
+def _part(cl: Clinic, a: dict[str, Any]) -> Part:
+    """One appointment read back; its provider time is the type's pattern at its start (the
+    durations are fixed, so the appointment's own pattern is the type's)."""
+    type_id = cl.back[a["appointmentTypeId"]]
+    start = datetime.fromisoformat(a["startTime"])
+    provider = cl.back.get(a["providerId"])
+    return Part(
+        type_id,
+        start,
+        datetime.fromisoformat(a["endTime"]),
+        provider,
+        cl.back.get(a["chairId"] or ""),
+        cl.back.get(a["roomId"] or ""),
+        provider_time(cl.s.type(type_id), start) if provider else None,
+    )
+
+
 def final_schedule(
     cl: Clinic, s: Scenario, requests_by_patient: dict[str, Request]
 ) -> list[Booking]:
@@ -289,17 +309,7 @@ def final_schedule(
             Booking(
                 request_id=q.id,
                 patient_id=patient,
-                parts=tuple(
-                    Part(
-                        cl.back[a["appointmentTypeId"]],
-                        datetime.fromisoformat(a["startTime"]),
-                        datetime.fromisoformat(a["endTime"]),
-                        cl.back.get(a["providerId"]),
-                        cl.back.get(a["chairId"] or ""),
-                        cl.back.get(a["roomId"] or ""),
-                    )
-                    for a in appts
-                ),
+                parts=tuple(_part(cl, a) for a in appts),
                 booked_at=q.made_at,
                 no_show=q.no_show,
             )
@@ -367,17 +377,7 @@ def replay(
             if made is None:
                 out.turned_away.append(rid)
                 continue
-            parts = tuple(
-                Part(
-                    cl.back[a["appointmentTypeId"]],
-                    datetime.fromisoformat(a["startTime"]),
-                    datetime.fromisoformat(a["endTime"]),
-                    cl.back.get(a["providerId"]),
-                    cl.back.get(a["chairId"] or ""),
-                    cl.back.get(a["roomId"] or ""),
-                )
-                for a in sorted(made, key=lambda a: a["startTime"])
-            )
+            parts = tuple(_part(cl, a) for a in sorted(made, key=lambda a: a["startTime"]))
             b = Booking(q.id, q.patient_id, parts, q.made_at, q.no_show)
             live[rid] = (b, [a["id"] for a in made])
             if q.cancel_fraction is not None:

@@ -4,8 +4,12 @@ Pure: no database. It keeps every resource's busy intervals itself, turns each r
 solver ``SlotQuery`` (window = the patient's acceptable dates; the hours and days the patient
 cannot come are passed as the patient's busy time, which the engine treats as a hard rule;
 ``now`` = the moment the request is made), books what the policy picks and applies
-cancellations when they fall due. The final schedule is the list of bookings never cancelled;
-``metrics`` recounts everything from that list alone.
+cancellations when they fall due. Doctor time: a booked part holds its chair and room for its
+whole span and its provider only for its type's ``D`` runs (``Part.provider_time``), which is
+what the engine is told as the provider's busy time. ``whole-appointment`` is the baseline
+without doctor time: best fit on the same clinic and stream with every pattern removed. The
+final schedule is the list of bookings never cancelled; ``metrics`` recounts everything from that
+list alone. The engine's view of the clinic and of a request's window is ``engine_clinic``.
 """
 
 from __future__ import annotations
@@ -19,44 +23,64 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import time as dtime
 from typing import Any
 
-from benchmarks.scenarios.model import Block, Hours, Request, Scenario
-from solver import Slot, best_fit, find_availability
-from solver.problem import (
-    AppointmentTypeSpec,
-    BookingPolicy,
-    BusyInterval,
-    Clinic,
-    LocalBlock,
-    Preferences,
-    Resource,
-    ResourceKind,
-    SlotQuery,
-    TemplateSlot,
-    Visit,
-    VisitPart,
-    WeeklyHours,
+from benchmarks.planner.engine_clinic import (
+    EngineClinic,
+    acceptable_blocks,
+    patient_unavailable,
+    request_window,
 )
+from benchmarks.scenarios.model import Request, Scenario, TypeSpec
+from solver import Slot, best_fit, find_availability
+from solver.problem import BusyInterval, Preferences, SlotQuery, Visit, VisitPart
 
-ONLINE_POLICIES = ("first-available", "best-fit", "best-fit-realistic")
+__all__ = [
+    "EngineClinic",
+    "acceptable_blocks",
+    "patient_unavailable",
+    "request_window",
+]
+
+ONLINE_POLICIES = ("first-available", "best-fit", "best-fit-realistic", "whole-appointment")
 POLICIES = (*ONLINE_POLICIES, "offline-optimal")
 # Realistic mode: the patient takes the top suggestion 60% of the time, else the 2nd or 3rd.
 REALISTIC_WEIGHTS = (0.6, 0.25, 0.15)
 
 
+Interval = tuple[datetime, datetime]
+
+
 @dataclass(frozen=True)
 class Part:
+    """One booked part. ``provider_time`` is when its provider is held (None: the whole span;
+    empty: recorded but not held, an assistant-only part)."""
+
     type_id: str
     start: datetime
     end: datetime
     provider_id: str | None
     chair_id: str | None
     room_id: str | None
+    provider_time: tuple[Interval, ...] | None = None
 
     def resources(self) -> tuple[str, ...]:
         return tuple(r for r in (self.provider_id, self.chair_id, self.room_id) if r)
+
+    def held(self) -> list[tuple[str, datetime, datetime]]:
+        """(resource id, start, end) of every interval this part holds."""
+        out = [(r, self.start, self.end) for r in (self.chair_id, self.room_id) if r]
+        if self.provider_id:
+            times = ((self.start, self.end),) if self.provider_time is None else self.provider_time
+            out += [(self.provider_id, a, z) for a, z in times]
+        return out
+
+
+def provider_time(t: TypeSpec, start: datetime) -> tuple[Interval, ...]:
+    """The instants a part of type ``t`` starting at ``start`` holds its provider."""
+    return tuple(
+        (start + timedelta(minutes=a), start + timedelta(minutes=z)) for a, z in t.provider_runs()
+    )
 
 
 @dataclass(frozen=True)
@@ -91,115 +115,6 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _local(b: Block) -> LocalBlock:
-    return LocalBlock(b.start, b.end)
-
-
-def _weekly(h: Hours) -> WeeklyHours:
-    return WeeklyHours(weekly={d: tuple(_local(b) for b in bs) for d, bs in h.items()})
-
-
-class EngineClinic:
-    """The scenario's clinic in solver terms; resources get the caller's busy time per query."""
-
-    KINDS = {
-        "provider": ResourceKind.PROVIDER,
-        "chair": ResourceKind.CHAIR,
-        "room": ResourceKind.ROOM,
-    }
-
-    def __init__(self, s: Scenario) -> None:
-        self.s = s
-        self.hours = {r.id: _weekly(r.hours) for r in s.resources}
-        self.types = tuple(
-            AppointmentTypeSpec(
-                id=t.id,
-                min_minutes=t.minutes,
-                max_minutes=t.minutes,
-                default_minutes=t.minutes,
-                needs_provider=t.needs_provider,
-                qualified_provider_ids=frozenset(t.provider_ids) or None,
-                needs_chair=t.needs_chair,
-                room_kind=t.room_kind,
-                name=t.name,
-            )
-            for t in s.types
-        )
-        self.slots = tuple(
-            TemplateSlot(
-                id=x.id,
-                weekday=x.weekday,
-                block=_local(x.block),
-                type_ids=frozenset(x.type_ids),
-                chair_id=x.chair_id,
-                provider_id=x.provider_id,
-            )
-            for x in s.template_slots
-        )
-        # Horizon generous enough that a request made weeks ahead of its window is allowed.
-        self.policy = BookingPolicy(
-            granularity_minutes=s.granularity_minutes,
-            min_lead_time=timedelta(minutes=s.min_lead_minutes),
-            max_horizon=timedelta(days=7 * s.weeks + 120),
-        )
-
-    def clinic(self, busy: dict[str, list[BusyInterval]]) -> Clinic:
-        return Clinic(
-            time_zone=self.s.time_zone,
-            policy=self.policy,
-            resources=tuple(
-                Resource(
-                    id=r.id,
-                    kind=self.KINDS[r.kind],
-                    hours=self.hours[r.id],
-                    busy=tuple(busy.get(r.id, ())),
-                    room_kind=r.room_kind,
-                    name=r.name,
-                )
-                for r in self.s.resources
-            ),
-            types=self.types,
-            template_slots=self.slots,
-        )
-
-
-def request_window(s: Scenario, q: Request) -> tuple[datetime, datetime]:
-    """The request's window as instants, clipped to the horizon (may be empty)."""
-    h0, h1 = s.horizon
-    ws = max(s.instant(q.earliest, dtime()), h0)
-    we = min(s.instant(q.latest + timedelta(days=1), dtime()), h1)
-    return ws, we
-
-
-def acceptable_blocks(s: Scenario, q: Request) -> list[tuple[datetime, datetime]]:
-    """When the patient can come, inside the window, as UTC instants in order."""
-    ws, we = request_window(s, q)
-    out = []
-    day = q.earliest
-    while day <= q.latest:
-        if day.weekday() in q.days:
-            for b in sorted(q.hours, key=lambda b: b.start):
-                a, z = max(s.instant(day, b.start), ws), min(s.instant(day, b.end), we)
-                if a < z:
-                    out.append((a, z))
-        day += timedelta(days=1)
-    return out
-
-
-def patient_unavailable(s: Scenario, q: Request) -> list[BusyInterval]:
-    """The complement of ``acceptable_blocks`` within the window: the patient cannot come."""
-    ws, we = request_window(s, q)
-    out = []
-    cursor = ws
-    for a, z in acceptable_blocks(s, q):
-        if a > cursor:
-            out.append(BusyInterval(cursor, a, "patient-unavailable"))
-        cursor = max(cursor, z)
-    if cursor < we:
-        out.append(BusyInterval(cursor, we, "patient-unavailable"))
-    return out
-
-
 class Calendar:
     """Busy intervals per resource and per patient, the simulator's own bookkeeping."""
 
@@ -209,10 +124,9 @@ class Calendar:
 
     def add(self, b: Booking) -> None:
         for p in b.parts:
-            iv = BusyInterval(p.start, p.end, b.request_id)
-            for rid in p.resources():
-                self.busy[rid].append(iv)
-            self.patient[b.patient_id].append(iv)
+            for rid, start, end in p.held():
+                self.busy[rid].append(BusyInterval(start, end, b.request_id))
+            self.patient[b.patient_id].append(BusyInterval(p.start, p.end, b.request_id))
 
     def remove(self, b: Booking) -> None:
         for rid in {r for p in b.parts for r in p.resources()}:
@@ -284,15 +198,26 @@ CHOOSERS: dict[str, Chooser] = {
     "first-available": first_available,
     "best-fit": best_fit_top,
     "best-fit-realistic": best_fit_realistic,
+    # The baseline runs on the scenario without patterns (``simulate``), so best fit there holds
+    # the provider for every whole appointment: the same packing policy, today's model.
+    "whole-appointment": best_fit_top,
 }
 
 
-def to_booking(q: Request, slot: Slot, now: datetime) -> Booking:
+def to_booking(s: Scenario, q: Request, slot: Slot, now: datetime) -> Booking:
     return Booking(
         request_id=q.id,
         patient_id=q.patient_id,
         parts=tuple(
-            Part(a.type_id, a.start, a.end, a.provider_id, a.chair_id, a.room_id)
+            Part(
+                a.type_id,
+                a.start,
+                a.end,
+                a.provider_id,
+                a.chair_id,
+                a.room_id,
+                provider_time(s.type(a.type_id), a.start) if a.provider_id else None,
+            )
             for a in slot.parts
         ),
         booked_at=now,
@@ -319,6 +244,8 @@ def simulate(
     progress: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Replay the scenario's requests through one online policy."""
+    if policy == "whole-appointment":
+        s = s.without_patterns()
     choose = CHOOSERS[policy]
     rng = random.Random(f"{s.seed if seed is None else seed}:{policy}")
     ec = EngineClinic(s)
@@ -352,7 +279,7 @@ def simulate(
         if slot is None:
             out.turned_away.append(rid)
             continue
-        b = to_booking(q, slot, now)
+        b = to_booking(s, q, slot, now)
         live[rid] = b
         cal.add(b)
         when = cancel_time(q, b)

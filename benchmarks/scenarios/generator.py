@@ -1,8 +1,16 @@
 """Seeded orthodontic demand: the clinic of a preset and a stream of requests at a demand load.
 
-Demand load = requested provider minutes over the horizon / the clinic's bottleneck capacity
-(the smaller of provider and chair working minutes): at 0.9 the clinic could in principle see
-90% of what is asked of it if every request fitted perfectly.
+Demand load = requested minutes of the bottleneck over its working minutes: requests are drawn
+until the provider time asked for (the ``D`` steps of a pattern, the whole appointment without
+one) or the chair time asked for reaches ``load`` times the providers' (chairs') working minutes,
+whichever comes first. At 0.9 the clinic could in principle see 90% of what is asked of it if
+every request fitted perfectly. Without patterns provider time is the bottleneck of every preset,
+so this is the same stream as "requested provider minutes / the smaller of provider and chair
+working minutes".
+
+``small``, ``medium`` and ``large`` (the mixed practices below) and ``ortho`` (a solo
+orthodontist, at the end of this docstring) are the presets. ``medium`` and ``large`` carry
+doctor-time patterns (``MIXED_PATTERNS``); ``small`` has none and stays the stream it always was.
 
 Request mix (weights): adjustment 30 min (0.55), intraoral scan 20 min in a scanner room
 (with a provider: the product books every appointment with one) then an adjustment 0-15 min
@@ -14,13 +22,22 @@ Each patient has a usual provider except for consults (new patients). Requests a
 before their window opens; windows last 5-14 days. 8% of bookings are cancelled later, 4% are
 no-shows.
 
+``ortho``: one orthodontist and five booked chair columns with an assistant each (a six-chair
+clinic booking one column fewer than it has chairs, the usual advice), one records/scanner room,
+weekdays 08:00-12:30 and 13:30-18:00, the same patient mix as above (so after school is the
+peak), 100% demand load, two weeks. Its types and patterns (``ORTHO_TYPES``) follow published
+practice figures, cited in docs/planner.md: adjustment 20 min with 5 min of doctor time
+(0.68), bracket repair 20 min with 10 (0.08), records 30 min assistant-only in the records room
+(0.06), new-patient exam 30 min all doctor (0.06), bond 90 min with 30 min of doctor time (0.06)
+and debond 60 min with 25 (0.06).
+
 The presets and seeds are fixed; policies are tuned against them, never the other way round.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,12 +65,38 @@ class Preset:
     weeks: int
     seed: int
     load: float = 0.9
+    patterns: bool = False  # the mixed practice's types with MIXED_PATTERNS
+    practice: str = "mixed"  # "mixed" (orthodontists and therapists) or "ortho" (solo)
 
 
 PRESETS: dict[str, Preset] = {
     "small": Preset(orthodontists=1, therapists=1, chairs=3, scanners=1, weeks=2, seed=7),
-    "medium": Preset(orthodontists=5, therapists=3, chairs=12, scanners=2, weeks=4, seed=11),
-    "large": Preset(orthodontists=14, therapists=10, chairs=40, scanners=5, weeks=4, seed=13),
+    "medium": Preset(
+        orthodontists=5, therapists=3, chairs=12, scanners=2, weeks=4, seed=11, patterns=True
+    ),
+    "large": Preset(
+        orthodontists=14, therapists=10, chairs=40, scanners=5, weeks=4, seed=13, patterns=True
+    ),
+    "ortho": Preset(
+        orthodontists=1,
+        therapists=0,
+        chairs=5,
+        scanners=1,
+        weeks=2,
+        seed=17,
+        load=1.0,
+        practice="ortho",
+    ),
+}
+
+# Doctor time of the mixed practice's types (lengths unchanged): the provider is needed for the
+# middle of an adjustment or repair, all of a consult, at both ends of a debond, never for a scan.
+MIXED_PATTERNS = {
+    "adjustment": "AAADDA",
+    "repair": "ADDA",
+    "consult": "D" * 12,
+    "debond": "AADDDAAAADDA",
+    "scan": "AAAA",
 }
 
 
@@ -86,15 +129,19 @@ def standard_hours(kind: str, index: int) -> Hours:
     return week
 
 
-def clinic(
-    p: Preset,
-) -> tuple[tuple[ResourceSpec, ...], tuple[TypeSpec, ...], tuple[SlotSpec, ...]]:
+Clinic = tuple[tuple[ResourceSpec, ...], tuple[TypeSpec, ...], tuple[SlotSpec, ...]]
+
+
+def clinic(p: Preset) -> Clinic:
+    if p.practice == "ortho":
+        return ortho_clinic(p)
     providers = [
         ResourceSpec(
             f"prov-{i + 1}",
             "provider",
             standard_hours("provider", i),
             name=("Dr " if i < p.orthodontists else "Therapist ") + f"{i + 1}",
+            role="orthodontist" if i < p.orthodontists else "therapist",
         )
         for i in range(p.orthodontists + p.therapists)
     ]
@@ -126,6 +173,8 @@ def clinic(
             room_kind="scanner",
         ),
     )
+    if p.patterns:
+        types = tuple(replace(t, time_pattern=MIXED_PATTERNS[t.id]) for t in types)
     # New-patient consults get Tuesday and Thursday mornings on the first chair: what most
     # practices reserve so that a new patient is never told "in five weeks".
     slots = tuple(
@@ -135,6 +184,46 @@ def clinic(
     return (*providers, *chairs, *rooms), types, slots
 
 
+ORTHO_DAY = (_b("08:00", "12:30"), _b("13:30", "18:00"))
+# (type, weight): the solo practice's week, adjustments dominating as in every ortho schedule.
+ORTHO_TYPES: tuple[tuple[TypeSpec, float], ...] = (
+    (TypeSpec("adjustment", 20, "Adjustment", time_pattern="AADA"), 0.68),
+    (TypeSpec("repair", 20, "Bracket repair", time_pattern="ADDA"), 0.08),
+    (
+        TypeSpec(
+            "records",
+            30,
+            "Records (photos, scan, x-ray)",
+            needs_chair=False,
+            room_kind="records",
+            time_pattern="AAAAAA",
+        ),
+        0.06,
+    ),
+    (TypeSpec("consult", 30, "New-patient exam", time_pattern="DDDDDD"), 0.06),
+    (TypeSpec("bond", 90, "Bond (brackets on)", time_pattern="AAAA" + "D" * 6 + "A" * 8), 0.06),
+    (TypeSpec("debond", 60, "Debond (brackets off)", time_pattern="AADDDAAAADDA"), 0.06),
+)
+
+
+def ortho_clinic(p: Preset) -> Clinic:
+    """One orthodontist, ``p.chairs`` chair columns (one assistant each), a records room."""
+    week = dict.fromkeys(range(5), ORTHO_DAY)
+    providers = [
+        ResourceSpec(f"prov-{i + 1}", "provider", week, name=f"Dr {i + 1}", role="orthodontist")
+        for i in range(p.orthodontists)
+    ]
+    chairs = [
+        ResourceSpec(f"chair-{i + 1}", "chair", week, name=f"Chair {i + 1}")
+        for i in range(p.chairs)
+    ]
+    rooms = [
+        ResourceSpec(f"records-{i + 1}", "room", week, name="Records room", room_kind="records")
+        for i in range(p.scanners)
+    ]
+    return (*providers, *chairs, *rooms), tuple(t for t, _ in ORTHO_TYPES), ()
+
+
 VISITS: tuple[tuple[tuple[PartSpec, ...], float], ...] = (
     ((PartSpec("adjustment"),), 0.55),
     ((PartSpec("scan"), PartSpec("adjustment", 0, 15)), 0.15),
@@ -142,6 +231,12 @@ VISITS: tuple[tuple[tuple[PartSpec, ...], float], ...] = (
     ((PartSpec("consult"),), 0.10),
     ((PartSpec("debond"),), 0.08),
 )
+
+
+def visit_mix(p: Preset) -> tuple[tuple[tuple[PartSpec, ...], float], ...]:
+    if p.practice == "ortho":
+        return tuple(((PartSpec(t.id),), w) for t, w in ORTHO_TYPES)
+    return VISITS
 
 
 def _capacity(resources: tuple[ResourceSpec, ...], kind: str) -> int:
@@ -163,7 +258,7 @@ def _patient_window(rng: random.Random) -> tuple[tuple[int, ...], tuple[Block, .
 def generate(
     name: str, *, weeks: int | None = None, load: float | None = None, seed: int | None = None
 ) -> Scenario:
-    """The preset ``name`` (small, medium, large), optionally with other weeks/load/seed."""
+    """The preset ``name`` (small, medium, large, ortho), optionally other weeks/load/seed."""
     if name not in PRESETS:
         raise ValueError(f"unknown scenario preset {name!r}; choose from {', '.join(PRESETS)}")
     p = PRESETS[name]
@@ -173,18 +268,22 @@ def generate(
     rng = random.Random(seed)
     resources, types, slots = clinic(p)
     by_id = {t.id: t for t in types}
-    week_capacity = min(_capacity(resources, "provider"), _capacity(resources, "chair"))
-    target = load * week_capacity * weeks
+    kinds = ("provider", "chair")
+    targets = {k: load * _capacity(resources, k) * weeks for k in kinds}
     providers = [r.id for r in resources if r.kind == "provider"]
-    orthos = list(by_id["consult"].provider_ids)
+    orthos = list(by_id["consult"].provider_ids) or providers
     days = 7 * weeks
     requests: list[Request] = []
-    asked = 0.0
-    visits = [v for v, _ in VISITS]
-    weights = [w for _, w in VISITS]
-    while asked < target:
+    asked = dict.fromkeys(kinds, 0.0)
+    mix = visit_mix(p)
+    visits = [v for v, _ in mix]
+    weights = [w for _, w in mix]
+    while all(asked[k] < targets[k] for k in kinds):
         parts = rng.choices(visits, weights)[0]
-        asked += sum(by_id[q.type_id].minutes for q in parts if by_id[q.type_id].needs_provider)
+        for q in parts:
+            t = by_id[q.type_id]
+            asked["provider"] += sum(b - a for a, b in t.provider_runs())
+            asked["chair"] += t.minutes if t.needs_chair else 0
         earliest = START + timedelta(days=rng.randrange(days))
         length = rng.randint(5, 14)
         latest = min(earliest + timedelta(days=length - 1), START + timedelta(days=days - 1))

@@ -9,8 +9,8 @@ JSON (``save_json`` writes it, ``load``/``load_json`` read it)::
                     "hours": {"Mon": ["08:30-12:30", "13:30-17:30"], "Tue": [...]}},
                    {"id": "chair-1", "kind": "chair", "hours": {...}},
                    {"id": "scanner-1", "kind": "room", "roomKind": "scanner", "hours": {...}}],
-     "types": [{"id": "adjustment", "minutes": 30, "needsProvider": true, "needsChair": true,
-                "roomKind": null, "providerIds": []}],
+     "types": [{"id": "adjustment", "minutes": 20, "needsProvider": true, "needsChair": true,
+                "roomKind": null, "providerIds": [], "timePattern": "AADA"}],
      "templateSlots": [{"id": "consult-tue", "weekday": "Tue", "start": "09:00", "end": "10:30",
                         "typeIds": ["consult"], "chairId": "chair-1", "providerId": null}],
      "requests": [{"id": "r1", "patientId": "p1", "madeAt": "2025-12-20T10:15:00+00:00",
@@ -20,9 +20,11 @@ JSON (``save_json`` writes it, ``load``/``load_json`` read it)::
                    "days": ["Mon", "Tue", "Sat"], "hours": ["15:00-18:00", "09:00-13:00"],
                    "usualProviderId": "prov-1", "cancelFraction": null, "noShow": false}]}
 
-Hours are clinic-local "HH:MM-HH:MM" blocks per weekday (a missing weekday is closed). Types have
-a fixed length in minutes and no buffers. A request's window is the local dates ``earliest`` to
-``latest`` inclusive, on ``days``, within ``hours``.
+Hours are clinic-local "HH:MM-HH:MM" blocks per weekday (a missing weekday is closed). Providers
+may carry ``"role": "orthodontist"`` (or ``"therapist"``). Types have a fixed length in minutes
+and no buffers; ``timePattern`` (optional, null = the provider for the whole appointment) is
+doctor time, one ``D`` (provider needed) or ``A`` (assistant time) per 5 minutes. A request's
+window is the local dates ``earliest`` to ``latest`` inclusive, on ``days``, within ``hours``.
 
 CSV (a request stream exported from another system; ``load_csv``): one row per request with the
 header ``id,patient_id,made_at,visit,gaps,earliest,latest,days,hours,usual_provider_id,
@@ -55,6 +57,8 @@ from benchmarks.scenarios.model import (
     SlotSpec,
     TypeSpec,
 )
+from solver.errors import InvalidQuery
+from solver.time_pattern import check_pattern
 
 FORMAT = "slotwise-planner-scenario/1"
 CSV_FIELDS = (
@@ -136,6 +140,7 @@ def _clinic_dict(s: Scenario) -> dict[str, Any]:
                 "kind": r.kind,
                 "name": r.name,
                 "roomKind": r.room_kind,
+                "role": r.role,
                 "hours": _hours_out(r.hours),
             }
             for r in s.resources
@@ -149,6 +154,7 @@ def _clinic_dict(s: Scenario) -> dict[str, Any]:
                 "needsChair": t.needs_chair,
                 "roomKind": t.room_kind,
                 "providerIds": list(t.provider_ids),
+                "timePattern": t.time_pattern,
             }
             for t in s.types
         ],
@@ -232,6 +238,7 @@ def from_dict(d: dict[str, Any], where: str = "scenario", requests: Any = None) 
                 kind=str(r["kind"]),
                 name=r.get("name") or "",
                 room_kind=r.get("roomKind"),
+                role=r.get("role") or "",
                 hours=_hours_in(r.get("hours", {}), f"{where}.resources[{i}].hours"),
             )
             for i, r in enumerate(d["resources"])
@@ -248,8 +255,9 @@ def from_dict(d: dict[str, Any], where: str = "scenario", requests: Any = None) 
                 needs_chair=bool(t.get("needsChair", True)),
                 room_kind=t.get("roomKind"),
                 provider_ids=tuple(t.get("providerIds") or ()),
+                time_pattern=_pattern(t, f"{where}.types[{i}]"),
             )
-            for t in d["types"]
+            for i, t in enumerate(d["types"])
         )
         raw_requests = d.get("requests", []) if requests is None else requests
         reqs = tuple(
@@ -278,6 +286,18 @@ def from_dict(d: dict[str, Any], where: str = "scenario", requests: Any = None) 
             if p.type_id not in known:
                 raise ScenarioError(f"{where}: request {q.id} asks for unknown type {p.type_id!r}")
     return s
+
+
+def _pattern(t: dict[str, Any], where: str) -> str | None:
+    """A type's ``timePattern``, checked by the engine's own rule (``solver.time_pattern``)."""
+    pattern = t.get("timePattern")
+    if pattern is None:
+        return None
+    try:
+        check_pattern(str(pattern), int(t["minutes"]), "timePattern")
+    except InvalidQuery as e:
+        raise ScenarioError(f"{where}.timePattern: {e.message}") from e
+    return str(pattern)
 
 
 def _request_in(r: dict[str, Any], where: str) -> Request:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from solver.time_pattern import provider_runs
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -36,11 +38,19 @@ class ResourceSpec:
     hours: Hours = field(hash=False)
     name: str = ""
     room_kind: str | None = None
+    # Providers only: "orthodontist" or "therapist" (empty: unknown). Patients seen per
+    # orthodontist-day counts the visits of providers with this role, or of every provider when
+    # no provider has one.
+    role: str = ""
 
 
 @dataclass(frozen=True)
 class TypeSpec:
-    """A bookable appointment type of fixed length (the planner compares packing, not lengths)."""
+    """A bookable appointment type of fixed length (the planner compares packing, not lengths).
+
+    ``time_pattern`` is doctor time as ``solver.time_pattern`` defines it (one ``D``/``A`` per
+    5 minutes of ``minutes``); None holds the provider for the whole appointment.
+    """
 
     id: str
     minutes: int
@@ -49,6 +59,13 @@ class TypeSpec:
     needs_chair: bool = True
     room_kind: str | None = None
     provider_ids: tuple[str, ...] = ()  # empty: every provider may do it
+    time_pattern: str | None = None
+
+    def provider_runs(self) -> tuple[tuple[int, int], ...]:
+        """Minute offsets from the start during which the provider is held (none: not held)."""
+        if not self.needs_provider:
+            return ()
+        return provider_runs(self.time_pattern, self.minutes)
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,22 @@ class Scenario:
     @property
     def shortest_minutes(self) -> int:
         return min(t.minutes for t in self.types)
+
+    @property
+    def has_patterns(self) -> bool:
+        return any(t.time_pattern is not None for t in self.types)
+
+    def without_patterns(self) -> Scenario:
+        """The same clinic and stream with the provider held for every whole appointment: the
+        model before doctor time, and the planner's ``whole-appointment`` baseline."""
+        return replace(self, types=tuple(replace(t, time_pattern=None) for t in self.types))
+
+    def orthodontists(self) -> tuple[ResourceSpec, ...]:
+        """Providers whose role is orthodontist, or every provider when none has a role."""
+        providers = self.of_kind("provider")
+        if not any(r.role for r in providers):
+            return providers
+        return tuple(r for r in providers if r.role == "orthodontist")
 
     def open_intervals(self, r: ResourceSpec) -> list[tuple[datetime, datetime]]:
         """The resource's working time over the horizon as UTC instants, in order."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from benchmarks.planner.run import Run, run
-from benchmarks.planner.simulate import Booking, acceptable_blocks
+from benchmarks.planner.simulate import Booking, acceptable_blocks, provider_time
 from benchmarks.scenarios import Scenario, generate
 
 
@@ -65,9 +65,18 @@ def schedule_problems(s: Scenario, bookings: list[Booking]) -> list[str]:
                     problems.append(f"{q.id} part {i}: {rid} may not do {t.id}")
                 if kind == "room" and kinds[rid].room_kind != t.room_kind:
                     problems.append(f"{q.id} part {i}: {rid} is not a {t.room_kind}")
-                if not any(a <= p.start and p.end <= z for a, z in open_iv[rid]):
-                    problems.append(f"{q.id} part {i} on {rid} outside its working hours")
-                per_resource[rid].append((p.start, p.end, q.id))
+                # A provider is held for the part's provider time only (doctor time): at least
+                # the type's D runs, the whole part in the whole-appointment model.
+                spans = [(p.start, p.end)]
+                if kind == "provider":
+                    spans = [(p.start, p.end)] if p.provider_time is None else list(p.provider_time)
+                    allowed = (list(provider_time(t, p.start)), [(p.start, p.end)])
+                    if spans not in allowed:
+                        problems.append(f"{q.id} part {i}: provider time {spans} is not {t.id}'s")
+                for a0, z0 in spans:
+                    if not any(a <= a0 and z0 <= z for a, z in open_iv[rid]):
+                        problems.append(f"{q.id} part {i} on {rid} outside its working hours")
+                    per_resource[rid].append((a0, z0, q.id))
             per_patient[b.patient_id].append((p.start, p.end, q.id))
         for i in range(1, len(b.parts)):
             gap = (b.parts[i].start - b.parts[i - 1].end).total_seconds() / 60

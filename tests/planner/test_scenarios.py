@@ -15,7 +15,9 @@ def test_presets_have_the_promised_shape() -> None:
     medium = generate("medium")
     assert len(medium.of_kind("chair")) == 12 and len(medium.of_kind("provider")) == 8
     per_week = len(medium.requests) / medium.weeks
-    assert 400 <= per_week <= 600  # "about 500 requests a week"
+    # With doctor time the chairs, not the providers, are medium's bottleneck: about 1,000
+    # requests a week fill 90% of the chairs (about 480 did when providers held whole visits).
+    assert 900 <= per_week <= 1100
     large = PRESETS["large"]
     assert large.chairs == 40
     visits = [q.visit for q in medium.requests]
