@@ -8,9 +8,11 @@ from typing import Any
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("chair utilisation", "chair_utilisation", "pct"),
-    ("provider utilisation", "provider_utilisation", "pct"),
+    ("provider time used / provider working time", "provider_utilisation", "pct"),
+    ("patients seen per orthodontist-day", "patients_per_orthodontist_day", "x"),
     ("booked / turned away", "", "booked"),
     ("booked minutes", "booked_minutes", "int"),
+    ("booked provider minutes", "provider_booked_minutes", "int"),
     ("short idle gaps (count / min)", "", "frag"),
     ("days to appointment, median / p90", "", "wait"),
     ("per request ms, median / p95", "", "ms"),
@@ -87,6 +89,14 @@ def markdown(r: dict[str, Any]) -> str:
         for key, label in (
             ("best_fit_minus_first_available_chair_pp", "best-fit minus first-available, chair pp"),
             ("best_fit_recovers_of_gap_to_offline", "best-fit share of the gap to offline"),
+            (
+                "doctor_time_patients_per_orthodontist_day",
+                "patients per orthodontist-day, patterns / whole-appointment",
+            ),
+            (
+                "best_fit_closes_booked_minutes_gap",
+                "best-fit share of the booked-minutes gap first-available to offline",
+            ),
             ("offline_gap_to_bound", "offline gap to its proven bound"),
             ("best_fit_request_ms_median", "best-fit per-request median"),
         ):
@@ -94,7 +104,18 @@ def markdown(r: dict[str, Any]) -> str:
                 continue
             x = t[key]
             v = x["value"]
-            if key.endswith("_pp"):
+            if key == "doctor_time_patients_per_orthodontist_day":
+                shown = "-" if v is None else f"{v:.2f}x"
+                shown += f" ({x['patterns']:.1f} vs {x['whole_appointment']:.1f})"
+            elif key == "best_fit_closes_booked_minutes_gap":
+                bm = x["booked_minutes"]
+                shown = "-" if v is None else f"{100 * v:.1f}%"
+                shown += (
+                    f" of {x['gap_minutes']:,} min (first-available {bm['first-available']:,}, "
+                    f"best-fit {bm['best-fit']:,}, offline {bm['offline-optimal']:,}, "
+                    f"bound {x['bound_minutes'] or 0:,.0f})"
+                )
+            elif key.endswith("_pp"):
                 shown = f"{v:+.2f} pp"
             elif key.endswith("_ms_median"):
                 shown = f"{v:.1f} ms"
@@ -123,6 +144,7 @@ def plot_all(r: dict[str, Any], out_dir: Path, name: str) -> list[Path]:
     names = list(pol)
     colors = {
         "first-available": "#9aa5b1",
+        "whole-appointment": "#d08c60",
         "best-fit": "#2b7de9",
         "best-fit-realistic": "#7fb3f5",
         "offline-optimal": "#1f9d55",

@@ -184,3 +184,23 @@ def test_ortho_schedules_keep_every_rule(ortho_run: Run, policy: str) -> None:
         assert m["provider_booked_minutes"] == sum(
             b.minutes for b in o.bookings if b.parts[0].provider_id
         )
+
+
+def test_doctor_time_targets_are_ratios_of_this_run(ortho_run: Run) -> None:
+    pol = ortho_run.results["policies"]
+    t = ortho_run.results["targets"]
+    ratio = t["doctor_time_patients_per_orthodontist_day"]
+    assert ratio["value"] == pytest.approx(
+        pol["best-fit"]["patients_per_orthodontist_day"]
+        / pol["whole-appointment"]["patients_per_orthodontist_day"]
+    )
+    assert ratio["met"] == (ratio["value"] >= 2.5)
+    gap = t["best_fit_closes_booked_minutes_gap"]
+    trio = ("first-available", "best-fit", "offline-optimal")
+    fa, bf, opt = (pol[p]["booked_minutes"] for p in trio)
+    assert gap["gap_minutes"] == opt - fa
+    assert gap["value"] == (pytest.approx((bf - fa) / (opt - fa)) if opt > fa else None)
+    assert gap["provider_minutes"]["best-fit"] == pol["best-fit"]["provider_booked_minutes"]
+    assert gap["bound_minutes"] >= opt
+    # The offline warm start comes from a pattern policy, not from the baseline.
+    assert pol["offline-optimal"]["offline_warm_start"] != "whole-appointment"
