@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, ViewCalendar
 from api.chairs import service
 from api.chairs.schemas import ChairCreate, ChairRead, ChairUpdate
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import BIGINT_MAX, Page, QueryBool
+from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/chairs", tags=["chairs"])
 
@@ -18,19 +17,11 @@ router = APIRouter(prefix="/api/chairs", tags=["chairs"])
 def list_chairs(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     active: QueryBool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[ChairRead]:
-    items, total = service.list_chairs(
-        session, principal, active=active, limit=limit, offset=offset
-    )
-    return Page(
-        items=[ChairRead.model_validate(c) for c in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    found = service.list_chairs(session, principal, active=active, window=window)
+    return page_of(ChairRead.model_validate, found, window)
 
 
 @router.post(

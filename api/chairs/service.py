@@ -5,52 +5,42 @@ from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.chairs.schemas import ChairCreate, ChairUpdate
-from api.core.crud import (
-    apply_changes,
-    delete_unless_used,
-    flush_or_conflict,
-    get_in_clinic,
-    list_in_clinic,
-    schedule_references,
-)
+from api.core.crud import Resource, is_active, schedule_references
+from api.core.paging import PageQuery
 from api.models import Appointment, Chair, TemplateSlot
+
+CHAIRS = Resource(
+    Chair,
+    "chair",
+    order_by=(Chair.name,),
+    duplicate=lambda chair: f"A chair named '{chair.name}' already exists in your clinic.",
+)
 
 
 def list_chairs(
-    session: Session, principal: Principal, *, active: bool | None, limit: int, offset: int
+    session: Session, principal: Principal, *, active: bool | None, window: PageQuery
 ) -> tuple[list[Chair], int]:
-    where = [] if active is None else [Chair.active.is_(active)]
-    return list_in_clinic(
-        session,
-        Chair,
-        principal.clinic_id,
-        where=where,
-        order_by=[Chair.name],
-        limit=limit,
-        offset=offset,
-    )
+    return CHAIRS.list(session, principal.clinic_id, window, is_active(Chair, active))
 
 
 def get_chair(session: Session, principal: Principal, chair_id: str) -> Chair:
-    return get_in_clinic(session, Chair, chair_id, principal.clinic_id, "chair")
+    return CHAIRS.get(session, principal.clinic_id, chair_id)
 
 
 def create_chair(session: Session, principal: Principal, data: ChairCreate) -> Chair:
-    chair = Chair(clinic_id=principal.clinic_id, **data.model_dump(by_alias=False))
-    session.add(chair)
-    flush_or_conflict(session, f"A chair named '{data.name}' already exists in your clinic.")
-    return chair
+    return CHAIRS.add(
+        session, Chair(clinic_id=principal.clinic_id, **data.model_dump(by_alias=False))
+    )
 
 
 def update_chair(session: Session, chair: Chair, data: ChairUpdate) -> Chair:
+    # A null means "not sent" for every chair field.
     changes = {
         k: v
         for k, v in data.model_dump(by_alias=False, exclude_unset=True).items()
         if v is not None
     }
-    apply_changes(chair, changes)
-    flush_or_conflict(session, f"A chair named '{data.name}' already exists in your clinic.")
-    return chair
+    return CHAIRS.change(session, chair, changes)
 
 
 def delete_chair(session: Session, chair: Chair) -> None:
@@ -60,4 +50,4 @@ def delete_chair(session: Session, chair: Chair) -> None:
         **schedule_references("chair", chair.id),
         "template slots": select(TemplateSlot.id).where(TemplateSlot.chair_id == chair.id),
     }
-    delete_unless_used(session, chair, "chair", chair.name, uses)
+    CHAIRS.delete(session, chair, label=chair.name, uses=uses)

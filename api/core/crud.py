@@ -2,18 +2,22 @@
 
 Every lookup filters by the caller's clinic (`in_clinic`, `find_in_clinic`: the one home of
 that rule), so another clinic's row is simply "not found": the API never confirms that an id
-exists elsewhere.
+exists elsewhere. `Resource` is the list / get / add / change / delete that every thin
+configuration resource (chairs, rooms, providers, patients, types, templates, plans) shares;
+their services add only what is theirs (checks, what counts as a use).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.core.paging import PageQuery
 from api.errors import Conflict, NotFound
 from api.models import ScheduleException, WorkingHours
 
@@ -118,3 +122,75 @@ def delete_unless_used(
         )
     # Backstop for a reference added concurrently: a foreign key still refuses.
     delete_or_conflict(session, obj, what)
+
+
+def is_active(model: type[Any], active: bool | None) -> list[ColumnElement[bool]]:
+    """The `?active=` filter: nothing when not asked."""
+    return [] if active is None else [model.active.is_(active)]
+
+
+@dataclass(frozen=True)
+class Resource(Generic[M]):
+    """One clinic-scoped table as its CRUD endpoints use it.
+
+    `what` names it in 404s and delete conflicts ("No chair with id ..."); `order_by` is the
+    list order (end it with the id where names repeat: pagination needs a total order);
+    `duplicate`, when the table has a unique name or code, is the 409 a clashing write gets.
+    Without it, writes flush plainly and a database error stays a 500: nothing the caller
+    sends should reach one.
+    """
+
+    model: type[M]
+    what: str
+    order_by: tuple[Any, ...]
+    duplicate: Callable[[M], str] | None = None
+
+    def list(
+        self,
+        session: Session,
+        clinic_id: str,
+        window: PageQuery,
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> tuple[list[M], int]:
+        return list_in_clinic(
+            session,
+            self.model,
+            clinic_id,
+            where=where,
+            order_by=self.order_by,
+            limit=window.limit,
+            offset=window.offset,
+        )
+
+    def get(self, session: Session, clinic_id: str, obj_id: str) -> M:
+        return get_in_clinic(session, self.model, obj_id, clinic_id, self.what)
+
+    def _flush(self, session: Session, obj: M) -> M:
+        if self.duplicate is None:
+            session.flush()
+        else:
+            flush_or_conflict(session, self.duplicate(obj))
+        return obj
+
+    def add(self, session: Session, obj: M) -> M:
+        session.add(obj)
+        return self._flush(session, obj)
+
+    def change(self, session: Session, obj: M, changes: dict[str, Any]) -> M:
+        apply_changes(obj, changes)
+        return self._flush(session, obj)
+
+    def delete(
+        self,
+        session: Session,
+        obj: M,
+        *,
+        label: str = "",
+        uses: dict[str, Select[Any]] | None = None,
+    ) -> None:
+        """Delete, or 409: naming each of `uses` that still points at it, else on any
+        foreign key that still does."""
+        if uses is None:
+            delete_or_conflict(session, obj, self.what)
+        else:
+            delete_unless_used(session, obj, self.what, label, uses)

@@ -11,11 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.deps import CreateAppointment, ViewCalendar
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.patients import service
 from api.patients.schemas import PatientCreate, PatientRead, PatientUpdate
-from api.schemas import BIGINT_MAX, MultilineText, Page, QueryBool
+from api.schemas import MultilineText, Page, QueryBool
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/api/patients", tags=["patients"])
 def list_patients(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     q: Annotated[
         Annotated[str, MultilineText] | None,
         Query(
@@ -34,25 +36,12 @@ def list_patients(
     ] = None,
     active: QueryBool | None = None,
     provisional: QueryBool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[PatientRead]:
     """Patients ordered by last name, then first name."""
-    items, total = service.list_patients(
-        session,
-        principal,
-        q=q,
-        active=active,
-        provisional=provisional,
-        limit=limit,
-        offset=offset,
+    found = service.list_patients(
+        session, principal, q=q, active=active, provisional=provisional, window=window
     )
-    return Page(
-        items=[PatientRead.model_validate(p) for p in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(PatientRead.model_validate, found, window)
 
 
 @router.post(

@@ -8,13 +8,8 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import (
-    apply_changes,
-    delete_or_conflict,
-    find_in_clinic,
-    get_in_clinic,
-    list_in_clinic,
-)
+from api.core.crud import Resource, find_in_clinic
+from api.core.paging import PageQuery
 from api.errors import Conflict, InvalidInput
 from api.models import Appointment, Clinic, Patient, Provider, User
 from api.patients.schemas import PatientCreate, PatientUpdate
@@ -22,6 +17,14 @@ from api.patients.schemas import PatientCreate, PatientUpdate
 # Separators people type in phone numbers; ignored when searching so "07700 900123" finds
 # "07700900123" and the other way round.
 _PHONE_SEPARATORS = (" ", "-", "(", ")")
+
+PATIENTS = Resource(
+    Patient,
+    "patient",
+    # lower(): SQLite sorts bytes, PostgreSQL by collation; this orders "de Vries" the same on
+    # both. id last so pagination has a total order among namesakes.
+    order_by=(func.lower(Patient.last_name), func.lower(Patient.first_name), Patient.id),
+)
 
 
 def _strip_separators(expr: Any) -> Any:
@@ -57,8 +60,7 @@ def list_patients(
     q: str | None,
     active: bool | None,
     provisional: bool | None,
-    limit: int,
-    offset: int,
+    window: PageQuery,
 ) -> tuple[list[Patient], int]:
     where: list[ColumnElement[bool]] = []
     if q:
@@ -67,21 +69,11 @@ def list_patients(
         where.append(Patient.active.is_(active))
     if provisional is not None:
         where.append(Patient.provisional.is_(provisional))
-    return list_in_clinic(
-        session,
-        Patient,
-        principal.clinic_id,
-        where=where,
-        # lower(): SQLite sorts bytes, PostgreSQL by collation; this orders "de Vries" the same
-        # on both. id last so pagination has a total order among namesakes.
-        order_by=[func.lower(Patient.last_name), func.lower(Patient.first_name), Patient.id],
-        limit=limit,
-        offset=offset,
-    )
+    return PATIENTS.list(session, principal.clinic_id, window, where)
 
 
 def get_patient(session: Session, principal: Principal, patient_id: str) -> Patient:
-    return get_in_clinic(session, Patient, patient_id, principal.clinic_id, "patient")
+    return PATIENTS.get(session, principal.clinic_id, patient_id)
 
 
 def _clinic_today(session: Session, clinic_id: str) -> date:
@@ -107,10 +99,7 @@ def _check(session: Session, principal: Principal, changes: dict[str, Any]) -> N
 def create_patient(session: Session, principal: Principal, data: PatientCreate) -> Patient:
     fields = data.model_dump(by_alias=False)
     _check(session, principal, fields)
-    patient = Patient(clinic_id=principal.clinic_id, **fields)
-    session.add(patient)
-    session.flush()
-    return patient
+    return PATIENTS.add(session, Patient(clinic_id=principal.clinic_id, **fields))
 
 
 def update_patient(
@@ -120,9 +109,7 @@ def update_patient(
     # deliberate clears of email/phone/usual provider.
     changes = data.model_dump(by_alias=False, exclude_unset=True)
     _check(session, principal, changes)
-    apply_changes(patient, changes)
-    session.flush()
-    return patient
+    return PATIENTS.change(session, patient, changes)
 
 
 def delete_patient(session: Session, patient: Patient) -> None:
@@ -134,4 +121,4 @@ def delete_patient(session: Session, patient: Patient) -> None:
     # The portal login would cascade away with the patient, locking them out without notice.
     if session.scalar(select(exists().where(User.patient_id == patient.id))):
         raise Conflict(f"{who} has a portal account; set active to false instead of deleting.")
-    delete_or_conflict(session, patient, "patient")
+    PATIENTS.delete(session, patient)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,22 +46,28 @@ def _whole_days(clinic: Clinic, start: datetime, end: datetime) -> tuple[datetim
     )
 
 
-def _free_times(
-    session: Session,
-    caller: PortalCaller,
-    clinic: Clinic,
-    kind: AppointmentType,
-    step_minutes: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    time_limit: float,
-) -> tuple[tuple[FreeTime, ...], bool]:
+@dataclass(frozen=True)
+class FreeTimesQuery:
+    """One portal question to the engine: this caller's free times of one type in [start, end)
+    on the portal's grid of `step_minutes`, as of `now`, searched for at most `time_limit` s."""
+
+    caller: PortalCaller
+    clinic: Clinic
+    kind: AppointmentType
+    step_minutes: int
+    start: datetime
+    end: datetime
+    now: datetime
+    time_limit: float
+
+
+def _free_times(session: Session, query: FreeTimesQuery) -> tuple[tuple[FreeTime, ...], bool]:
     """The engine's starts on the portal grid in [start, end), and whether the search finished."""
+    caller, clinic = query.caller, query.clinic
     req = availability.AvailabilityRequest(
-        type_ids=[kind.id],
-        window_start=start,
-        window_end=end,
+        type_ids=[query.kind.id],
+        window_start=query.start,
+        window_end=query.end,
         durations=[],
         patient_id=caller.patient_id,
         limit=100_000,
@@ -68,12 +75,12 @@ def _free_times(
     )
     # Lead time and horizon come from the clinic's policy; the portal never overrides them.
     found = availability.find(
-        session, clinic, req, now, time_limit=time_limit, hold_owner=caller.owner
+        session, clinic, req, query.now, time_limit=query.time_limit, hold_owner=caller.owner
     )
     times = []
     for slot in found.slots:
         # Patients choose from a tidy grid (e.g. :00 :15 :30 :45), not every engine start.
-        if not on_grid(clinic, step_minutes, slot.start_time):
+        if not on_grid(clinic, query.step_minutes, slot.start_time):
             continue
         part = slot.parts[0]
         assert part.provider_id is not None
@@ -84,20 +91,13 @@ def _free_times(
 
 
 def _cached_free_times(
-    session: Session,
-    caller: PortalCaller,
-    clinic: Clinic,
-    kind: AppointmentType,
-    step_minutes: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    time_limit: float,
+    session: Session, query: FreeTimesQuery
 ) -> tuple[tuple[FreeTime, ...], bool]:
     """`_free_times` for the whole local days around the window, from the worker's cache when
     nothing it depends on changed (api/portal/availability_cache.py)."""
-    days_from, days_to = _whole_days(clinic, start, end)
-    question = (kind.id, days_from, days_to, caller.patient_id, step_minutes)
+    caller, clinic, now = query.caller, query.clinic, query.now
+    days_from, days_to = _whole_days(clinic, query.start, query.end)
+    question = (query.kind.id, days_from, days_to, caller.patient_id, query.step_minutes)
     # Read before the engine runs: an entry is then at worst newer than its key, never older.
     found = availability_cache.lookup(
         session,
@@ -112,9 +112,7 @@ def _cached_free_times(
     entry = cache.get(found.key, now)
     if entry is not None:
         return entry.times, True
-    times, complete = _free_times(
-        session, caller, clinic, kind, step_minutes, days_from, days_to, now, time_limit
-    )
+    times, complete = _free_times(session, replace(query, start=days_from, end=days_to))
     if complete:  # a search cut short by its time limit is not an answer to keep
         cache.put(found.key, availability_cache.Entry(times, found.valid_until))
     return times, complete
@@ -149,15 +147,10 @@ def available(
         )
     # The same window rules as the engine's (to after from, from before the horizon).
     availability.window_for(start, end, clinic, now)
-    step = settings.slot_step_minutes
-    if cached:
-        times, complete = _cached_free_times(
-            session, caller, clinic, kind, step, start, end, now, time_limit
-        )
-    else:
-        times, complete = _free_times(
-            session, caller, clinic, kind, step, start, end, now, time_limit
-        )
+    query = FreeTimesQuery(
+        caller, clinic, kind, settings.slot_step_minutes, start, end, now, time_limit
+    )
+    times, complete = (_cached_free_times if cached else _free_times)(session, query)
     zone = ZoneInfo(clinic.time_zone)
     names: dict[str, str] = {}
     if settings.show_provider_names:

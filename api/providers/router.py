@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, ViewCalendar
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.providers import service
 from api.providers.schemas import ProviderCreate, ProviderRead, ProviderUpdate
-from api.schemas import BIGINT_MAX, Page, QueryBool
+from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/providers", tags=["providers"])
 
@@ -18,19 +17,11 @@ router = APIRouter(prefix="/api/providers", tags=["providers"])
 def list_providers(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     active: QueryBool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[ProviderRead]:
-    items, total = service.list_providers(
-        session, principal, active=active, limit=limit, offset=offset
-    )
-    return Page(
-        items=[ProviderRead.model_validate(p) for p in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    found = service.list_providers(session, principal, active=active, window=window)
+    return page_of(ProviderRead.model_validate, found, window)
 
 
 @router.post(

@@ -4,13 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import (
-    apply_changes,
-    delete_unless_used,
-    get_in_clinic,
-    list_in_clinic,
-    schedule_references,
-)
+from api.core.crud import Resource, is_active, schedule_references
+from api.core.paging import PageQuery
 from api.models import (
     Appointment,
     Provider,
@@ -20,40 +15,30 @@ from api.models import (
 )
 from api.providers.schemas import ProviderCreate, ProviderUpdate
 
+# id last: names repeat, and pagination needs a total order.
+PROVIDERS = Resource(Provider, "provider", order_by=(Provider.name, Provider.id))
+
 
 def list_providers(
-    session: Session, principal: Principal, *, active: bool | None, limit: int, offset: int
+    session: Session, principal: Principal, *, active: bool | None, window: PageQuery
 ) -> tuple[list[Provider], int]:
-    where = [] if active is None else [Provider.active.is_(active)]
-    return list_in_clinic(
-        session,
-        Provider,
-        principal.clinic_id,
-        where=where,
-        # id last: names repeat, and pagination needs a total order.
-        order_by=[Provider.name, Provider.id],
-        limit=limit,
-        offset=offset,
-    )
+    return PROVIDERS.list(session, principal.clinic_id, window, is_active(Provider, active))
 
 
 def get_provider(session: Session, principal: Principal, provider_id: str) -> Provider:
-    return get_in_clinic(session, Provider, provider_id, principal.clinic_id, "provider")
+    return PROVIDERS.get(session, principal.clinic_id, provider_id)
 
 
 def create_provider(session: Session, principal: Principal, data: ProviderCreate) -> Provider:
-    provider = Provider(clinic_id=principal.clinic_id, **data.model_dump(by_alias=False))
-    session.add(provider)
-    session.flush()
-    return provider
+    return PROVIDERS.add(
+        session, Provider(clinic_id=principal.clinic_id, **data.model_dump(by_alias=False))
+    )
 
 
 def update_provider(session: Session, provider: Provider, data: ProviderUpdate) -> Provider:
     # Explicit nulls for name/active were already refused by the schema; the remaining Nones
     # are deliberate clears of title/color.
-    apply_changes(provider, data.model_dump(by_alias=False, exclude_unset=True))
-    session.flush()
-    return provider
+    return PROVIDERS.change(session, provider, data.model_dump(by_alias=False, exclude_unset=True))
 
 
 def delete_provider(session: Session, provider: Provider) -> None:
@@ -69,4 +54,4 @@ def delete_provider(session: Session, provider: Provider) -> None:
         ),
         "user accounts": select(User.id).where(User.provider_id == provider.id),
     }
-    delete_unless_used(session, provider, "provider", provider.name, uses)
+    PROVIDERS.delete(session, provider, label=provider.name, uses=uses)

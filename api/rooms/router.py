@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.deps import Configure, ViewCalendar
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.rooms import service
 from api.rooms.schemas import RoomCreate, RoomRead, RoomUpdate, normalize_kind
-from api.schemas import BIGINT_MAX, Page, QueryBool
+from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
@@ -18,22 +19,14 @@ router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 def list_rooms(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     active: QueryBool | None = None,
     kind: Annotated[str | None, Query(max_length=50, examples=["x-ray"])] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[RoomRead]:
     # Same normalisation as on write, so ?kind=X-Ray finds the rooms stored as "x-ray".
     wanted = None if kind is None else str(normalize_kind(kind))
-    items, total = service.list_rooms(
-        session, principal, active=active, kind=wanted, limit=limit, offset=offset
-    )
-    return Page(
-        items=[RoomRead.model_validate(r) for r in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    found = service.list_rooms(session, principal, active=active, kind=wanted, window=window)
+    return page_of(RoomRead.model_validate, found, window)
 
 
 @router.post(

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, ViewCalendar
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.schedule_templates import service
@@ -13,7 +12,7 @@ from api.schedule_templates.schemas import (
     ScheduleTemplateRead,
     ScheduleTemplateUpdate,
 )
-from api.schemas import BIGINT_MAX, Page, QueryBool
+from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/schedule-templates", tags=["schedule templates"])
 
@@ -24,19 +23,11 @@ router = APIRouter(prefix="/api/schedule-templates", tags=["schedule templates"]
 def list_schedule_templates(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     active: QueryBool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[ScheduleTemplateRead]:
-    items, total = service.list_templates(
-        session, principal, active=active, limit=limit, offset=offset
-    )
-    return Page(
-        items=[ScheduleTemplateRead.from_model(t) for t in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    found = service.list_templates(session, principal, active=active, window=window)
+    return page_of(ScheduleTemplateRead.from_model, found, window)
 
 
 @router.post(

@@ -4,7 +4,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import get_in_clinic, list_in_clinic
+from api.core.crud import Resource, is_active
+from api.core.paging import PageQuery
 from api.errors import Conflict, NotFound
 from api.models import (
     Clinic,
@@ -28,26 +29,20 @@ from api.schedule_templates.schemas import (
 )
 from api.schedule_templates.validation import validate
 
+TEMPLATES = Resource(
+    ScheduleTemplate, "schedule template", order_by=(ScheduleTemplate.name, ScheduleTemplate.id)
+)
+
 
 def list_templates(
-    session: Session, principal: Principal, *, active: bool | None, limit: int, offset: int
+    session: Session, principal: Principal, *, active: bool | None, window: PageQuery
 ) -> tuple[list[ScheduleTemplate], int]:
-    where = [] if active is None else [ScheduleTemplate.active.is_(active)]
-    return list_in_clinic(
-        session,
-        ScheduleTemplate,
-        principal.clinic_id,
-        where=where,
-        order_by=[ScheduleTemplate.name, ScheduleTemplate.id],
-        limit=limit,
-        offset=offset,
-    )
+    where = is_active(ScheduleTemplate, active)
+    return TEMPLATES.list(session, principal.clinic_id, window, where)
 
 
 def get_template(session: Session, principal: Principal, template_id: str) -> ScheduleTemplate:
-    return get_in_clinic(
-        session, ScheduleTemplate, template_id, principal.clinic_id, "schedule template"
-    )
+    return TEMPLATES.get(session, principal.clinic_id, template_id)
 
 
 def get_active_template(session: Session, principal: Principal) -> ScheduleTemplate:

@@ -11,9 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.deps import CreateAppointment, ViewCalendar
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import BIGINT_MAX, Page
+from api.schemas import Page
 from api.treatment_plans import service
 from api.treatment_plans.schemas import (
     PlanStatus,
@@ -29,20 +30,14 @@ router = APIRouter(prefix="/api/treatment-plans", tags=["treatment plans"])
 def list_plans(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     patient_id: Annotated[str | None, Query(alias="patientId")] = None,
     plan_status: Annotated[PlanStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[TreatmentPlanRead]:
-    items, total = service.list_plans(
-        session, principal, patient_id=patient_id, status=plan_status, limit=limit, offset=offset
+    found = service.list_plans(
+        session, principal, patient_id=patient_id, status=plan_status, window=window
     )
-    return Page(
-        items=[TreatmentPlanRead.model_validate(p) for p in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(TreatmentPlanRead.model_validate, found, window)
 
 
 @router.post(

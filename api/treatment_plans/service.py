@@ -4,7 +4,8 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.core.crud import delete_or_conflict, find_in_clinic, get_in_clinic, list_in_clinic
+from api.core.crud import Resource, find_in_clinic
+from api.core.paging import PageQuery
 from api.errors import Conflict, InvalidInput
 from api.models import (
     Appointment,
@@ -22,6 +23,11 @@ from api.treatment_plans.schemas import (
     TreatmentPlanUpdate,
 )
 
+# Oldest first: the order the plans were drawn up; id for a total order.
+PLANS = Resource(
+    TreatmentPlan, "treatment plan", order_by=(TreatmentPlan.created_at, TreatmentPlan.id)
+)
+
 
 def list_plans(
     session: Session,
@@ -29,28 +35,18 @@ def list_plans(
     *,
     patient_id: str | None,
     status: PlanStatus | None,
-    limit: int,
-    offset: int,
+    window: PageQuery,
 ) -> tuple[list[TreatmentPlan], int]:
     where: list[ColumnElement[bool]] = []
     if patient_id is not None:
         where.append(TreatmentPlan.patient_id == patient_id)
     if status is not None:
         where.append(TreatmentPlan.status == status)
-    return list_in_clinic(
-        session,
-        TreatmentPlan,
-        principal.clinic_id,
-        where=where,
-        # Oldest first: the order the plans were drawn up; id for a total order.
-        order_by=[TreatmentPlan.created_at, TreatmentPlan.id],
-        limit=limit,
-        offset=offset,
-    )
+    return PLANS.list(session, principal.clinic_id, window, where)
 
 
 def get_plan(session: Session, principal: Principal, plan_id: str) -> TreatmentPlan:
-    return get_in_clinic(session, TreatmentPlan, plan_id, principal.clinic_id, "treatment plan")
+    return PLANS.get(session, principal.clinic_id, plan_id)
 
 
 def _check_types(session: Session, clinic_id: str, items: list[ProcedureInput]) -> None:
@@ -139,9 +135,7 @@ def create_plan(session: Session, principal: Principal, data: TreatmentPlanCreat
         procedures=[],
     )
     plan.procedures = _build_procedures(plan, data.procedures)
-    session.add(plan)
-    session.flush()
-    return plan
+    return PLANS.add(session, plan)
 
 
 def update_plan(
@@ -181,4 +175,4 @@ def delete_plan(session: Session, plan: TreatmentPlan) -> None:
             f"Treatment plan '{plan.name}' has booked appointments; "
             f"set its status to {PlanStatus.CANCELLED} instead of deleting it."
         )
-    delete_or_conflict(session, plan, "treatment plan")
+    PLANS.delete(session, plan)

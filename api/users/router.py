@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.auth.deps import Configure
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import BIGINT_MAX, Page
+from api.schemas import Page
 from api.users import service
 from api.users.schemas import UserRead, UserUpdate
 
@@ -20,12 +19,10 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 def list_users(
     session: SessionDep,
     principal: Configure,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+    window: Paging,
 ) -> Page[UserRead]:
-    items, total = service.list_users(session, principal, limit=limit, offset=offset)
-    return Page(
-        items=[UserRead.model_validate(u) for u in items], total=total, limit=limit, offset=offset
+    return page_of(
+        UserRead.model_validate, service.list_users(session, principal, window=window), window
     )
 
 

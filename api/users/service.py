@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.auth.permissions import Role
-from api.core.crud import list_in_clinic
+from api.core.crud import Resource
+from api.core.paging import PageQuery
 from api.errors import Conflict, InvalidInput, NotFound
 from api.models import Provider, User
 from api.users.schemas import UserUpdate
@@ -22,18 +23,14 @@ def _staff() -> ColumnElement[bool]:
     return User.role != Role.PATIENT.value
 
 
+# Only the list: a staff account's get answers "staff account" and hides patients' accounts.
+USERS = Resource(User, "staff account", order_by=(User.email,))
+
+
 def list_users(
-    session: Session, principal: Principal, *, limit: int, offset: int
+    session: Session, principal: Principal, *, window: PageQuery
 ) -> tuple[list[User], int]:
-    return list_in_clinic(
-        session,
-        User,
-        principal.clinic_id,
-        where=[_staff()],
-        order_by=[User.email],
-        limit=limit,
-        offset=offset,
-    )
+    return USERS.list(session, principal.clinic_id, window, [_staff()])
 
 
 def get_user(session: Session, principal: Principal, user_id: str) -> User:
