@@ -1,16 +1,16 @@
 """The staff calendar in a real browser against a real server: drag, resize, quick booking, live
-updates between two calendars, and a screenshot of the week view for the README."""
+updates between two calendars, and a screenshot of a day for the docs. Doctor time (chair
+columns, provider-time bands, the provider bar) is in test_calendar_doctor_time.py."""
 
 from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import expect
@@ -18,6 +18,17 @@ from sqlalchemy import select
 
 from api.models import Appointment, AuditEntry
 from tests.api.booking.conftest import Clinic
+from tests.browser.calendar_pages import (
+    api,
+    block_of,
+    book,
+    drag,
+    grab_point,
+    open_calendar,
+    px_per_minute,
+    stored,
+    times,
+)
 from tests.browser_support import screenshot_path, update_docs
 from tests.conftest import PASSWORD
 from tests.support.server import running_server
@@ -28,90 +39,22 @@ DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 RED = "rgb(217, 48, 37)"
 
 
-def _times(start: str, end: str) -> str:
-    """How a block shows its times: start, an en dash, end."""
-    return f"{start}\u2013{end}"
-
-
-@pytest.fixture
-def site(app: FastAPI, clinic: Clinic) -> Iterator[str]:
-    with running_server(app) as base:
-        yield base
-
-
-def _api(site: str, clinic: Clinic) -> httpx.Client:
-    return httpx.Client(base_url=site, headers=clinic.headers(), timeout=20)
-
-
-def _book(site: str, clinic: Clinic, **overrides: Any) -> dict[str, Any]:
-    with _api(site, clinic) as http:
-        resp = http.post("/api/booking/appointments", json=clinic.booking(**overrides))
-    assert resp.status_code == 201, resp.text
-    return dict(resp.json())
-
-
-def _row(app: FastAPI, appointment_id: str) -> Appointment:
-    with app.state.db.read() as session:
-        row = session.get(Appointment, appointment_id)
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
-def _open(browser: Any, site: str, clinic: Clinic, view: str = "day") -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1500})
-    page = context.new_page()
-    page.goto(f"{site}/calendar?date={clinic.day.isoformat()}&view={view}")
-    page.fill("input[name=email]", clinic.world.users["frontdesk"].email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#live-status[data-state=live]", timeout=15000)
-    return page
-
-
-def _block(page: Any, appointment_id: str) -> Any:
-    """The calendar block of one appointment (its content carries the id)."""
-    return page.locator(".ec-event", has=page.locator(f'[data-appointment-id="{appointment_id}"]'))
-
-
-def _px_per_minute(page: Any, appointment_id: str, minutes: int) -> float:
-    box = _block(page, appointment_id).bounding_box()
-    assert box is not None
-    return float(box["height"]) / minutes
-
-
-def _drag(page: Any, x: float, y: float, dx: float, dy: float, *, release: bool = True) -> None:
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x + dx / 2, y + dy / 2, steps=8)
-    page.mouse.move(x + dx, y + dy, steps=8)
-    if release:
-        page.mouse.up()
-
-
-def _grab_point(page: Any, appointment_id: str) -> tuple[float, float]:
-    box = _block(page, appointment_id).bounding_box()
-    assert box is not None
-    # Near the top: the bottom edge is the resize handle.
-    return box["x"] + box["width"] / 2, box["y"] + 6
-
-
-def test_drag_to_a_free_slot_moves_it_in_the_database_with_an_audit_row(
+def test_drag_to_a_free_slot_moves_it_in_the_database_with_an_auditstored(
     browser: Any,
     site: str,
     app: FastAPI,
     clinic: Clinic,
 ) -> None:
-    appt = _book(site, clinic)  # 14:00-14:30, Dr Smile Clinic, Chair 2
-    page = _open(browser, site, clinic)
-    block = _block(page, appt["id"])
+    appt = book(site, clinic)  # 14:00-14:30, Dr Smile Clinic, Chair 2
+    page = open_calendar(browser, site, clinic)
+    block = block_of(page, appt["id"])
     block.wait_for()
-    per_minute = _px_per_minute(page, appt["id"], 30)
-    x, y = _grab_point(page, appt["id"])
-    _drag(page, x, y, 0, 120 * per_minute)  # two hours later: 16:00
+    per_minute = px_per_minute(page, appt["id"], 30)
+    x, y = grab_point(page, appt["id"])
+    drag(page, x, y, 0, 120 * per_minute)  # two hours later: 16:00
 
     expect(page.locator("#toast")).to_contain_text("Moved", timeout=10000)
-    row = _row(app, appt["id"])
+    row = stored(app, appt["id"])
     assert row.start_time == clinic.at(16) and row.end_time == clinic.at(16, 30)
     assert row.version == 2
     with app.state.db.read() as session:
@@ -119,7 +62,7 @@ def test_drag_to_a_free_slot_moves_it_in_the_database_with_an_audit_row(
             select(AuditEntry.action).where(AuditEntry.entity_id == appt["id"])
         ).all()
     assert actions == ["create", "reschedule"]
-    assert _block(page, appt["id"]).locator(".appt-time").inner_text() == _times("16:00", "16:30")
+    assert block_of(page, appt["id"]).locator(".appt-time").inner_text() == times("16:00", "16:30")
     page.context.close()
 
 
@@ -129,19 +72,19 @@ def test_drag_onto_a_conflict_is_red_before_the_drop_and_rolled_back_after(
     app: FastAPI,
     clinic: Clinic,
 ) -> None:
-    appt = _book(site, clinic)  # 14:00, provider 0
-    other = _book(
+    appt = book(site, clinic)  # 14:00, provider 0
+    other = book(
         site,
         clinic,
         patientId=clinic.patients[1].id,
         chairId=clinic.chairs[0].id,
         startTime=clinic.iso(15),
     )
-    page = _open(browser, site, clinic)
-    _block(page, other["id"]).wait_for()
-    per_minute = _px_per_minute(page, appt["id"], 30)
-    x, y = _grab_point(page, appt["id"])
-    _drag(page, x, y, 0, 60 * per_minute, release=False)  # onto the 15:00 booking
+    page = open_calendar(browser, site, clinic)
+    block_of(page, other["id"]).wait_for()
+    per_minute = px_per_minute(page, appt["id"], 30)
+    x, y = grab_point(page, appt["id"])
+    drag(page, x, y, 0, 60 * per_minute, release=False)  # onto the 15:00 booking
 
     # Before the drop: the server's probe answer colours the block and names the conflict.
     page.wait_for_selector("#calendar.drag-conflict", timeout=5000)
@@ -156,10 +99,10 @@ def test_drag_onto_a_conflict_is_red_before_the_drop_and_rolled_back_after(
     message = page.locator("#toast").inner_text()
     assert message.startswith("Not moved:") and clinic.providers[0].name in message
     assert "busy" in message
-    row = _row(app, appt["id"])
+    row = stored(app, appt["id"])
     assert row.start_time == clinic.at(14) and row.version == 1
     # Rolled back on screen too: the block is at 14:00 again.
-    assert _block(page, appt["id"]).locator(".appt-time").inner_text() == _times("14:00", "14:30")
+    assert block_of(page, appt["id"]).locator(".appt-time").inner_text() == times("14:00", "14:30")
     assert page.locator("#calendar.drag-conflict").count() == 0
     page.context.close()
 
@@ -170,11 +113,11 @@ def test_resize_past_the_types_maximum_stops_at_the_maximum(
     app: FastAPI,
     clinic: Clinic,
 ) -> None:
-    appt = _book(site, clinic)  # Adjustment: 30 minutes, at most 40
-    page = _open(browser, site, clinic)
-    block = _block(page, appt["id"])
+    appt = book(site, clinic)  # Adjustment: 30 minutes, at most 40
+    page = open_calendar(browser, site, clinic)
+    block = block_of(page, appt["id"])
     block.wait_for()
-    per_minute = _px_per_minute(page, appt["id"], 30)
+    per_minute = px_per_minute(page, appt["id"], 30)
     box = block.bounding_box()
     assert box is not None
     block.hover()
@@ -182,13 +125,13 @@ def test_resize_past_the_types_maximum_stops_at_the_maximum(
     hbox = handle.bounding_box()
     assert hbox is not None
     x, y = hbox["x"] + hbox["width"] / 2, hbox["y"] + hbox["height"] / 2
-    _drag(page, x, y, 0, 60 * per_minute)  # asks for 90 minutes
+    drag(page, x, y, 0, 60 * per_minute)  # asks for 90 minutes
 
     page.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
-    row = _row(app, appt["id"])
+    row = stored(app, appt["id"])
     assert row.duration == clinic.adj.max_duration == 40
     assert row.end_time == clinic.at(14, 40)
-    assert _block(page, appt["id"]).locator(".appt-time").inner_text() == _times("14:00", "14:40")
+    assert block_of(page, appt["id"]).locator(".appt-time").inner_text() == times("14:00", "14:40")
     page.context.close()
 
 
@@ -198,7 +141,7 @@ def test_quick_booking_books_exactly_the_slot_it_showed(
     app: FastAPI,
     clinic: Clinic,
 ) -> None:
-    page = _open(browser, site, clinic)
+    page = open_calendar(browser, site, clinic)
     patient = clinic.patients[0]
     page.fill("#patient-search", patient.last_name)
     page.locator(".patient-result", has_text=f"{patient.first_name} {patient.last_name}").click()
@@ -234,16 +177,16 @@ def test_a_change_in_one_calendar_appears_in_another_within_a_second(
     app: FastAPI,
     clinic: Clinic,
 ) -> None:
-    appt = _book(site, clinic)
-    mover = _open(browser, site, clinic)
-    watcher = _open(browser, site, clinic)
-    _block(watcher, appt["id"]).wait_for()
-    shown = _block(watcher, appt["id"]).locator(".appt-time").inner_text()
-    assert shown == _times("14:00", "14:30")
+    appt = book(site, clinic)
+    mover = open_calendar(browser, site, clinic)
+    watcher = open_calendar(browser, site, clinic)
+    block_of(watcher, appt["id"]).wait_for()
+    shown = block_of(watcher, appt["id"]).locator(".appt-time").inner_text()
+    assert shown == times("14:00", "14:30")
 
-    per_minute = _px_per_minute(mover, appt["id"], 30)
-    x, y = _grab_point(mover, appt["id"])
-    _drag(mover, x, y, 0, 90 * per_minute)  # 15:30
+    per_minute = px_per_minute(mover, appt["id"], 30)
+    x, y = grab_point(mover, appt["id"])
+    drag(mover, x, y, 0, 90 * per_minute)  # 15:30
     mover.wait_for_selector("#toast[data-kind=ok]", timeout=10000)
     saved = time.monotonic()
     watcher.wait_for_function(
@@ -251,44 +194,52 @@ def test_a_change_in_one_calendar_appears_in_another_within_a_second(
             const el = document.querySelector(`[data-appointment-id="${id}"] .appt-time`);
             return el && el.textContent === text;
         }""",
-        arg=[appt["id"], _times("15:30", "16:00")],
+        arg=[appt["id"], times("15:30", "16:00")],
         timeout=1000,
         polling=20,
     )
     assert time.monotonic() - saved < 1.0
 
     # A booking made elsewhere (here: the API) appears too, and so does its cancellation.
-    booked = _book(site, clinic, patientId=clinic.patients[2].id, startTime=clinic.iso(10))
-    _block(watcher, booked["id"]).wait_for(timeout=1000)
-    with _api(site, clinic) as http:
+    booked = book(site, clinic, patientId=clinic.patients[2].id, startTime=clinic.iso(10))
+    block_of(watcher, booked["id"]).wait_for(timeout=1000)
+    with api(site, clinic) as http:
         resp = http.delete(f"/api/booking/appointments/{booked['id']}", params={"reason": "test"})
     assert resp.status_code == 200, resp.text
-    _block(watcher, booked["id"]).wait_for(state="detached", timeout=1000)
+    block_of(watcher, booked["id"]).wait_for(state="detached", timeout=1000)
     mover.context.close()
     watcher.context.close()
 
 
-def test_week_view_screenshot(
+def test_day_view_screenshot(
     browser: Any, app: FastAPI, database_url_backend: str, tmp_path: Path
 ) -> None:
-    """The demo clinic's week, saved for people to look at (and for the README)."""
+    """A demo clinic's day in its chair columns with the provider bar, saved for people to look
+    at (and for docs/calendar.md)."""
     from api.demo import load_demo
 
     with app.state.db.write() as session:
         load_demo(session)
         session.commit()
+    # A Tuesday of next week: a full day of bookings, none in the past.
+    day = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=7)
+    day += timedelta(days=(1 - day.weekday()) % 7)
     with running_server(app) as base:
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         page = context.new_page()
-        page.goto(f"{base}/calendar?view=week")
+        page.goto(f"{base}/calendar?view=day&date={day.isoformat()}")
         page.fill("input[name=email]", "frontdesk@brightside.example")
         page.fill("input[name=password]", "slotwise-demo")
         page.click("#login-form button[type=submit]")
         page.wait_for_selector("#live-status[data-state=live]", timeout=15000)
-        page.click(".ec-next")  # next week: a full week of bookings, none in the past
-        page.wait_for_function("() => document.querySelectorAll('.ec-event.appt').length > 50")
+        page.wait_for_function("() => document.querySelectorAll('.ec-event.appt').length > 15")
         page.locator(".ec-bg-event.bg-break").first.wait_for()
-        path = screenshot_path(f"calendar-week-{database_url_backend}")
+        # Chairs are the columns, after one bar per provider showing where each is needed.
+        assert page.locator("#resource-mode").input_value() == "chair"
+        assert page.locator(".bar-head").count() == 3
+        assert page.locator(".ec-bg-event.bar-time").count() > 10
+        assert page.locator(".provider-band").count() >= page.locator(".ec-event.appt").count()
+        path = screenshot_path(f"calendar-day-{database_url_backend}")
         page.screenshot(path=str(path))
         context.close()
     assert path.stat().st_size > 20_000
@@ -307,16 +258,16 @@ def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
         assert row is not None
         row.late_cancel_window_hours = 24 * 7  # the test day is three days ahead
         session.commit()
-    appt = _book(site, clinic)
-    page = _open(browser, site, clinic)
-    block = _block(page, appt["id"])
+    appt = book(site, clinic)
+    page = open_calendar(browser, site, clinic)
+    block = block_of(page, appt["id"])
     block.click()
     page.keyboard.press("Control+c")
     expect(page.locator("#toast")).to_contain_text("Copied", timeout=10000)
     page.keyboard.press("Escape")  # close the appointment's menu
     # Paste target: the empty 16:00 slot in the same column (block height = 30 minutes).
-    per_minute = _px_per_minute(page, appt["id"], 30)
-    x, y = _grab_point(page, appt["id"])
+    per_minute = px_per_minute(page, appt["id"], 30)
+    x, y = grab_point(page, appt["id"])
     page.mouse.click(x, y - 6 + 120 * per_minute + 4)
     page.keyboard.press("Control+v")
     # Wait for this step's own message: the previous toast may still be showing.
@@ -334,8 +285,8 @@ def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
     page.fill("#cancel-form input[name=reason]", "moved away")
     page.click("#cancel-form button[type=submit]")
     expect(page.locator("#toast")).to_contain_text("£25.00 recorded", timeout=10000)
-    _block(page, appt["id"]).wait_for(state="detached")
-    cancelled = _row(app, appt["id"])
+    block_of(page, appt["id"]).wait_for(state="detached")
+    cancelled = stored(app, appt["id"])
     assert cancelled.cancellation_reason == "moved away"
     assert str(cancelled.cancellation_fee_amount) == "25.00"
     page.context.close()
@@ -344,16 +295,17 @@ def test_cancel_shows_the_late_fee_and_copy_paste_duplicates(
 def test_drag_on_empty_time_books_a_new_appointment(
     browser: Any, site: str, app: FastAPI, clinic: Clinic
 ) -> None:
-    anchor = _book(site, clinic)  # 14:00-14:30 in the first provider's column: a ruler
-    page = _open(browser, site, clinic)
+    anchor = book(site, clinic)  # 14:00-14:30 in the first provider's column: a ruler
+    # Provider columns (with chairs the page opens on chairs): the column names the provider.
+    page = open_calendar(browser, site, clinic, query="&columns=provider")
     patient = clinic.patients[1]
     page.fill("#patient-search", patient.first_name)
     page.locator(".patient-result", has_text=f"{patient.first_name} {patient.last_name}").click()
     page.wait_for_selector("#patient-detail:not([hidden])")
-    per_minute = _px_per_minute(page, anchor["id"], 30)
-    x, y = _grab_point(page, anchor["id"])
+    per_minute = px_per_minute(page, anchor["id"], 30)
+    x, y = grab_point(page, anchor["id"])
     top = y - 6 + 150 * per_minute + 2  # 16:30
-    _drag(page, x, top, 0, 30 * per_minute - 4)  # select 16:30-17:00
+    drag(page, x, top, 0, 30 * per_minute - 4)  # select 16:30-17:00
     dialog = page.locator("#create-dialog")
     dialog.wait_for()
     form = page.locator("#create-form")
@@ -380,7 +332,7 @@ def test_drag_on_empty_time_books_a_new_appointment(
     row = rows[0]
     assert row.start_time == clinic.at(16, 30) and row.duration == 30
     assert row.provider_id == anchor["providerId"] and row.chair_id == clinic.chairs[1].id
-    _block(page, row.id).wait_for()
+    block_of(page, row.id).wait_for()
     page.context.close()
 
 
@@ -399,7 +351,7 @@ def test_background_shows_the_servers_hours_break_labels_and_template_slots(
     """Chair 1 has a dated exception with a midday gap and the template's adjustments-only
     slot: the calendar shades both exactly as GET /api/schedule/hours lists them, with the
     template's words, instead of guessing a "Lunch" from the clock."""
-    with _api(site, clinic) as http:
+    with api(site, clinic) as http:
         resp = http.put(
             f"/api/schedule-templates/{clinic.adj_slot.template_id}",
             json={
@@ -457,19 +409,19 @@ def test_a_drag_that_fails_shows_at_once_then_goes_back_with_the_reason(
 ) -> None:
     """The network drops while a move is being saved: the block sits at the new time until the
     request fails, then returns to where the server still has it and the message says why."""
-    appt = _book(site, clinic)  # 14:00-14:30
-    page = _open(browser, site, clinic)
+    appt = book(site, clinic)  # 14:00-14:30
+    page = open_calendar(browser, site, clinic)
     errors = _page_errors(page)
     held: list[Any] = []
     page.route("**/reschedule", lambda route: held.append(route))
-    block = _block(page, appt["id"])
+    block = block_of(page, appt["id"])
     block.wait_for()
-    per_minute = _px_per_minute(page, appt["id"], 30)
-    x, y = _grab_point(page, appt["id"])
-    _drag(page, x, y, 0, 120 * per_minute)  # 16:00
+    per_minute = px_per_minute(page, appt["id"], 30)
+    x, y = grab_point(page, appt["id"])
+    drag(page, x, y, 0, 120 * per_minute)  # 16:00
 
     # Shown at the new time while the server has not answered.
-    expect(block.locator(".appt-time")).to_have_text(_times("16:00", "16:30"), timeout=10000)
+    expect(block.locator(".appt-time")).to_have_text(times("16:00", "16:30"), timeout=10000)
     page.wait_for_function("() => document.querySelector('#probe-tip').hidden")
     assert len(held) == 1
     held[0].abort("internetdisconnected")
@@ -477,16 +429,16 @@ def test_a_drag_that_fails_shows_at_once_then_goes_back_with_the_reason(
     expect(page.locator("#toast")).to_contain_text("Not moved:", timeout=10000)
     assert "cannot be reached" in page.locator("#toast").inner_text()
     assert page.locator("#toast").get_attribute("data-kind") == "error"
-    expect(block.locator(".appt-time")).to_have_text(_times("14:00", "14:30"))
-    row = _row(app, appt["id"])
+    expect(block.locator(".appt-time")).to_have_text(times("14:00", "14:30"))
+    row = stored(app, appt["id"])
     assert row.start_time == clinic.at(14) and row.version == 1
     # Still movable after the failure: the next drag (network back) saves.
     page.unroute("**/reschedule")
-    x, y = _grab_point(page, appt["id"])
-    _drag(page, x, y, 0, 60 * per_minute)  # 15:00
+    x, y = grab_point(page, appt["id"])
+    drag(page, x, y, 0, 60 * per_minute)  # 15:00
     expect(page.locator("#toast")).to_contain_text("Moved", timeout=10000)
-    assert _row(app, appt["id"]).start_time == clinic.at(15)
-    expect(block.locator(".appt-time")).to_have_text(_times("15:00", "15:30"))
+    assert stored(app, appt["id"]).start_time == clinic.at(15)
+    expect(block.locator(".appt-time")).to_have_text(times("15:00", "15:30"))
     # The browser logs the aborted request itself; nothing else went wrong in the page.
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
     page.context.close()

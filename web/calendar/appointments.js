@@ -1,9 +1,10 @@
 // @ts-check
 // The appointments event source: the visible days' appointments from the server, kept in
-// state.appointments, plus the bookings still being saved. Live messages and server answers
+// state.appointments, plus the bookings still being saved and the provider bar drawn from them. Live messages and server answers
 // change that state and call refetch(); the calendar then asks this source again.
 
 import { explain, getAll, getJson } from "./api.js";
+import { bands, barEvents, overlapping } from "./doctor_time.js";
 import { el, toast } from "./dom.js";
 import { canModify, columnField, MOVABLE, refetch, state, Superseded, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
@@ -17,6 +18,9 @@ const loaded = {
   /** the window the calendar asked for last */
   wanted: "",
 };
+
+/** Appointments whose provider time overlaps another's, as of the last fetch: their bands are red. */
+let flagged = /** @type {Set<string>} */ (new Set());
 
 /** Every event of the appointments source for the calendar's range. */
 export const appointmentSource = {
@@ -112,8 +116,9 @@ export function visible(appt) {
 /** @param {Date} start @param {Date} end @returns {EC.EventInput[]} */
 function events(start, end) {
   const field = columnField();
+  flagged = overlapping();
   /** @type {EC.EventInput[]} */
-  const out = [];
+  const out = barEvents(start, end);
   for (const appt of state.appointments.values()) {
     const resourceId = appt[field];
     // e.g. a scan (room only) while the columns are chairs
@@ -125,7 +130,7 @@ function events(start, end) {
       start: tz.toWall(appt.startTime, state.zone),
       end: tz.toWall(appt.endTime, state.zone),
       backgroundColor: state.types.get(appt.appointmentTypeId)?.color || "#4a7bd0",
-      classNames: ["appt", `status-${appt.status.toLowerCase()}`],
+      classNames: ["appt", `status-${appt.status.toLowerCase()}`, ...(flagged.has(appt.id) ? ["doctor-overlap"] : [])],
       startEditable: movable,
       durationEditable: movable,
       extendedProps: { kind: "appointment" },
@@ -175,7 +180,7 @@ export function appointmentContent(ev) {
     ),
   );
   body.dataset.appointmentId = appt.id;
-  return { domNodes: [body] };
+  return { domNodes: [body, ...bands(appt, flagged.has(appt.id))] };
 }
 
 /**

@@ -24,8 +24,21 @@ import { Live } from "./live.js";
 import { onDrop, onResize, resizeAllowed } from "./mutations.js";
 import { bookVisit, findVisit, onPatientAppointment, onPatientSearch, openVisit, quickBook } from "./patient.js";
 import { probeHover, startProbe, stopProbe } from "./probe.js";
+import { barContent, barId, barLabel, barProviders, isBar } from "./doctor_time.js";
 import { backgroundContent, dayBounds, forgetSchedule, scheduleSource } from "./schedule.js";
-import { cal, calendar, clinic, columnField, columns, FIELD, may, refetch, resourceName, state } from "./state.js";
+import {
+  cal,
+  calendar,
+  clinic,
+  columnField,
+  columns,
+  defaultMode,
+  FIELD,
+  may,
+  refetch,
+  resourceName,
+  state,
+} from "./state.js";
 import { clearSuggestions, suggest, suggestionContent, suggestionSource } from "./suggestions.js";
 import * as tz from "./tz.js";
 
@@ -34,6 +47,7 @@ function eventContent(ev) {
   const kind = ev.extendedProps?.kind;
   if (kind === "appointment" || kind === "pending") return appointmentContent(ev);
   if (kind === "suggestion") return suggestionContent(ev);
+  if (kind === "bar" || kind === "overlap") return barContent(ev);
   return backgroundContent(ev);
 }
 
@@ -55,8 +69,38 @@ function onEventClick(info) {
   }
 }
 
+/** The provider bar's columns first (one per provider), then the chosen resources. */
 function columnResources() {
-  return columns().map((r) => ({ id: r.id, title: r.name }));
+  return [
+    ...barProviders().map((p) => ({ id: barId(p.id), title: p.name })),
+    ...columns().map((r) => ({ id: r.id, title: r.name })),
+  ];
+}
+
+/**
+ * EventCalendar gives every column the same width; the bar's columns need only a stripe's. The
+ * grid's template is set for the resources and days shown (a week repeats them per day).
+ */
+function sizeColumns() {
+  const root = $("#calendar");
+  const bars = barProviders().length;
+  root.classList.toggle("with-bar", Boolean(bars && state.range));
+  if (!bars || !state.range) {
+    root.style.removeProperty("--slotwise-columns");
+    return;
+  }
+  const days = Math.max(1, Math.round((state.range.end.getTime() - state.range.start.getTime()) / 86400000));
+  // A week repeats every column seven times: there the bar is a bare stripe, without initials.
+  const bar = days > 1 ? "var(--slotwise-bar-stripe)" : "var(--slotwise-bar-width)";
+  const perDay = [...Array(bars).fill(bar), ...Array(columns().length).fill("minmax(0, 1fr)")];
+  root.style.setProperty("--slotwise-columns", `max-content repeat(${days}, ${perDay.join(" ")})`);
+}
+
+/** @param {EC.ResourceLabelInfo} info @returns {EC.Content | string} */
+function resourceLabel(info) {
+  if (!isBar(info.resource.id)) return info.resource.title ?? "";
+  const provider = state.providers.find((p) => barId(p.id) === info.resource.id);
+  return provider ? { domNodes: [barLabel(provider)] } : "";
 }
 
 function buildCalendar() {
@@ -78,6 +122,7 @@ function buildCalendar() {
     buttonText: (text) => ({ ...text, today: "Today", resourceTimeGridDay: "Day", resourceTimeGridWeek: "Week" }),
     datesAboveResources: true,
     resources: columnResources(),
+    resourceLabelContent: resourceLabel,
     slotMinTime: `${minT}:00`,
     slotMaxTime: `${maxT}:00`,
     slotDuration: fmt(slotMinutes),
@@ -98,6 +143,7 @@ function buildCalendar() {
     /** @param {EC.DatesInfo} info */
     datesSet: (info) => {
       state.range = { start: info.start, end: info.end };
+      sizeColumns();
     },
     eventDragStart: () => {
       closeMenu();
@@ -107,7 +153,9 @@ function buildCalendar() {
       closeMenu();
       startProbe();
     },
-    dragConstraint: probeHover,
+    // The bar's columns show doctor time; nothing is booked or moved into them.
+    /** @param {EC.DragInfo} info */
+    dragConstraint: (info) => !isBar(info.newResource?.id) && probeHover(info),
     resizeConstraint: resizeAllowed,
     eventDragStop: () => setTimeout(stopProbe, 0),
     eventResizeStop: () => setTimeout(stopProbe, 0),
@@ -117,13 +165,14 @@ function buildCalendar() {
     /** @param {EC.DateClickInfo} info */
     dateClick: (info) => {
       closeMenu();
+      if (isBar(info.resource?.id)) return;
       state.pasteTarget = { start: info.date, resourceId: info.resource?.id };
       $("#paste-target").textContent =
         `Paste target: ${tz.wallString(info.date).slice(5, 16).replace("T", " ")} · ${resourceName(info.resource?.id)}`;
     },
     /** @param {EC.SelectInfo} info */
     select: (info) => {
-      if (may("booking:create_appointment")) openCreate({ start: info.start, end: info.end, resourceId: info.resource?.id });
+      if (may("booking:create_appointment") && !isBar(info.resource?.id)) openCreate({ start: info.start, end: info.end, resourceId: info.resource?.id });
       calendar().unselect();
     },
   });
@@ -134,6 +183,7 @@ function setMode(mode) {
   if (!(mode in FIELD)) return;
   state.mode = /** @type {ResourceKind} */ (mode);
   calendar().setOption("resources", columnResources());
+  sizeColumns();
   refetch();
 }
 
@@ -186,10 +236,8 @@ async function start() {
     onAuthLost: signOut,
   });
   const mode = new URLSearchParams(location.search).get("columns");
-  if (mode && mode in FIELD) {
-    state.mode = /** @type {ResourceKind} */ (mode);
-    select("#resource-mode").value = mode;
-  }
+  state.mode = mode && mode in FIELD ? /** @type {ResourceKind} */ (mode) : defaultMode();
+  select("#resource-mode").value = state.mode;
   buildCalendar();
   cal.live.connect();
   window.slotwiseCalendar = calendar(); // for people debugging in the console

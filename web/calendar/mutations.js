@@ -5,6 +5,7 @@
 
 import { api, ApiError, explain } from "./api.js";
 import { applyServer, ensurePatients, reloadOne, visible } from "./appointments.js";
+import { isBar, shiftedTime } from "./doctor_time.js";
 import { minutesBetween, money, toast, uuid } from "./dom.js";
 import { probeHover, stopProbe } from "./probe.js";
 import { calendar, columnField, patientName, refetch, resourceName, state, typeName } from "./state.js";
@@ -49,12 +50,15 @@ async function optimistic(appt, shown, send) {
 export async function onDrop(info) {
   stopProbe();
   const appt = state.appointments.get(info.event.id);
-  if (!appt) return info.revert();
+  // The provider bar shows doctor time and takes no bookings (dragConstraint refuses it while
+  // dragging, but EventCalendar still reports a drop released over it).
+  if (!appt || isBar(info.newResource?.id)) return info.revert();
   const field = columnField();
   const startTime = tz.wallToIso(info.event.start, state.zone);
   /** @type {Record<string, string>} */
   const body = { startTime };
-  const shown = { ...appt, startTime, endTime: endOf(startTime, appt.duration) };
+  // Its provider time moves with it until the server says where the provider is now needed.
+  const shown = { ...appt, startTime, endTime: endOf(startTime, appt.duration), providerTime: shiftedTime(appt, startTime) };
   if (info.newResource) {
     body[field] = info.newResource.id;
     shown[field] = info.newResource.id;

@@ -5,6 +5,7 @@
 // rest of the displayed day) and sizes the grid to the hours it has seen.
 
 import { explain, getJson } from "./api.js";
+import { barId, barProviders, isBar } from "./doctor_time.js";
 import { el, toast } from "./dom.js";
 import { cal, columns, state, Superseded, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
@@ -120,20 +121,32 @@ function shade(start, end, resourceId, label, kind) {
     end,
     resourceIds: [resourceId],
     display: "background",
-    classNames: [`bg-${kind}`],
+    classNames: [`bg-${kind}`, ...(isBar(resourceId) ? ["in-bar"] : [])],
     extendedProps: { kind: "background", label },
   };
+}
+
+/**
+ * The column a resource's hours are drawn in: its own, or a provider's bar (so the bar shows
+ * when the doctor works), or none.
+ * @param {ResourceRef} ref @param {Set<string>} shown @param {Set<string>} barred
+ */
+function columnOf(ref, shown, barred) {
+  if (ref.resourceType === state.mode && shown.has(ref.resourceId)) return ref.resourceId;
+  if (ref.resourceType === "provider" && barred.has(ref.resourceId)) return barId(ref.resourceId);
+  return null;
 }
 
 /** @param {ScheduleHours} hours @returns {EC.EventInput[]} */
 function background(hours) {
   const shown = new Set(columns().map((r) => r.id));
+  const barred = new Set(barProviders().map((p) => p.id));
   const [min, max] = dayBounds();
   /** @type {EC.EventInput[]} */
   const out = [];
   for (const resource of hours.resources) {
-    if (resource.resourceType !== state.mode || !shown.has(resource.resourceId)) continue;
-    const id = resource.resourceId;
+    const id = columnOf(resource, shown, barred);
+    if (!id) continue;
     for (const day of resource.days) {
       const dayStart = `${day.date}T${min}:00`;
       const dayEnd =

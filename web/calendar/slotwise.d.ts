@@ -42,6 +42,8 @@ interface Resource {
   id: string;
   name: string;
   active: boolean;
+  /** providers only */
+  color?: string | null;
 }
 
 interface Patient {
@@ -68,6 +70,10 @@ interface Appointment extends Placement {
   version: number;
   duration: number;
   deletedAt: string | null;
+  /** booked over a conflict by someone allowed to */
+  conflictOverride: boolean;
+  /** the minutes the provider is held (doctor time), from the server */
+  providerTime?: TimeSpan[];
 }
 
 interface SuggestionPart extends Placement {
@@ -169,7 +175,9 @@ declare namespace EC {
     | { kind: "appointment" }
     | { kind: "pending"; label: string }
     | { kind: "suggestion"; rank: number; label: string }
-    | { kind: "background"; label: string };
+    | { kind: "background"; label: string }
+    | { kind: "bar"; label: string }
+    | { kind: "overlap"; label: string };
 
   /** An event as the page gives it to the calendar (floating wall-clock strings). */
   interface EventInput {
@@ -198,6 +206,11 @@ declare namespace EC {
   interface Resource {
     id: string;
     title?: string;
+  }
+
+  interface ResourceLabelInfo {
+    resource: Resource;
+    date?: Date;
   }
 
   interface Content {

@@ -115,6 +115,15 @@ export function columnField() {
   return FIELD[state.mode];
 }
 
+/**
+ * The columns a clinic starts with: chairs where it has them (an orthodontic clinic's natural
+ * view, one doctor moving between chairs), else providers.
+ * @returns {ResourceKind}
+ */
+export function defaultMode() {
+  return state.chairs.length ? "chair" : "provider";
+}
+
 /** The resources shown as columns. */
 export function columns() {
   return { provider: state.providers, chair: state.chairs, room: state.rooms }[state.mode];

@@ -1,0 +1,155 @@
+"""Doctor time on the staff calendar, in a real browser against a real server: chair columns as
+the clinic's first view, a band inside each block where its provider is needed, and the provider
+bar (one narrow column per provider) showing that time and flagging time needed twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import expect
+
+from tests.api.booking.conftest import Clinic
+from tests.browser.calendar_pages import (
+    block_of,
+    book,
+    drag,
+    grab_point,
+    open_calendar,
+    px_per_minute,
+    stored,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _box(locator: Any) -> dict[str, float]:
+    box = locator.bounding_box()
+    assert box is not None
+    return dict(box)
+
+
+def _bar(page: Any, clinic: Clinic, provider: int = 0) -> Any:
+    """The provider bar's stretches of one provider (each names them in its title)."""
+    name = clinic.providers[provider].name
+    return page.locator(".ec-bg-event.bar-time", has=page.locator(f'[title^="{name} needed"]'))
+
+
+def _name(clinic: Clinic, patient: int) -> str:
+    p = clinic.patients[patient]
+    return f"{p.first_name} {p.last_name}"
+
+
+def test_a_clinic_with_chairs_opens_on_chair_columns_with_a_bar_per_provider(
+    browser: Any, site: str, clinic: Clinic
+) -> None:
+    page = open_calendar(browser, site, clinic)
+    heads = page.locator(".ec-col-head")
+    expect(page.locator(".bar-head")).to_have_count(2)
+    assert page.locator("#resource-mode").input_value() == "chair"
+    texts = heads.all_inner_texts()
+    assert texts[-2:] == ["Chair 1", "Chair 2"]
+    # The bar's headers are the providers' initials, their names for whoever hovers.
+    titles = {h.get_attribute("title") for h in page.locator(".bar-head").all()}
+    assert titles == {f"{p.name}: where they are needed" for p in clinic.providers}
+    # Narrow: the bar is a stripe beside full chair columns.
+    bar, chair = _box(page.locator(".bar-head").first), _box(heads.last)
+    assert bar["width"] < chair["width"] / 3
+
+    # Provider columns: the providers are the columns, so no bar is needed beside them.
+    page.select_option("#resource-mode", "provider")
+    expect(page.locator(".bar-head")).to_have_count(0)
+    assert set(heads.all_inner_texts()[-2:]) == {p.name for p in clinic.providers}
+    page.select_option("#resource-mode", "chair")
+    expect(page.locator(".bar-head")).to_have_count(2)
+    page.context.close()
+
+
+def test_the_provider_bar_shows_where_the_doctor_is_needed(
+    browser: Any, site: str, clinic: Clinic
+) -> None:
+    appt = book(site, clinic)  # Adjustment 14:00-14:30, the first provider, Chair 2
+    page = open_calendar(browser, site, clinic)
+    block = block_of(page, appt["id"])
+    block.wait_for()
+    stretch = _bar(page, clinic)
+    expect(stretch).to_have_count(1)
+    expect(_bar(page, clinic, provider=1)).to_have_count(0)  # the other doctor is free all day
+    # The stretch lies level with the block it is for, in the provider's own bar column.
+    got, want = _box(stretch), _box(block)
+    assert got["y"] == pytest.approx(want["y"], abs=2)
+    assert got["height"] == pytest.approx(want["height"], abs=2)
+    assert got["x"] + got["width"] <= want["x"]
+    title = stretch.locator("[title]").get_attribute("title")
+    assert title is not None
+    assert title.startswith(f"{clinic.providers[0].name} needed 14:00\u201314:30")
+    assert f"Adjustment, {_name(clinic, 0)} (Chair 2)" in title
+    # Inside the block, the provider's time is a band: here the whole appointment.
+    band = block.locator(".provider-band")
+    expect(band).to_have_count(1)
+    assert "band-overlap" not in (band.get_attribute("class") or "")
+    assert _box(band)["height"] == pytest.approx(want["height"], abs=4)
+    page.context.close()
+
+
+def test_provider_time_needed_twice_is_flagged_naming_both_appointments(
+    browser: Any, site: str, clinic: Clinic
+) -> None:
+    first = book(site, clinic)  # 14:00-14:30, Chair 2
+    second = book(
+        site,
+        clinic,
+        patientId=clinic.patients[1].id,
+        chairId=clinic.chairs[0].id,
+        startTime=clinic.iso(14, 15),
+        override=True,
+        overrideReason="Emergency: broken bracket",
+    )
+    assert second["conflictOverride"] is True
+    page = open_calendar(browser, site, clinic)
+    block_of(page, second["id"]).wait_for()
+
+    clash = page.locator(".ec-event.bar-overlap")
+    expect(clash).to_have_count(1)
+    label = clash.locator(".bar-clash").get_attribute("title")
+    assert label == (
+        f"{clinic.providers[0].name} is needed twice 14:15\u201314:30: "
+        f"Adjustment, {_name(clinic, 0)} (Chair 2) and Adjustment, {_name(clinic, 1)} (Chair 1)"
+        " (booked with an override)"
+    )
+    # At 14:15 for a quarter of an hour, in the doctor's bar.
+    per_minute = px_per_minute(page, first["id"], 30)
+    got, top = _box(clash), _box(block_of(page, first["id"]))
+    assert got["y"] == pytest.approx(top["y"] + 15 * per_minute, abs=2)
+    assert got["height"] == pytest.approx(15 * per_minute, abs=2)
+    # The bar's stretch is the union: 14:00 to 14:45 in one piece.
+    stretch = _bar(page, clinic)
+    expect(stretch).to_have_count(1)
+    assert _box(stretch)["height"] == pytest.approx(45 * per_minute, abs=2)
+    # Both blocks say so too: their bands are red.
+    for appt in (first, second):
+        expect(block_of(page, appt["id"]).locator(".provider-band.band-overlap")).to_have_count(1)
+    page.context.close()
+
+
+def test_a_block_dropped_on_the_provider_bar_stays_where_it_was(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    """The bar shows doctor time; nothing is booked into it."""
+    appt = book(site, clinic)
+    page = open_calendar(browser, site, clinic)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    block_of(page, appt["id"]).wait_for()
+    x, y = grab_point(page, appt["id"])
+    bar = _box(page.locator(".bar-head").first)
+    drag(page, x, y, bar["x"] + bar["width"] / 2 - x, 0)
+    page.wait_for_timeout(500)
+    assert not any("/reschedule" in url for url in asked)
+    assert stored(app, appt["id"]).version == 1
+    # Dragging over empty time in the bar opens no booking dialog either.
+    stretch = _box(page.locator(".bar-head").last)
+    drag(page, stretch["x"] + stretch["width"] / 2, y + 200, 0, 60)
+    assert page.locator("#create-dialog").is_visible() is False
+    page.context.close()
