@@ -1,7 +1,8 @@
 """Writing bookings: flush, and turn what the database refuses into an answer the caller reads.
 
 The engine check runs first (`checks.check_rules`); a double booking that raced past it is
-refused by the database (exclusion constraints on PostgreSQL, BEGIN IMMEDIATE on SQLite) and
+refused by the database (on PostgreSQL the exclusion constraints on `held_intervals`, whose rows
+the flush writes with the appointment, and on the patient; BEGIN IMMEDIATE on SQLite) and
 answered here as a 409 naming the bookings that won, and a concurrent edit as a 412.
 """
 
@@ -21,6 +22,7 @@ from api.booking.repository import overlapping, release_guest_holds_under
 from api.booking.schemas import ConflictItem, Override
 from api.errors import PreconditionFailed
 from api.models import Appointment, Clinic
+from api.models.held_interval import Held, held_by
 
 
 @dataclass(frozen=True)
@@ -29,27 +31,15 @@ class _Claim:
 
     index: int
     row_id: str
-    occupied: tuple[datetime, datetime]
+    held: tuple[Held, ...]
     attended: tuple[datetime, datetime]
-    provider_id: str
-    chair_id: str | None
-    room_id: str | None
     patient_id: str
 
 
 def flush_or_conflict(ctx: Context, clinic: Clinic, rows: list[Appointment]) -> None:
     """Flush; a double booking that raced past the check is refused by the database → 409."""
     claims = [
-        _Claim(
-            i,
-            r.id,
-            (r.occupied_start, r.occupied_end),
-            (r.start_time, r.end_time),
-            r.provider_id,
-            r.chair_id,
-            r.room_id,
-            r.patient_id,
-        )
+        _Claim(i, r.id, tuple(held_by(r)), (r.start_time, r.end_time), r.patient_id)
         for i, r in enumerate(rows)
     ]
     if ctx.over_guest_holds:
@@ -73,11 +63,8 @@ def _racing_conflicts(ctx: Context, clinic: Clinic, claims: list[_Claim]) -> lis
         for other in overlapping(
             ctx.session,
             clinic.id,
-            claim.occupied,
+            claim.held,
             claim.attended,
-            provider_id=claim.provider_id,
-            chair_id=claim.chair_id,
-            room_id=claim.room_id,
             patient_id=claim.patient_id,
             exclude=[c.row_id for c in claims],
         ):

@@ -24,24 +24,24 @@ from api.models import (
     AppointmentStatus,
     AppointmentType,
     Chair,
+    HeldInterval,
     Patient,
     Provider,
     Room,
     SlotHold,
     TreatmentPlan,
 )
+from api.models.appointment import INACTIVE_STATUSES
 from api.models.email_confirmation import unconfirmed_lapsed
-
-# Cancelled and no-show appointments free their time; overridden ones are the staff's call
-# and still occupy the resources (the engine should not offer a slot on top of them).
-INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
-
+from api.models.held_interval import Held
 
 # Slot-hold owners: "patient:<patient id>" or "guest:<guest session id>".
 GUEST_OWNER_PREFIX = "guest:"
 
 
 def active_appointment() -> ColumnElement[bool]:
+    # Cancelled and no-show appointments free their time; overridden ones are the staff's call
+    # and still occupy the resources (the engine should not offer a slot on top of them).
     # A new patient's booking left unconfirmed past its provisional window frees its time
     # from that instant, before anything cancels the row (api/models/email_confirmation.py).
     return and_(
@@ -152,30 +152,33 @@ def release_guest_holds_under(session: Session, rows: Iterable[Appointment]) -> 
 def overlapping(
     session: Session,
     clinic_id: str,
-    occupied: tuple[datetime, datetime],
+    held: Iterable[Held],
     attended: tuple[datetime, datetime],
     *,
-    provider_id: str | None,
-    chair_id: str | None,
-    room_id: str | None,
     patient_id: str | None,
     exclude: Iterable[str] = (),
 ) -> list[Appointment]:
-    """Active appointments that clash with the given occupancy (for 409 bodies)."""
-    resource_clash = []
-    if provider_id:
-        resource_clash.append(Appointment.provider_id == provider_id)
-    if chair_id:
-        resource_clash.append(Appointment.chair_id == chair_id)
-    if room_id:
-        resource_clash.append(Appointment.room_id == room_id)
-    clauses = []
+    """Active appointments that clash with the given held time or the patient's (for 409 bodies).
+
+    Resources are compared on `held_intervals`, the rows the database's exclusion constraint
+    compares: with doctor time two appointments of one provider may share their span without
+    sharing a minute of provider time, and those did not clash.
+    """
+    clauses: list[ColumnElement[bool]] = []
+    resource_clash = [
+        and_(
+            HeldInterval.resource_id == h.resource_id,
+            HeldInterval.start_time < h.end,
+            HeldInterval.end_time > h.start,
+        )
+        for h in held
+    ]
     if resource_clash:
         clauses.append(
-            and_(
-                or_(*resource_clash),
-                Appointment.occupied_start < occupied[1],
-                Appointment.occupied_end > occupied[0],
+            Appointment.id.in_(
+                select(HeldInterval.appointment_id).where(
+                    HeldInterval.clinic_id == clinic_id, or_(*resource_clash)
+                )
             )
         )
     if patient_id:

@@ -11,6 +11,7 @@ from api.models.audit import AuditEntry, IdempotencyRecord
 from api.models.base import Base
 from api.models.clinic import Clinic
 from api.models.email_confirmation import EmailConfirmation
+from api.models.held_interval import HeldInterval, ResourceKind
 from api.models.notification import OutboxMail
 from api.models.patient import (
     Patient,
@@ -34,6 +35,7 @@ __all__ = [
     "Chair",
     "Clinic",
     "EmailConfirmation",
+    "HeldInterval",
     "IdempotencyRecord",
     "OutboxMail",
     "Patient",
@@ -43,6 +45,7 @@ __all__ = [
     "PortalSettings",
     "ProcedureStatus",
     "Provider",
+    "ResourceKind",
     "Room",
     "ScheduleException",
     "ScheduleTemplate",

@@ -36,6 +36,10 @@ class AppointmentStatus(enum.StrEnum):
     NO_SHOW = "NO_SHOW"
 
 
+# Cancelled and no-show appointments free their time (busy time, held intervals, the caps).
+INACTIVE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+
+
 class AppointmentSource(enum.StrEnum):
     STAFF = "STAFF"
     ONLINE = "ONLINE"

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from api.core import clock
 from api.models.appointment import Appointment, AppointmentStatus
 from api.models.base import Base, IdMixin, UTCDateTime, utcnow
+from api.models.held_interval import release as release_held
 
 RELEASE_REASON = "Not confirmed by email within the provisional window; the time was released."
 
@@ -96,7 +97,7 @@ def release_lapsed(
     if not ids:
         return []
     ordered = sorted(ids)  # one lock order for every transaction: no deadlock between sweeps
-    connection.execute(
+    cancelled = connection.scalars(
         update(appointments)  # type: ignore[arg-type]
         .where(
             appointments.c.id.in_(ordered),
@@ -110,7 +111,11 @@ def release_lapsed(
             version=appointments.c.version + 1,
             updated_at=now,
         )
-    )
+        .returning(appointments.c.id)
+    ).all()
+    # Their held time goes with them, before the flush that called us inserts the new rows; only
+    # for the rows this statement cancelled (one confirmed meanwhile keeps its time).
+    release_held(connection, cancelled)
     connection.execute(
         update(confirmations)  # type: ignore[arg-type]
         .where(confirmations.c.appointment_id.in_(ordered), confirmations.c.released_at.is_(None))
