@@ -1,6 +1,6 @@
-"""The database's provider guarantee (migrations 0002 and 0013): on PostgreSQL two active
-appointments that both hold one provider cannot overlap, while one that records the provider
-without holding them (holds_provider false) never blocks that provider."""
+"""The database's provider guarantee (migrations 0002, 0013 and 0014's held intervals): on
+PostgreSQL two active appointments that both hold one provider cannot overlap, while one that
+records the provider without holding them (holds_provider false) never blocks that provider."""
 
 from __future__ import annotations
 
@@ -61,6 +61,6 @@ def test_two_holding_the_provider_cannot_overlap_on_postgresql(
     db.add(_row(clinic, 0, holds_provider=True))
     db.commit()
     db.add(_row(clinic, 1, holds_provider=True))
-    with pytest.raises(IntegrityError, match="ex_appointments_provider_overlap"):
+    with pytest.raises(IntegrityError, match="ex_held_intervals_overlap"):
         db.commit()
     db.rollback()
