@@ -1,5 +1,11 @@
 """The demo clinic: a realistic orthodontic practice with three weeks of bookings.
 
+Brightside runs the way orthodontic practices schedule (docs/planner.md cites the figures): two
+orthodontists, eight chairs with an assistant each, a scanner room, and a doctor-time pattern on
+every type (``D`` the orthodontist is needed, ``A`` the assistant works alone, per 5 minutes).
+Each doctor runs a bank of four chairs: while an assistant seats a patient and changes wires,
+the doctor checks and adjusts in another chair, and is never needed in two chairs at once.
+
 Deterministic (seeded) so screenshots and walkthroughs look the same each time, and
 idempotent: it is keyed by the demo admin's email and does nothing when that user exists.
 Over 400 lines on purpose: it is data (staff, types, hours, patients, bookings) read top to
@@ -35,6 +41,7 @@ from api.models import (
     User,
     WorkingHours,
 )
+from solver.time_pattern import check_pattern, provider_held
 
 DEMO_ADMIN = "admin@brightside.example"
 DEMO_PASSWORD = "slotwise-demo"  # a published demo login, shown on screen by `make demo`
@@ -115,10 +122,15 @@ class TypeSpec:
     room_kind: str | None = None
     buffer_after: int = 0
     procedures: tuple[str, ...] = ()
+    pattern: str = ""  # doctor time, one D/A per 5 minutes of ``default``
 
 
 TYPES = (
-    TypeSpec("ADJ", "Adjustment", "#2e86de", 30, 20, 40, online=True, procedures=("ADJ",)),
+    # Assistant seats and unties (10 min), the doctor checks and adjusts (5), assistant ties in.
+    TypeSpec(
+        "ADJ", "Adjustment", "#2e86de", 20, 15, 30, online=True, procedures=("ADJ",), pattern="AADA"
+    ),
+    # Scans and records are assistant work: the provider is recorded, not held.
     TypeSpec(
         "SCAN",
         "Intraoral Scan",
@@ -130,21 +142,58 @@ TYPES = (
         room_kind="scanner",
         buffer_after=5,
         procedures=("SCAN",),
+        pattern="AAAA",
     ),
     TypeSpec(
         "NPC",
         "New Patient Consult",
         "#27ae60",
-        45,
+        30,
         30,
         60,
         online=True,
         new_patients=True,
         procedures=("CONSULT",),
+        pattern="DDDDDD",
     ),
-    TypeSpec("REP", "Bracket Repair", "#e67e22", 20, 15, 30, online=True, procedures=("REP",)),
-    TypeSpec("DEB", "Debond", "#c0392b", 60, 45, 90, buffer_after=10, procedures=("DEB",)),
+    TypeSpec(
+        "REP",
+        "Bracket Repair",
+        "#e67e22",
+        20,
+        15,
+        30,
+        online=True,
+        procedures=("REP",),
+        pattern="ADDA",
+    ),
+    # Brackets off by the doctor, assistant cleans up and scans for retainers, doctor checks.
+    TypeSpec(
+        "DEB",
+        "Debond",
+        "#c0392b",
+        60,
+        45,
+        90,
+        buffer_after=10,
+        procedures=("DEB",),
+        pattern="AADDDAAAADDA",
+    ),
+    # Assistant preps and isolates, the doctor places every bracket, assistant fits the wires.
+    TypeSpec(
+        "BOND",
+        "Bond",
+        "#16a085",
+        90,
+        60,
+        120,
+        procedures=("BOND",),
+        pattern="AAAA" + "D" * 6 + "A" * 8,
+    ),
 )
+CHAIRS_PER_DOCTOR = 4
+# Long appointments before 15:00 keep the after-school hours for short ones (docs/planner.md).
+AFTER_SCHOOL = time(15, 0)
 
 
 def _hours_for(weekday: int) -> list[tuple[time, time]]:
@@ -177,16 +226,19 @@ def load_demo(session: Session, today: date | None = None) -> str:
         for n, t, c in (
             ("Dr Sarah Okafor", "Orthodontist", "#1abc9c"),
             ("Dr James Whitfield", "Orthodontist", "#3498db"),
-            ("Emma Collins", "Orthodontic Therapist", "#9b59b6"),
         )
     ]
-    chairs = [Chair(clinic_id=clinic.id, name=f"Chair {i}") for i in range(1, 7)]
+    chairs = [
+        Chair(clinic_id=clinic.id, name=f"Chair {i}")
+        for i in range(1, CHAIRS_PER_DOCTOR * len(providers) + 1)
+    ]
     scanner = Room(clinic_id=clinic.id, name="Scanner Room", kind="scanner")
     session.add_all([*providers, *chairs, scanner])
     session.flush()
 
     types: dict[str, AppointmentType] = {}
     for spec in TYPES:
+        check_pattern(spec.pattern, spec.default)  # the API's own rule for a type's pattern
         types[spec.code] = AppointmentType(
             clinic_id=clinic.id,
             name=spec.name,
@@ -201,10 +253,8 @@ def load_demo(session: Session, today: date | None = None) -> str:
             room_kind=spec.room_kind,
             buffer_after=spec.buffer_after,
             procedure_codes=list(spec.procedures),
+            time_pattern=spec.pattern,
         )
-    # Debonds and consults need an orthodontist, not the therapist.
-    types["DEB"].providers = providers[:2]
-    types["NPC"].providers = providers[:2]
     session.add_all(types.values())
     session.flush()
 
@@ -255,7 +305,7 @@ def load_demo(session: Session, today: date | None = None) -> str:
                 ),
                 email=f"{first}.{last}.{i}@example.com".lower(),
                 phone=f"07700 900{i:03d}",
-                usual_provider_id=providers[i % 3].id,
+                usual_provider_id=providers[i % len(providers)].id,
             )
         )
     session.add_all(patients)
@@ -268,6 +318,7 @@ def load_demo(session: Session, today: date | None = None) -> str:
         for seq, (name, code, tcode) in enumerate(
             (
                 ("Intraoral scan", "SCAN", "SCAN"),
+                ("Bond", "BOND", "BOND"),
                 ("Adjustment 1", "ADJ", "ADJ"),
                 ("Adjustment 2", "ADJ", "ADJ"),
                 ("Debond", "DEB", "DEB"),
@@ -324,7 +375,7 @@ def load_demo(session: Session, today: date | None = None) -> str:
     session.flush()
     return (
         f"Loaded the demo clinic '{clinic.name}' ({TIME_ZONE}): {len(providers)} providers, "
-        f"{len(chairs)} chairs, 1 scanner room, {len(types)} appointment types, "
+        f"{len(chairs)} chairs, 1 scanner room, {len(types)} appointment types with doctor time, "
         f"{len(patients)} patients, {count} appointments.\n" + _logins()
     )
 
@@ -342,14 +393,44 @@ def _book_three_weeks(
     types: dict[str, AppointmentType],
     patients: list[Patient],
 ) -> int:
-    """Greedy, overlap-free fill: each chair's day gets appointments with some free gaps."""
+    """Greedy fill, chair by chair: the chair is held for the whole appointment and its buffer,
+    the doctor of the chair's bank only for the pattern's ``D`` runs, and no two of a doctor's
+    runs overlap (the rule every ortho schedule is built around)."""
     busy: dict[str, list[tuple[datetime, datetime]]] = {}
 
-    def free(key: str, start: datetime, end: datetime) -> bool:
-        return all(end <= s or start >= e for s, e in busy.get(key, []))
+    def free(key: str, spans: list[tuple[datetime, datetime]]) -> bool:
+        return all(e <= a or s >= z for a, z in spans for s, e in busy.get(key, []))
 
-    def hold(key: str, start: datetime, end: datetime) -> None:
-        busy.setdefault(key, []).append((start, end))
+    def hold(key: str, spans: list[tuple[datetime, datetime]]) -> None:
+        busy.setdefault(key, []).extend(spans)
+
+    def doctor_time(kind: AppointmentType, start: datetime) -> list[tuple[datetime, datetime]]:
+        runs = provider_held(kind.time_pattern, kind.default_duration, 0, kind.buffer_after)
+        return [(start + timedelta(minutes=a), start + timedelta(minutes=z)) for a, z in runs]
+
+    def book(
+        kind: AppointmentType, start: datetime, provider: Provider, patient: Patient, **where: str
+    ) -> None:
+        end = start + timedelta(minutes=kind.default_duration)
+        session.add(
+            Appointment(
+                clinic_id=clinic.id,
+                patient_id=patient.id,
+                start_time=start.astimezone(UTC),
+                end_time=end.astimezone(UTC),
+                duration=kind.default_duration,
+                occupied_start=start.astimezone(UTC),
+                occupied_end=(end + timedelta(minutes=kind.buffer_after)).astimezone(UTC),
+                appointment_type_id=kind.id,
+                provider_id=provider.id,
+                time_pattern=kind.time_pattern,
+                holds_provider=bool(doctor_time(kind, start)),
+                status=AppointmentStatus.SCHEDULED,
+                booked_by=admin.id,
+                source=rng.choice(list(AppointmentSource)),
+                **where,
+            )
+        )
 
     count = 0
     for offset in range(1, 22):
@@ -357,89 +438,55 @@ def _book_three_weeks(
         if day.weekday() >= 5:
             continue
         for chair_index, chair in enumerate(chairs):
+            doctor = providers[chair_index // CHAIRS_PER_DOCTOR]
             for block_start, block_end in _hours_for(day.weekday()):
                 cursor = datetime.combine(day, block_start, tz)
                 end_of_block = datetime.combine(day, block_end, tz)
-                while True:
-                    cursor += timedelta(minutes=rng.choice((0, 0, 10, 20, 40)))
+                while cursor < end_of_block:
+                    cursor += timedelta(minutes=rng.choice((0, 0, 0, 5, 10)))
                     in_adjustment_slot = chair_index < 2 and cursor.time() < time(10, 0)
-                    code = (
-                        "ADJ"
-                        if in_adjustment_slot
-                        else rng.choice(("ADJ", "ADJ", "ADJ", "REP", "NPC", "DEB"))
-                    )
+                    if in_adjustment_slot or cursor.time() >= AFTER_SCHOOL:
+                        code = rng.choice(("ADJ", "ADJ", "ADJ", "ADJ", "REP"))
+                    else:
+                        code = rng.choice(("ADJ", "ADJ", "ADJ", "REP", "NPC", "DEB", "BOND"))
                     kind = types[code]
-                    duration = kind.default_duration
-                    end = cursor + timedelta(minutes=duration)
+                    end = cursor + timedelta(minutes=kind.default_duration)
                     occupied_end = end + timedelta(minutes=kind.buffer_after)
                     if occupied_end > end_of_block:
-                        break
+                        if code == "ADJ":
+                            break
+                        continue  # a shorter type may still fit before the block ends
                     if in_adjustment_slot and end.time() > time(10, 0):
                         cursor = datetime.combine(day, time(10, 0), tz)
                         continue
-                    allowed = kind.providers or providers
-                    provider = next(
-                        (
-                            p
-                            for p in rng.sample(allowed, len(allowed))
-                            if free(p.id, cursor, occupied_end)
-                        ),
-                        None,
-                    )
                     patient = rng.choice(patients)
-                    if provider is None or not free(patient.id, cursor, end):
-                        cursor = end
+                    runs = doctor_time(kind, cursor)
+                    if not free(doctor.id, runs) or not free(patient.id, [(cursor, end)]):
+                        # The doctor is busy in another chair then: the assistant waits 5 min.
+                        cursor += timedelta(minutes=5)
                         continue
-                    hold(provider.id, cursor, occupied_end)
-                    hold(patient.id, cursor, end)
-                    session.add(
-                        Appointment(
-                            clinic_id=clinic.id,
-                            patient_id=patient.id,
-                            start_time=cursor.astimezone(UTC),
-                            end_time=end.astimezone(UTC),
-                            duration=duration,
-                            occupied_start=cursor.astimezone(UTC),
-                            occupied_end=occupied_end.astimezone(UTC),
-                            appointment_type_id=kind.id,
-                            provider_id=provider.id,
-                            chair_id=chair.id,
-                            status=AppointmentStatus.SCHEDULED,
-                            booked_by=admin.id,
-                            source=rng.choice(list(AppointmentSource)),
-                        )
-                    )
+                    hold(doctor.id, runs)
+                    hold(patient.id, [(cursor, end)])
+                    book(kind, cursor, doctor, patient, chair_id=chair.id)
                     count += 1
                     cursor = occupied_end
-        # A few scans a day in the scanner room, with whichever provider is free.
+        # A few scans a day in the scanner room: assistant time, the doctor only recorded.
         for hour in (9, 11, 14, 16):
             start = datetime.combine(day, time(hour, 0), tz)
             kind = types["SCAN"]
             end = start + timedelta(minutes=kind.default_duration)
-            occupied_end = end + timedelta(minutes=kind.buffer_after)
-            provider = next((p for p in providers if free(p.id, start, occupied_end)), None)
             patient = rng.choice(patients)
-            if provider is None or not free(patient.id, start, end):
+            if not free(patient.id, [(start, end)]):
                 continue
-            hold(provider.id, start, occupied_end)
-            hold(patient.id, start, end)
-            session.add(
-                Appointment(
-                    clinic_id=clinic.id,
-                    patient_id=patient.id,
-                    start_time=start.astimezone(UTC),
-                    end_time=end.astimezone(UTC),
-                    duration=kind.default_duration,
-                    occupied_start=start.astimezone(UTC),
-                    occupied_end=occupied_end.astimezone(UTC),
-                    appointment_type_id=kind.id,
-                    provider_id=provider.id,
-                    room_id=scanner.id,
-                    booked_by=admin.id,
-                )
-            )
+            hold(patient.id, [(start, end)])
+            book(kind, start, patient_doctor(providers, patient), patient, room_id=scanner.id)
             count += 1
     return count
+
+
+def patient_doctor(providers: list[Provider], patient: Patient) -> Provider:
+    """The patient's usual orthodontist, the responsible provider of an assistant-only visit."""
+    return next((p for p in providers if p.id == patient.usual_provider_id), providers[0])
 
 
 def _logins() -> str:

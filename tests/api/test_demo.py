@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.demo import DEMO_PASSWORD, load_demo
-from api.models import Appointment, Clinic, Patient, User
+from api.models import Appointment, AppointmentType, Clinic, Patient, User
+from solver.time_pattern import provider_held
 
 
 def _counts(db: Session) -> tuple[int, ...]:
@@ -39,17 +41,69 @@ def test_demo_loads_once_and_its_logins_work(client: TestClient, db: Session) ->
         data={"username": "admin@brightside.example", "password": DEMO_PASSWORD},
     ).json()["access_token"]
     chairs = client.get("/api/chairs", headers={"Authorization": f"Bearer {token}"}).json()
-    assert chairs["total"] == 6
+    assert chairs["total"] == 8
 
 
-def test_demo_appointments_never_overlap_per_provider(db: Session) -> None:
+def _held(db: Session) -> list[tuple[str, str | None, datetime, datetime, datetime, datetime]]:
+    """(provider, chair, start, end, doctor from, doctor until) per D run of every appointment."""
+    rows = db.execute(
+        select(Appointment, AppointmentType).join(
+            AppointmentType, Appointment.appointment_type_id == AppointmentType.id
+        )
+    ).all()
+    out = []
+    for appt, kind in rows:
+        if not appt.holds_provider:
+            continue
+        before, after = kind.buffer_before, kind.buffer_after
+        for a, z in provider_held(appt.time_pattern, appt.duration, before, after):
+            out.append(
+                (
+                    appt.provider_id,
+                    appt.chair_id,
+                    appt.start_time,
+                    appt.end_time,
+                    appt.start_time + timedelta(minutes=a),
+                    appt.start_time + timedelta(minutes=z),
+                )
+            )
+    return out
+
+
+def test_the_doctor_is_never_needed_in_two_chairs_at_once(db: Session) -> None:
     load_demo(db)
     db.commit()
-    rows = db.execute(
-        select(
-            Appointment.provider_id, Appointment.occupied_start, Appointment.occupied_end
-        ).order_by(Appointment.provider_id, Appointment.occupied_start)
-    ).all()
-    for (p1, _s1, e1), (p2, s2, _e2) in itertools.pairwise(rows):
+    kinds = db.scalars(select(AppointmentType)).all()
+    assert kinds and all(k.time_pattern for k in kinds)  # doctor time on every type
+    held = sorted(_held(db), key=lambda h: (h[0], h[4]))
+    assert held
+    for (p1, *_, e1), (p2, _c, _s, _e, s2, _z) in itertools.pairwise(held):
         if p1 == p2:
             assert s2 >= e1
+    # Scans are assistant time: recorded with a provider, who is not held.
+    scans = db.scalars(
+        select(Appointment).join(AppointmentType).where(AppointmentType.code == "SCAN")
+    ).all()
+    assert scans and not any(a.holds_provider for a in scans)
+    # Chairs are held for the whole appointment and its buffer, one patient at a time.
+    rows = db.execute(
+        select(Appointment.chair_id, Appointment.occupied_start, Appointment.occupied_end)
+        .where(Appointment.chair_id.is_not(None))
+        .order_by(Appointment.chair_id, Appointment.occupied_start)
+    ).all()
+    for (c1, _s1, e1), (c2, s2, _e2) in itertools.pairwise(rows):
+        if c1 == c2:
+            assert s2 >= e1
+
+
+def test_each_doctor_runs_several_chairs_at_the_busiest_moment(db: Session) -> None:
+    load_demo(db)
+    db.commit()
+    spans: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for provider, chair, start, end, *_ in _held(db):
+        if chair is not None:
+            spans.setdefault(provider, []).append((start, end, chair))
+    assert len(spans) == 2
+    for provider, visits in spans.items():
+        peak = max(len({c for s, e, c in visits if s <= moment < e}) for moment, _, _ in visits)
+        assert peak >= 3, provider
