@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, ViewCalendar
 from api.chairs import service
 from api.chairs.schemas import ChairCreate, ChairRead, ChairUpdate
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import Chair
 from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/chairs", tags=["chairs"])
+
+
+ChairById = Annotated[Chair, by_id(service.get_chair, "chair_id")]
 
 
 @router.get("", response_model=Page[ChairRead], responses=problem_responses(401, 403, 422))
@@ -35,17 +42,16 @@ def create_chair(body: ChairCreate, session: SessionDep, principal: Configure) -
 
 
 @router.get("/{chair_id}", response_model=ChairRead, responses=problem_responses(401, 403, 404))
-def get_chair(chair_id: str, session: SessionDep, principal: ViewCalendar) -> ChairRead:
-    return ChairRead.model_validate(service.get_chair(session, principal, chair_id))
+def get_chair(_: ViewCalendar, chair: ChairById) -> ChairRead:
+    return ChairRead.model_validate(chair)
 
 
 @router.put(
     "/{chair_id}", response_model=ChairRead, responses=problem_responses(401, 403, 404, 409, 422)
 )
 def update_chair(
-    chair_id: str, body: ChairUpdate, session: SessionDep, principal: Configure
+    body: ChairUpdate, session: SessionDep, _: Configure, chair: ChairById
 ) -> ChairRead:
-    chair = service.get_chair(session, principal, chair_id)
     return ChairRead.model_validate(service.update_chair(session, chair, body))
 
 
@@ -54,5 +60,5 @@ def update_chair(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_chair(chair_id: str, session: SessionDep, principal: Configure) -> None:
-    service.delete_chair(session, service.get_chair(session, principal, chair_id))
+def delete_chair(session: SessionDep, _: Configure, chair: ChairById) -> None:
+    service.delete_chair(session, chair)

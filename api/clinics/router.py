@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, OpenClinic, ViewCalendar
 from api.clinics import service
 from api.clinics.schemas import ClinicCreate, ClinicRead, ClinicUpdate
+from api.core.fetch import by_id
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import Clinic
 from api.schemas import Page
 
 router = APIRouter(prefix="/api/clinics", tags=["clinics"])
+
+
+ClinicById = Annotated[Clinic, by_id(service.get_clinic, "clinic_id")]
 
 
 @router.get("", response_model=Page[ClinicRead], responses=problem_responses(401, 403))
@@ -35,17 +42,16 @@ def create_clinic(session: SessionDep, _: OpenClinic, body: ClinicCreate) -> Cli
 
 
 @router.get("/{clinic_id}", response_model=ClinicRead, responses=problem_responses(401, 403, 404))
-def get_clinic(clinic_id: str, session: SessionDep, principal: ViewCalendar) -> ClinicRead:
-    return ClinicRead.model_validate(service.get_clinic(session, principal, clinic_id))
+def get_clinic(_: ViewCalendar, clinic: ClinicById) -> ClinicRead:
+    return ClinicRead.model_validate(clinic)
 
 
 @router.put(
     "/{clinic_id}", response_model=ClinicRead, responses=problem_responses(401, 403, 404, 422)
 )
 def update_clinic(
-    clinic_id: str, body: ClinicUpdate, session: SessionDep, principal: Configure
+    body: ClinicUpdate, session: SessionDep, _: Configure, clinic: ClinicById
 ) -> ClinicRead:
-    clinic = service.get_clinic(session, principal, clinic_id)
     return ClinicRead.model_validate(service.update_clinic(session, clinic, body))
 
 
@@ -54,5 +60,5 @@ def update_clinic(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_clinic(clinic_id: str, session: SessionDep, principal: Configure) -> None:
-    service.delete_clinic(session, service.get_clinic(session, principal, clinic_id))
+def delete_clinic(session: SessionDep, _: Configure, clinic: ClinicById) -> None:
+    service.delete_clinic(session, clinic)

@@ -11,14 +11,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.deps import CreateAppointment, ViewCalendar
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import Patient
 from api.patients import service
 from api.patients.schemas import PatientCreate, PatientRead, PatientUpdate
 from api.schemas import MultilineText, Page, QueryBool
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
+
+
+PatientById = Annotated[Patient, by_id(service.get_patient, "patient_id")]
 
 
 @router.get("", response_model=Page[PatientRead], responses=problem_responses(401, 403, 422))
@@ -58,17 +63,16 @@ def create_patient(
 
 
 @router.get("/{patient_id}", response_model=PatientRead, responses=problem_responses(401, 403, 404))
-def get_patient(patient_id: str, session: SessionDep, principal: ViewCalendar) -> PatientRead:
-    return PatientRead.model_validate(service.get_patient(session, principal, patient_id))
+def get_patient(_: ViewCalendar, patient: PatientById) -> PatientRead:
+    return PatientRead.model_validate(patient)
 
 
 @router.put(
     "/{patient_id}", response_model=PatientRead, responses=problem_responses(401, 403, 404, 422)
 )
 def update_patient(
-    patient_id: str, body: PatientUpdate, session: SessionDep, principal: CreateAppointment
+    body: PatientUpdate, session: SessionDep, principal: CreateAppointment, patient: PatientById
 ) -> PatientRead:
-    patient = service.get_patient(session, principal, patient_id)
     return PatientRead.model_validate(service.update_patient(session, principal, patient, body))
 
 
@@ -77,6 +81,6 @@ def update_patient(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_patient(patient_id: str, session: SessionDep, principal: CreateAppointment) -> None:
+def delete_patient(session: SessionDep, _: CreateAppointment, patient: PatientById) -> None:
     """Delete a patient without appointments or portal login (409 otherwise); plans go too."""
-    service.delete_patient(session, service.get_patient(session, principal, patient_id))
+    service.delete_patient(session, patient)

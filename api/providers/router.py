@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, ViewCalendar
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import Provider
 from api.providers import service
 from api.providers.schemas import ProviderCreate, ProviderRead, ProviderUpdate
 from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/providers", tags=["providers"])
+
+
+ProviderById = Annotated[Provider, by_id(service.get_provider, "provider_id")]
 
 
 @router.get("", response_model=Page[ProviderRead], responses=problem_responses(401, 403, 422))
@@ -39,17 +46,16 @@ def create_provider(
 @router.get(
     "/{provider_id}", response_model=ProviderRead, responses=problem_responses(401, 403, 404)
 )
-def get_provider(provider_id: str, session: SessionDep, principal: ViewCalendar) -> ProviderRead:
-    return ProviderRead.model_validate(service.get_provider(session, principal, provider_id))
+def get_provider(_: ViewCalendar, provider: ProviderById) -> ProviderRead:
+    return ProviderRead.model_validate(provider)
 
 
 @router.put(
     "/{provider_id}", response_model=ProviderRead, responses=problem_responses(401, 403, 404, 422)
 )
 def update_provider(
-    provider_id: str, body: ProviderUpdate, session: SessionDep, principal: Configure
+    body: ProviderUpdate, session: SessionDep, _: Configure, provider: ProviderById
 ) -> ProviderRead:
-    provider = service.get_provider(session, principal, provider_id)
     return ProviderRead.model_validate(service.update_provider(session, provider, body))
 
 
@@ -58,5 +64,5 @@ def update_provider(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_provider(provider_id: str, session: SessionDep, principal: Configure) -> None:
-    service.delete_provider(session, service.get_provider(session, principal, provider_id))
+def delete_provider(session: SessionDep, _: Configure, provider: ProviderById) -> None:
+    service.delete_provider(session, provider)

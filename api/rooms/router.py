@@ -5,14 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.deps import Configure, ViewCalendar
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import Room
 from api.rooms import service
 from api.rooms.schemas import RoomCreate, RoomRead, RoomUpdate, normalize_kind
 from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+
+
+RoomById = Annotated[Room, by_id(service.get_room, "room_id")]
 
 
 @router.get("", response_model=Page[RoomRead], responses=problem_responses(401, 403, 422))
@@ -40,17 +45,14 @@ def create_room(body: RoomCreate, session: SessionDep, principal: Configure) -> 
 
 
 @router.get("/{room_id}", response_model=RoomRead, responses=problem_responses(401, 403, 404))
-def get_room(room_id: str, session: SessionDep, principal: ViewCalendar) -> RoomRead:
-    return RoomRead.model_validate(service.get_room(session, principal, room_id))
+def get_room(_: ViewCalendar, room: RoomById) -> RoomRead:
+    return RoomRead.model_validate(room)
 
 
 @router.put(
     "/{room_id}", response_model=RoomRead, responses=problem_responses(401, 403, 404, 409, 422)
 )
-def update_room(
-    room_id: str, body: RoomUpdate, session: SessionDep, principal: Configure
-) -> RoomRead:
-    room = service.get_room(session, principal, room_id)
+def update_room(body: RoomUpdate, session: SessionDep, _: Configure, room: RoomById) -> RoomRead:
     return RoomRead.model_validate(service.update_room(session, room, body))
 
 
@@ -59,5 +61,5 @@ def update_room(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_room(room_id: str, session: SessionDep, principal: Configure) -> None:
-    service.delete_room(session, service.get_room(session, principal, room_id))
+def delete_room(session: SessionDep, _: Configure, room: RoomById) -> None:
+    service.delete_room(session, room)

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, status
 
 from api.auth.deps import Configure, ViewCalendar
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import ScheduleTemplate
 from api.schedule_templates import service
 from api.schedule_templates.schemas import (
     ScheduleTemplateCreate,
@@ -15,6 +19,9 @@ from api.schedule_templates.schemas import (
 from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/schedule-templates", tags=["schedule templates"])
+
+
+TemplateById = Annotated[ScheduleTemplate, by_id(service.get_template, "template_id")]
 
 
 @router.get(
@@ -57,10 +64,8 @@ def get_active_schedule_template(
     response_model=ScheduleTemplateRead,
     responses=problem_responses(401, 403, 404),
 )
-def get_schedule_template(
-    template_id: str, session: SessionDep, principal: ViewCalendar
-) -> ScheduleTemplateRead:
-    return ScheduleTemplateRead.from_model(service.get_template(session, principal, template_id))
+def get_schedule_template(_: ViewCalendar, template: TemplateById) -> ScheduleTemplateRead:
+    return ScheduleTemplateRead.from_model(template)
 
 
 @router.put(
@@ -69,9 +74,8 @@ def get_schedule_template(
     responses=problem_responses(401, 403, 404, 422),
 )
 def update_schedule_template(
-    template_id: str, body: ScheduleTemplateUpdate, session: SessionDep, principal: Configure
+    body: ScheduleTemplateUpdate, session: SessionDep, _: Configure, template: TemplateById
 ) -> ScheduleTemplateRead:
-    template = service.get_template(session, principal, template_id)
     return ScheduleTemplateRead.from_model(service.update_template(session, template, body))
 
 
@@ -80,5 +84,5 @@ def update_schedule_template(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_schedule_template(template_id: str, session: SessionDep, principal: Configure) -> None:
-    service.delete_template(session, service.get_template(session, principal, template_id))
+def delete_schedule_template(session: SessionDep, _: Configure, template: TemplateById) -> None:
+    service.delete_template(session, template)

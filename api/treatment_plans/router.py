@@ -11,9 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.deps import CreateAppointment, ViewCalendar
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import TreatmentPlan
 from api.schemas import Page
 from api.treatment_plans import service
 from api.treatment_plans.schemas import (
@@ -24,6 +26,9 @@ from api.treatment_plans.schemas import (
 )
 
 router = APIRouter(prefix="/api/treatment-plans", tags=["treatment plans"])
+
+
+PlanById = Annotated[TreatmentPlan, by_id(service.get_plan, "plan_id")]
 
 
 @router.get("", response_model=Page[TreatmentPlanRead], responses=problem_responses(401, 403, 422))
@@ -55,8 +60,8 @@ def create_plan(
 @router.get(
     "/{plan_id}", response_model=TreatmentPlanRead, responses=problem_responses(401, 403, 404)
 )
-def get_plan(plan_id: str, session: SessionDep, principal: ViewCalendar) -> TreatmentPlanRead:
-    return TreatmentPlanRead.model_validate(service.get_plan(session, principal, plan_id))
+def get_plan(_: ViewCalendar, plan: PlanById) -> TreatmentPlanRead:
+    return TreatmentPlanRead.model_validate(plan)
 
 
 @router.put(
@@ -65,11 +70,10 @@ def get_plan(plan_id: str, session: SessionDep, principal: ViewCalendar) -> Trea
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def update_plan(
-    plan_id: str, body: TreatmentPlanUpdate, session: SessionDep, principal: CreateAppointment
+    body: TreatmentPlanUpdate, session: SessionDep, principal: CreateAppointment, plan: PlanById
 ) -> TreatmentPlanRead:
     """Partial update; `procedures`, when sent, replaces the list (409 if that would drop a
     procedure booked on an appointment)."""
-    plan = service.get_plan(session, principal, plan_id)
     return TreatmentPlanRead.model_validate(service.update_plan(session, principal, plan, body))
 
 
@@ -78,5 +82,5 @@ def update_plan(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_plan(plan_id: str, session: SessionDep, principal: CreateAppointment) -> None:
-    service.delete_plan(session, service.get_plan(session, principal, plan_id))
+def delete_plan(session: SessionDep, _: CreateAppointment, plan: PlanById) -> None:
+    service.delete_plan(session, plan)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
 from api.auth.deps import Configure
+from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.models import User
 from api.schemas import Page
 from api.users import service
 from api.users.schemas import UserRead, UserUpdate
 
 router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+UserById = Annotated[User, by_id(service.get_user, "user_id")]
 
 
 @router.get("", response_model=Page[UserRead], responses=problem_responses(401, 403, 422))
@@ -27,17 +34,16 @@ def list_users(
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404))
-def get_user(user_id: str, session: SessionDep, principal: Configure) -> UserRead:
-    return UserRead.model_validate(service.get_user(session, principal, user_id))
+def get_user(_: Configure, user: UserById) -> UserRead:
+    return UserRead.model_validate(user)
 
 
 @router.put(
     "/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
 )
 def update_user(
-    user_id: str, body: UserUpdate, session: SessionDep, principal: Configure
+    body: UserUpdate, session: SessionDep, principal: Configure, user: UserById
 ) -> UserRead:
     """Deactivate (`active: false`) or change the role of a staff account. Its open calendar
     connections close within seconds (4401 deactivated, 4403 role changed)."""
-    user = service.get_user(session, principal, user_id)
     return UserRead.model_validate(service.update_user(session, principal, user, body))
