@@ -23,6 +23,11 @@ Hard rules (the same in all three entry points):
   be on the grid.
 - Parts of one visit may not overlap on a shared resource (buffers included);
   ``same_provider`` / ``same_chair`` force one id across the parts needing that kind.
+- Doctor time (``time_pattern``): a part with a pattern (its own, else its type's fitted to its
+  duration) holds its provider only during the pattern's ``D`` runs, without buffers; each run
+  must lie in the provider's working hours and free time, and parts of a visit sharing a
+  provider may overlap elsewhere. Chairs and rooms are held as above. A pattern without ``D``
+  holds no provider. ``PartAssignment.provider_time`` reports when the provider is needed.
 
 Soft rules and their weights: ``objective``.
 """

@@ -10,6 +10,7 @@ import numpy as np
 
 from solver.grid import I64, to_datetime
 from solver.masks import PartMasks, Timeline
+from solver.prepare import Part
 from solver.problem import ResourceKind
 from solver.result import PartAssignment, Slot
 
@@ -30,6 +31,12 @@ class Assembler:
             d = self._dt[t] = to_datetime(t)
         return d
 
+    def provider_time(self, part: Part, t: int) -> tuple[tuple[datetime, datetime], ...]:
+        """When part, started at instant t, needs its provider (``PartAssignment``)."""
+        if ResourceKind.PROVIDER not in part.pools:
+            return ()
+        return tuple((self.dt(t + a), self.dt(t + b)) for a, b in part.provider_runs)
+
     def slot(self, js: list[int], resources: list[dict[ResourceKind, str]]) -> Slot:
         parts = []
         grid = self.timeline.grid
@@ -49,6 +56,7 @@ class Assembler:
                     res.get(ResourceKind.CHAIR),
                     res.get(ResourceKind.ROOM),
                     fill,
+                    self.provider_time(p, t),
                 )
             )
         return Slot(parts[0].start, parts[-1].end, tuple(parts))
@@ -85,16 +93,24 @@ class Assembler:
                     self._dt[v] = to_datetime(v)
             starts = list(map(self._dt.__getitem__, t.tolist()))
             ends = list(map(self._dt.__getitem__, ends_t.tolist()))
+            provider_times = (
+                [self.provider_time(p, v) for v in t.tolist()]
+                if p.doctor_time
+                else [((a, b),) for a, b in zip(starts, ends, strict=True)]
+                if ResourceKind.PROVIDER in p.pools
+                else [()] * len(js)
+            )
             per_part.append(
                 [
-                    PartAssignment(p.type.id, a, b, pr, ch, rm, f)
-                    for a, b, pr, ch, rm, f in zip(
+                    PartAssignment(p.type.id, a, b, pr, ch, rm, f, pt)
+                    for a, b, pr, ch, rm, f, pt in zip(
                         starts,
                         ends,
                         ids[ResourceKind.PROVIDER],
                         ids[ResourceKind.CHAIR],
                         ids[ResourceKind.ROOM],
                         fills,
+                        provider_times,
                         strict=True,
                     )
                 ]

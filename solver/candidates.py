@@ -13,9 +13,12 @@ Coupling between parts is handled as follows:
   the state (one row per common resource, or per pair when both are asked).
   Consecutive parts on that shared resource may not overlap with their buffers, which only
   raises the effective minimum gap to ``buffer_after_i + buffer_before_{i+1}``.
-- Two parts that *may* pick the same resource while their buffered intervals could overlap
+  A provider is held for ``Part.held`` (a pattern's ``D`` runs, no buffers), so the raise for
+  ``same_provider`` is how far those reach past the part's end (``_clearance``; usually none).
+- Two parts that *may* pick the same resource while their held times could overlap
   (short gaps and long buffers) couple the choices; the DP is then a relaxation, and each of its
-  candidate starts is confirmed by a small exact depth-first search (``coupled`` is True).
+  candidate starts is confirmed by a small exact depth-first search (``coupled`` is True), which
+  tests providers on their runs, chairs and rooms on their buffered spans.
   This never happens when buffers fit inside the gaps, which is the usual case.
 """
 
@@ -92,8 +95,9 @@ class Chains:
         for i in range(1, len(self.parts)):
             prev, cur = self.parts[i - 1], self.parts[i]
             g = cur.min_gap
-            if any(k in prev.pools and k in cur.pools for k in self.tracked):
-                g = max(g, prev.buffer_after + cur.buffer_before)
+            for k in self.tracked:
+                if k in prev.pools and k in cur.pools:
+                    g = max(g, _clearance(prev, cur, k))
             self.min_gap[i] = g
         self.next_lo: list[I64] = []
         self.next_hi: list[I64] = []
@@ -139,12 +143,18 @@ class Chains:
         return out
 
     def _close_pairs(self) -> Iterator[tuple[int, int, set[ResourceKind]]]:
-        """Pairs of parts whose buffered intervals could overlap, with the kinds both need."""
+        """Pairs of parts whose held times could overlap, with the kinds both need for which
+        they could (buffers for chairs and rooms, ``Part.held`` for providers)."""
         ps = self.parts
         for i, j in itertools.combinations(range(len(ps)), 2):
             least_gap = sum(self.min_gap[i + 1 : j + 1]) + sum(p.dur for p in ps[i + 1 : j])
-            if least_gap < ps[i].buffer_after + ps[j].buffer_before:
-                yield i, j, set(ps[i].pools) & set(ps[j].pools)
+            kinds = {
+                kind
+                for kind in set(ps[i].pools) & set(ps[j].pools)
+                if least_gap < _clearance(ps[i], ps[j], kind)
+            }
+            if kinds:
+                yield i, j, kinds
 
     def _may_share(self, i: int, j: int, kind: ResourceKind) -> bool:
         return bool(set(self.parts[i].pools[kind]) & set(self.parts[j].pools[kind]))
@@ -219,9 +229,10 @@ class Chains:
         found = rec(1)
         return None if found is None else Chain(list(js), found)
 
-    def occupancy(self, i: int, j: int) -> tuple[int, int]:
-        p, t = self.parts[i], int(self.timeline.grid[j])
-        return t - p.buffer_before, t + p.dur + p.buffer_after
+    def held(self, i: int, j: int, kind: ResourceKind) -> list[tuple[int, int]]:
+        """The instants part i, started at grid index j, holds its resource of ``kind``."""
+        t = int(self.timeline.grid[j])
+        return [(t + a, t + b) for a, b in self.parts[i].held(kind)]
 
     def assign(self, js: list[int]) -> list[dict[ResourceKind, str]] | None:
         """Resources for parts ``0..len(js)-1`` at these starts, or None if none exist.
@@ -229,18 +240,20 @@ class Chains:
         Kinds never interact with each other, so each kind is a tiny independent search.
         """
         out: list[dict[ResourceKind, str]] = [{} for _ in js]
-        occ = [self.occupancy(i, j) for i, j in enumerate(js)]
         kinds = {k for i in range(len(js)) for k in self.part_masks[i].kinds}
         for kind in kinds:
             parts = [i for i in range(len(js)) if kind in self.part_masks[i].kinds]
             cands = []
+            held = {i: self.held(i, js[i], kind) for i in parts}
             for i in parts:
                 kind_masks = self.part_masks[i].kinds[kind]
                 cands.append([kind_masks.ids[r] for r in np.flatnonzero(kind_masks.ok[:, js[i]])])
+            # Providers clash on their runs only: parts sharing a doctor may overlap in time
+            # while the doctor is needed in one of them at a time.
             clash = {
                 (a, b)
                 for a, b in itertools.combinations(parts, 2)
-                if occ[b][0] < occ[a][1] and occ[a][0] < occ[b][1]
+                if any(r < f and s < e for r, e in held[a] for s, f in held[b])
             }
             if kind in self.tracked:
                 shared = [r for r in self.common[kind] if all(r in c for c in cands)]
@@ -255,6 +268,14 @@ class Chains:
             for i in parts:
                 out[i][kind] = picked[i]
         return out
+
+
+def _clearance(first: Part, later: Part, kind: ResourceKind) -> int:
+    """Seconds between the end of ``first`` and the start of ``later`` below which the two
+    could hold one resource of ``kind`` at once: ``buffer_after + buffer_before`` for chairs,
+    rooms and whole-span providers; for doctor time, how far the held runs reach past the
+    part's end and before the later part's start (none: they never overlap)."""
+    return first.hull(kind)[1] - first.dur - later.hull(kind)[0]
 
 
 def _distinct(

@@ -1,87 +1,22 @@
 """The hard rules of a concrete booking, one check per conflict code.
 
-Each check reads a ``Booking`` (the prepared query and the parts as given, in epoch seconds) and
-yields the ``Violation``s of its one code; ``validate`` runs ``CHECKS`` in order. Codes are
-stable: the API maps them to HTTP answers and fields.
+Each check reads a ``Booking`` (``solver.booking``: the prepared query and the parts as given,
+in epoch seconds) and yields the ``Violation``s of its one code; ``validate`` runs ``CHECKS`` in
+order. Codes are stable: the API maps them to HTTP answers and fields. A provider with a time
+pattern is checked on its ``D`` runs only, and its messages say where the doctor is needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import cached_property
-from zoneinfo import ZoneInfo
 
-from solver.grid import LocalCalendar, calendar_for, to_datetime, to_sec_ceil, to_sec_floor, zone
+from solver.booking import Booking
+from solver.grid import to_sec_ceil, to_sec_floor
 from solver.masks import busy_pairs
-from solver.prepare import Part, Prepared
-from solver.problem import ResourceKind, SlotQuery
-from solver.result import PartAssignment, Violation
-from solver.template_slots import SlotTime, claim_problem, reserved_overlaps, slot_times
-
-
-@dataclass(frozen=True)
-class Booking:
-    """A booking as every check reads it: the prepared query, the parts as given, in seconds."""
-
-    query: SlotQuery
-    prep: Prepared
-    given: tuple[PartAssignment, ...]
-    times: tuple[tuple[int, int], ...]  # (start, end) of each part, no buffers
-
-    @cached_property
-    def tz(self) -> ZoneInfo:
-        return zone(self.query.clinic.time_zone)
-
-    @cached_property
-    def names(self) -> dict[str, str]:
-        return {r.id: r.name or r.id for r in self.query.clinic.resources}
-
-    @cached_property
-    def occupied(self) -> tuple[tuple[int, int], ...]:
-        """Each part's time with its type's buffers: what its resources are held for."""
-        return tuple(
-            (s - p.buffer_before, e + p.buffer_after)
-            for (s, e), p in zip(self.times, self.prep.parts, strict=True)
-        )
-
-    @cached_property
-    def calendar(self) -> LocalCalendar:
-        lo = min(s for s, _ in self.occupied)
-        hi = max(e for _, e in self.occupied)
-        return calendar_for(self.query.clinic.time_zone, lo, max(hi, lo))
-
-    @cached_property
-    def span(self) -> tuple[int, int]:
-        """Whole local dates around the booking: the busy time any check needs lies inside."""
-        return int(self.calendar.mid[0]), int(self.calendar.mid[-1])
-
-    @cached_property
-    def slot_times(self) -> list[SlotTime]:
-        return slot_times(self.calendar, self.query.clinic.template_slots)
-
-    def parts(self) -> list[tuple[int, PartAssignment, Part]]:
-        return [(i, a, p) for i, (a, p) in enumerate(zip(self.given, self.prep.parts, strict=True))]
-
-    def held(self, i: int) -> dict[ResourceKind, str]:
-        return held_by(self.given[i])
-
-    def local(self, t: int) -> str:
-        return to_datetime(t).astimezone(self.tz).strftime("%a %d %b %H:%M")
-
-    def label(self, i: int) -> str:
-        t = self.prep.parts[i].type
-        return f"part {i + 1} ({t.name or t.id})"
-
-
-def held_by(a: PartAssignment) -> dict[ResourceKind, str]:
-    pairs = (
-        (ResourceKind.PROVIDER, a.provider_id),
-        (ResourceKind.CHAIR, a.chair_id),
-        (ResourceKind.ROOM, a.room_id),
-    )
-    return {k: v for k, v in pairs if v is not None}
-
+from solver.prepare import Part
+from solver.problem import ResourceKind
+from solver.result import Violation
+from solver.template_slots import claim_problem, reserved_overlaps
 
 Check = Callable[[Booking], Iterator[Violation]]
 
@@ -211,12 +146,26 @@ def not_qualified(booking: Booking) -> Iterator[Violation]:
 
 
 def outside_hours(booking: Booking) -> Iterator[Violation]:
-    """Each resource works for all of the part's time, buffers included."""
+    """Each resource works for all of the time the part holds it: the whole part, buffers
+    included, except a provider with a time pattern, who must work during its ``D`` runs."""
     for i, _, _ in booking.parts():
         occ_s, occ_e = booking.occupied[i]
-        for rid in booking.held(i).values():
+        for kind, rid in booking.held(i).items():
             hours = booking.calendar.merged_hours(booking.prep.resources[rid].hours).tolist()
-            if not any(hs <= occ_s and occ_e <= he for hs, he in hours):
+            outside = [
+                (s, e)
+                for s, e in booking.held_times(i, kind)
+                if not any(hs <= s and e <= he for hs, he in hours)
+            ]
+            if outside and booking.doctor_time(i, kind):
+                yield Violation(
+                    "outside_hours",
+                    f"{booking.names[rid]} is needed {booking.spans(outside)} "
+                    f"({booking.label(i)}) but is not working then",
+                    i,
+                    rid,
+                )
+            elif outside:
                 yield Violation(
                     "outside_hours",
                     f"{booking.names[rid]} is not working for all of {booking.local(occ_s)}-"
@@ -227,15 +176,27 @@ def outside_hours(booking: Booking) -> Iterator[Violation]:
 
 
 def resource_busy(booking: Booking) -> Iterator[Violation]:
-    """No resource is already busy during the part's time, buffers included."""
+    """No resource is already busy while the part holds it: the part's time, buffers included,
+    or for a provider with a time pattern its ``D`` runs, the message saying where."""
     for i, _, _ in booking.parts():
-        occ_s, occ_e = booking.occupied[i]
-        for rid in booking.held(i).values():
+        for kind, rid in booking.held(i).items():
+            held = booking.held_times(i, kind)
             owner = f"clinic.resources[{rid}].busy"
             for busy_start, busy_end, ref in busy_pairs(
                 owner, booking.prep.resources[rid].busy, *booking.span
             ):
-                if busy_start < occ_e and occ_s < busy_end:
+                clash = [(s, e) for s, e in held if busy_start < e and s < busy_end]
+                if clash and booking.doctor_time(i, kind):
+                    yield Violation(
+                        "resource_busy",
+                        f"{booking.names[rid]} is needed {booking.spans(clash)} but is busy "
+                        f"{booking.local(busy_start)}-{booking.local(busy_end)[-5:]}"
+                        + (f" ({ref})" if ref else ""),
+                        i,
+                        rid,
+                        ref,
+                    )
+                elif clash:
                     yield Violation(
                         "resource_busy",
                         f"{booking.names[rid]} is busy {booking.local(busy_start)}-"
@@ -352,21 +313,33 @@ def same_chair(booking: Booking) -> Iterator[Violation]:
 
 
 def part_overlap(booking: Booking) -> Iterator[Violation]:
-    """Two parts of one visit never hold one resource at once, buffers included."""
+    """Two parts of one visit never hold one resource at once: buffers included, a provider
+    with a time pattern during its ``D`` runs (parts sharing a doctor may overlap elsewhere)."""
     n = len(booking.times)
     for i in range(n):
         for j in range(i + 1, n):
-            shared = set(booking.held(i).values()) & set(booking.held(j).values())
-            (si, ei), (sj, ej) = booking.occupied[i], booking.occupied[j]
-            if shared and si < ej and sj < ei:
-                for rid in sorted(shared):
-                    yield Violation(
-                        "part_overlap",
-                        f"parts {i + 1} and {j + 1} both need {booking.names[rid]} at overlapping "
-                        f"times (buffers included)",
-                        j,
-                        rid,
-                    )
+            mine = {rid: kind for kind, rid in booking.held(i).items()}
+            theirs = {rid: kind for kind, rid in booking.held(j).items()}
+            for rid in sorted(set(mine) & set(theirs)):
+                kind = mine[rid]
+                both = [
+                    (max(s, t), min(e, f))
+                    for s, e in booking.held_times(i, kind)
+                    for t, f in booking.held_times(j, theirs[rid])
+                    if s < f and t < e
+                ]
+                if not both:
+                    continue
+                doctor = booking.doctor_time(i, kind) or booking.doctor_time(j, kind)
+                yield Violation(
+                    "part_overlap",
+                    f"parts {i + 1} and {j + 1} both need {booking.names[rid]} "
+                    + (
+                        booking.spans(both) if doctor else "at overlapping times (buffers included)"
+                    ),
+                    j,
+                    rid,
+                )
 
 
 CHECKS: tuple[Check, ...] = (

@@ -5,6 +5,9 @@ kept as sorted disjoint half-open intervals. A part of type T with duration d at
 resource when its occupied interval ``[s - T.buffer_before, s + d + T.buffer_after]`` lies inside
 one free interval; that test is one ``searchsorted`` over all (resource, start) pairs at once,
 because every resource's intervals live in one array keyed by ``resource_index * KEY + time``.
+A provider is held for ``Part.held``: that same interval without a pattern, only the pattern's
+``D`` runs with one, and fits when every run lies in one free interval (one ``searchsorted`` per
+run, combined with ``&``; patterns have one to three runs, so the cost stays linear in starts).
 
 Template slots: the rules are in ``template_slots``; here they become masks. "The part uses the
 slot's chair or its provider" is a disjunction, so "may not overlap a slot reserved for other
@@ -42,8 +45,11 @@ class KindMasks:
     resource_index: I64  # row -> timeline resource index
     ok: Bool  # the resource can hold the part at that start
     fill: Bool  # a template slot naming this resource and reserved for the type contains it
-    before: I64  # free time left between the free interval's start and the occupancy
-    after: I64  # free time left between the occupancy and the free interval's end
+    before: I64  # free time left between the free interval's start and the held time
+    after: I64  # free time left between the held time and the free interval's end
+    # A provider held only for a pattern's runs: its leftovers are doctor time, which
+    # ``objective.doctor_idle_fragment`` scores, not ``short_gap``.
+    doctor_time: bool = False
 
 
 @dataclass
@@ -138,6 +144,12 @@ def contained(starts: I64, ends: I64, qs: I64, qe: I64) -> Bool:
     return (idx >= 0) & (pmax[np.maximum(idx, 0)] >= qe)
 
 
+def _holds_at_start(part: Part) -> bool:
+    """Does the part hold some resource at its start instant (so that instant must be open)?
+    Not a part held only by a provider whose first ``D`` run starts later."""
+    return any(a <= 0 < b for kind in part.pools for a, b in part.held(kind))
+
+
 class Timeline:
     """Free intervals of the resources a query can use, over the query's time range."""
 
@@ -168,7 +180,7 @@ class Timeline:
             *self.span,
         )
         self._sweep(*busy)
-        if all(p.pools for p in parts) and len(self.grid):
+        if all(_holds_at_start(p) for p in parts) and len(self.grid):
             # A start outside every needed resource's hours can never be feasible; dropping
             # nights and closed days shrinks every later array about threefold.
             unique = {id(h): h for h in self.hours}.values()
@@ -239,6 +251,18 @@ class Timeline:
         qe = base + occ_e[None, :]
         return free_end >= qe, qs - free_start, free_end - qe
 
+    def fit_held(
+        self, resources: I64, starts: I64, held: tuple[tuple[int, int], ...]
+    ) -> tuple[Bool, I64, I64]:
+        """``fit`` for a part held over several runs (offsets from each start): every run must
+        lie in one free interval (one ``searchsorted`` per run, combined with ``&``); the free
+        seconds left are those before the first run and after the last."""
+        ok, before, after = self.fit(resources, starts + held[0][0], starts + held[0][1])
+        for a, b in held[1:]:
+            fits, _, after = self.fit(resources, starts + a, starts + b)
+            ok = ok & fits
+        return ok, before, after
+
     def part_masks(self, part: Part) -> PartMasks:
         """Where ``part`` may start on the grid, and with which resources (``PartMasks``)."""
         query = self.prep.query
@@ -268,9 +292,7 @@ class Timeline:
         masks = PartMasks(part, everywhere_ok, everywhere_fill)
         for kind, pool in part.pools.items():
             resource_index = np.array([self.index[r] for r in pool], dtype=np.int64)
-            ok, before, after = self.fit(
-                resource_index, starts - part.buffer_before, ends + part.buffer_after
-            )
+            ok, before, after = self.fit_held(resource_index, starts, part.held(kind))
             fill = np.zeros(ok.shape, dtype=np.bool_)
             for row, rid in enumerate(pool):
                 mine = [t for t in named if t.slot.applies_to(kind, rid)]
@@ -281,7 +303,10 @@ class Timeline:
                 fill[row] = self._contained(
                     [(t.start, t.end) for t in mine if type_id in t.slot.type_ids], starts, ends
                 )
-            masks.kinds[kind] = KindMasks(pool, resource_index, ok, fill, before, after)
+            doctor_time = kind == ResourceKind.PROVIDER and part.doctor_time
+            masks.kinds[kind] = KindMasks(
+                pool, resource_index, ok, fill, before, after, doctor_time
+            )
         return masks
 
     @staticmethod

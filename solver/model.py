@@ -17,7 +17,8 @@ Per candidate ``c`` (first start fixed):
   its best resource and its best template-filling resource: any other choice is dominated.
 - ``same_provider`` / ``same_chair``: the chosen resource is equal across parts.
 - parts that could overlap (buffers included) on one resource: an optional fixed-size interval
-  per ``z`` and ``AddNoOverlap`` per resource.
+  per ``z`` and held run (``Part.held``: a provider only for a pattern's ``D`` runs) and
+  ``AddNoOverlap`` per resource.
 - template fill: ``f[i][j] <= sum(z that fill a slot)``, worth ``template_fill`` once per part.
 
 Objective coefficients are the integer centipoints of ``objective``'s terms, computed once per
@@ -186,12 +187,13 @@ class BestFitModel:
                 for (j, k), opts in zs.items():
                     if k != kind:
                         continue
-                    s, e = chains.occupancy(i, j)
-                    for r, z in opts:
-                        interval = model.new_optional_fixed_size_interval_var(
-                            s - chains.timeline.span[0], e - s, z, ""
-                        )
-                        per_resource.setdefault(kind_masks.ids[r], []).append((i, interval))
+                    # One interval per held run: a provider only for its doctor time.
+                    for s, e in chains.held(i, j, kind):
+                        for r, z in opts:
+                            interval = model.new_optional_fixed_size_interval_var(
+                                s - chains.timeline.span[0], e - s, z, ""
+                            )
+                            per_resource.setdefault(kind_masks.ids[r], []).append((i, interval))
             for intervals in per_resource.values():
                 if len({i for i, _ in intervals}) > 1:
                     model.add_no_overlap([iv for _, iv in intervals])

@@ -9,7 +9,9 @@ explanation of a chosen suggestion (``explain``) all call it, so a rule is writt
 - ``template_fill`` **+3.0** per part that lies wholly inside an applicable template slot
   reserved for its type (the slot it books into, or the first such slot in clinic order).
 - ``usual_provider`` **+2.0** per part done by ``preferences.usual_provider_id``.
-- ``short_gap`` **-1.5** per leftover gap: for every resource a part holds, the free time
+- ``short_gap`` **-1.5** per leftover gap: for every resource a part holds for its whole span
+  (chairs, rooms, and providers of parts without a time pattern: doctor time leaves provider gaps
+  that ``doctor_idle_fragment`` scores), the free time
   (working hours minus existing busy time) left between its occupied interval (buffers included)
   and the edges of the free interval holding it, when that leftover is longer than 0 and shorter
   than the clinic's shortest bookable type (smallest ``min_minutes``). Gaps between two parts of
@@ -144,7 +146,11 @@ def resource_points(
     the chosen resource (``short_gap``; ``usual_provider`` for providers; ``chair_load`` for
     chairs). ``template_fill`` depends on the resource too but is earned once per part, so the
     callers add it separately."""
-    out = short_gap(masks.before, masks.after, timeline.prep.shortest_booking)
+    out = (
+        np.zeros(masks.ok.shape, dtype=np.int64)
+        if masks.doctor_time
+        else short_gap(masks.before, masks.after, timeline.prep.shortest_booking)
+    )
     if kind == ResourceKind.PROVIDER:
         usual = timeline.prep.query.preferences.usual_provider_id
         out = out + usual_provider(masks.ids, usual)[:, None]
@@ -224,10 +230,13 @@ def explain(
             occupied_end = np.array([c.start + part.dur + part.buffer_after], dtype=np.int64)
             _, before, after = timeline.fit(np.array([resource]), occupied_start, occupied_end)
             # One side at a time (the other as no leftover), so each short gap has its reason.
-            for left, where, edge in (
-                (before, "before", occupied_start),
-                (after, "after", occupied_end),
-            ):
+            # A provider held for doctor time only has its leftovers scored elsewhere.
+            sides = (
+                ()
+                if kind == ResourceKind.PROVIDER and part.doctor_time
+                else ((before, "before", occupied_start), (after, "after", occupied_end))
+            )
+            for left, where, edge in sides:
                 gap = one(left)
                 add(
                     "short_gap",

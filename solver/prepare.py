@@ -12,6 +12,13 @@ and/or provider too and requires the part's type to be one the slot is reserved 
 
 Gaps: part ``i+1`` starts between ``end_i + min_gap`` and ``end_i + max_gap``. ``same_provider``
 / ``same_chair`` apply to the parts that need a provider / chair.
+
+Doctor time (``solver.time_pattern``): every type's pattern is checked against its default
+duration, a part's own pattern against the part's duration; a part without its own pattern uses
+its type's, fitted to the part's duration. ``Part.provider_held`` is what the part holds its
+provider for (``time_pattern.provider_held``: the whole span with buffers without a pattern, the
+``D`` runs with one). A part whose pattern has no ``D`` holds no provider, so, like a type with
+``needs_provider`` False, it has no provider pool and pinning a provider is an error.
 """
 
 from __future__ import annotations
@@ -24,11 +31,20 @@ from solver.errors import InvalidQuery
 from solver.grid import to_sec_ceil, to_sec_floor, zone
 from solver.problem import (
     AppointmentTypeSpec,
+    Clinic,
     Resource,
     ResourceKind,
     SlotQuery,
     TemplateSlot,
     VisitPart,
+)
+from solver.time_pattern import (
+    PROVIDER,
+    STEP_MINUTES,
+    check_pattern,
+    fit_to_duration,
+    provider_held,
+    provider_runs,
 )
 
 KINDS = (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM)
@@ -47,6 +63,32 @@ class Part:
     max_gap: int
     pools: dict[ResourceKind, tuple[str, ...]]  # only the kinds this part needs
     slot: TemplateSlot | None  # "book into template slot"
+    pattern: str | None = None  # this part's doctor-time pattern, fitted to its duration
+    # Seconds from the start while a provider is held (``time_pattern.provider_held``), also
+    # when the part has no provider pool (``validate`` checks a provider given anyway on it) ...
+    provider_held: tuple[tuple[int, int], ...] = ()
+    # ... and while the provider is needed, without buffers (``time_pattern.provider_runs``).
+    provider_runs: tuple[tuple[int, int], ...] = ()
+
+    def held(self, kind: ResourceKind) -> tuple[tuple[int, int], ...]:
+        """Seconds from the start during which the part holds a resource of ``kind``.
+
+        Chairs and rooms: the whole span with the type's buffers. Providers: ``provider_held``,
+        which is the same span without a pattern and only the ``D`` runs with one.
+        """
+        if kind == ResourceKind.PROVIDER:
+            return self.provider_held
+        return ((-self.buffer_before, self.dur + self.buffer_after),)
+
+    def hull(self, kind: ResourceKind) -> tuple[int, int]:
+        """First and last second (from the start) of ``held(kind)``; the kind must be held."""
+        held = self.held(kind)
+        return held[0][0], held[-1][1]
+
+    @property
+    def doctor_time(self) -> bool:
+        """Is the provider held only during a pattern's runs (not for the whole span)?"""
+        return self.pattern is not None
 
 
 @dataclass(frozen=True)
@@ -92,6 +134,7 @@ def prepare(query: SlotQuery) -> Prepared:
         )
     if not query.visit.parts:
         raise InvalidQuery("visit.parts", "a visit needs at least one part")
+    _check_type_patterns(clinic)
 
     resources = {resource.id: resource for resource in clinic.resources}
     types = {spec.id: spec for spec in clinic.types}
@@ -151,6 +194,20 @@ def _part(
             f"{visit_part.max_gap_minutes}",
         )
 
+    pattern = _part_pattern(path, spec, visit_part, minutes)
+    held = tuple(
+        (a * 60, b * 60)
+        for a, b in provider_held(
+            pattern, minutes, spec.buffer_before_minutes, spec.buffer_after_minutes
+        )
+    )
+    runs = tuple((a * 60, b * 60) for a, b in provider_runs(pattern, minutes))
+
+    needs = {
+        ResourceKind.PROVIDER: holds_provider(spec, held),
+        ResourceKind.CHAIR: spec.needs_chair,
+        ResourceKind.ROOM: spec.room_kind is not None,
+    }
     slot = None
     pins: dict[ResourceKind, str | None] = {
         ResourceKind.PROVIDER: visit_part.provider_id,
@@ -168,20 +225,24 @@ def _part(
                 f"{path}.template_slot_id",
                 f"template slot {slot.id!r} is not reserved for type {spec.id!r}",
             )
-        _pin_to_slot(path, spec, slot, pins)
-
-    needs = {
-        ResourceKind.PROVIDER: spec.needs_provider,
-        ResourceKind.CHAIR: spec.needs_chair,
-        ResourceKind.ROOM: spec.room_kind is not None,
-    }
+        _pin_to_slot(path, spec, slot, pins, needs)
     pools: dict[ResourceKind, tuple[str, ...]] = {}
     for kind in KINDS:
         pin = pins[kind]
         field = f"{path}.{kind.value}_id"
         if not needs[kind]:
             if pin is not None:
-                raise InvalidQuery(field, f"type {spec.id!r} needs no {kind.value}, got {pin!r}")
+                why = (
+                    f"its time pattern {pattern!r} has no provider time ({PROVIDER!r})"
+                    if kind == ResourceKind.PROVIDER and spec.needs_provider
+                    else ""
+                )
+                raise InvalidQuery(
+                    field,
+                    f"type {spec.id!r} needs no {kind.value}"
+                    + (f": {why}" if why else "")
+                    + f", got {pin!r}",
+                )
             continue
         pool = [rid for rid in by_kind[kind] if _suits(spec, resources[rid])]
         if pin is not None:
@@ -212,11 +273,55 @@ def _part(
         gap_max,
         pools,
         slot,
+        pattern,
+        held,
+        runs,
     )
 
 
+def holds_provider(spec: AppointmentTypeSpec, held: tuple[tuple[int, int], ...]) -> bool:
+    """A part holds a provider when its type needs one and its pattern has provider time."""
+    return spec.needs_provider and bool(held)
+
+
+def _check_type_patterns(clinic: Clinic) -> None:
+    # Every type, not only the visit's: best fit's doctor terms read every type's runs.
+    for index, spec in enumerate(clinic.types):
+        if spec.time_pattern is not None:
+            check_pattern(
+                spec.time_pattern, spec.default_minutes, f"clinic.types[{index}].time_pattern"
+            )
+
+
+def _part_pattern(
+    path: str, spec: AppointmentTypeSpec, visit_part: VisitPart, minutes: int
+) -> str | None:
+    """The part's own pattern, checked against its duration, else its type's fitted to it."""
+    own = visit_part.time_pattern
+    if own is None:
+        if spec.time_pattern is None:
+            return None
+        return fit_to_duration(spec.time_pattern, minutes, f"{path}.duration_minutes")
+    field = f"{path}.time_pattern"
+    # Characters first (check_pattern against the pattern's own length checks only those),
+    # then the length against this part's duration, which is not the type's default.
+    check_pattern(own, len(own) * STEP_MINUTES, field)
+    steps = -(-minutes // STEP_MINUTES)
+    if len(own) != steps:
+        raise InvalidQuery(
+            field,
+            f"has {len(own)} steps but this part's {minutes} minutes need {steps} "
+            f"(one per {STEP_MINUTES} minutes)",
+        )
+    return own
+
+
 def _pin_to_slot(
-    path: str, spec: AppointmentTypeSpec, slot: TemplateSlot, pins: dict[ResourceKind, str | None]
+    path: str,
+    spec: AppointmentTypeSpec,
+    slot: TemplateSlot,
+    pins: dict[ResourceKind, str | None],
+    needs: dict[ResourceKind, bool],
 ) -> None:
     """Booking into a slot: the part must fill it, so the slot must apply to it.
 
@@ -228,8 +333,8 @@ def _pin_to_slot(
     named = [
         (kind, rid, field)
         for kind, rid, field, needed in (
-            (ResourceKind.PROVIDER, slot.provider_id, "provider_id", spec.needs_provider),
-            (ResourceKind.CHAIR, slot.chair_id, "chair_id", spec.needs_chair),
+            (ResourceKind.PROVIDER, slot.provider_id, "provider_id", needs[ResourceKind.PROVIDER]),
+            (ResourceKind.CHAIR, slot.chair_id, "chair_id", needs[ResourceKind.CHAIR]),
         )
         if rid is not None and needed
     ]

@@ -17,7 +17,13 @@ class SolveStatus(StrEnum):
 
 @dataclass(frozen=True)
 class PartAssignment:
-    """One booked part: its times (without buffers) and the resources it holds."""
+    """One booked part: its times (without buffers) and the resources it holds.
+
+    ``provider_time`` is when the provider is needed, as UTC instants: the pattern's ``D`` runs
+    (no buffers) for a part with a time pattern, ``((start, end),)`` for one without, and
+    ``()`` when the part holds no provider. The engine always fills it in what it returns;
+    ``validate`` ignores it on its input (it derives the runs from the visit's patterns).
+    """
 
     type_id: str
     start: datetime
@@ -26,6 +32,7 @@ class PartAssignment:
     chair_id: str | None
     room_id: str | None
     template_slot_id: str | None
+    provider_time: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,9 @@ def fit_to_duration(pattern: str, duration_minutes: int, field: str = "duration"
     the end. Cutting a ``D`` step is an ``InvalidQuery`` naming where the provider is needed."""
     steps = math.ceil(duration_minutes / STEP_MINUTES)
     needed = provider_needed_until(pattern)
-    if duration_minutes < needed:
+    # A duration that ends inside the last D step keeps it (clipped, as ``provider_runs`` does):
+    # a 17-minute type may have the pattern "AAAD", and its default must fit its own pattern.
+    if steps * STEP_MINUTES < needed:
         hours, minutes = divmod(needed, 60)
         raise InvalidQuery(
             field,

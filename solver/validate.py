@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from solver.checks import CHECKS, Booking, held_by
+from solver.booking import Booking, held_by
+from solver.checks import CHECKS
 from solver.errors import InvalidQuery
 from solver.grid import to_sec_floor
 from solver.prepare import Prepared, prepare

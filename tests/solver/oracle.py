@@ -3,6 +3,9 @@
 Plain datetimes and loops, nothing shared with the engine except the input/output dataclasses
 and the documented objective weights: enumerate every grid start, every chain of later starts
 within the gap bounds and every resource assignment, and check each hard rule directly.
+
+Doctor time is written step by step: a provider with a time pattern is held for each 5-minute
+``D`` step on its own (never merged into runs), chairs and rooms for the whole part with buffers.
 """
 
 from __future__ import annotations
@@ -120,14 +123,14 @@ class Oracle:
             ResourceKind.ROOM: vp.room_id,
         }
         out: dict[ResourceKind, list[str]] = {}
-        if t.needs_provider:
+        if self.holds_provider(i):
             out[ResourceKind.PROVIDER] = []
         if t.needs_chair:
             out[ResourceKind.CHAIR] = []
         if t.room_kind is not None:
             out[ResourceKind.ROOM] = []
         for r in self.q.clinic.resources:
-            if r.kind == ResourceKind.PROVIDER and t.needs_provider:
+            if r.kind == ResourceKind.PROVIDER and self.holds_provider(i):
                 ok = t.qualified_provider_ids is None or r.id in t.qualified_provider_ids
             elif r.kind == ResourceKind.CHAIR and t.needs_chair:
                 ok = True
@@ -138,6 +141,50 @@ class Oracle:
             if ok and pins[r.kind] in (None, r.id):
                 out[r.kind].append(r.id)
         return out
+
+    def pattern(self, i: int) -> str | None:
+        """Part i's doctor-time pattern for its duration: its own, else its type's with
+        assistant time added or removed at the end (one letter per 5 minutes)."""
+        vp = self.q.visit.parts[i]
+        if vp.time_pattern is not None:
+            return vp.time_pattern
+        base = self.types[vp.type_id].time_pattern
+        if base is None:
+            return None
+        steps = -(-int(self.duration(i).total_seconds() // 60) // 5)
+        return base[:steps] + "A" * max(0, steps - len(base))
+
+    def holds_provider(self, i: int) -> bool:
+        pattern = self.pattern(i)
+        needs = self.types[self.q.visit.parts[i].type_id].needs_provider
+        return needs and (pattern is None or "D" in pattern)
+
+    def held(self, i: int, kind: ResourceKind, s: datetime) -> list[Interval]:
+        """Minutes part i started at s holds its resource of ``kind``: buffers included, except
+        a provider with a pattern, who is held for each ``D`` step (clipped to the duration)."""
+        t = self.types[self.q.visit.parts[i].type_id]
+        e = s + self.duration(i)
+        pattern = self.pattern(i)
+        if kind != ResourceKind.PROVIDER or pattern is None:
+            return [
+                (
+                    s - timedelta(minutes=t.buffer_before_minutes),
+                    e + timedelta(minutes=t.buffer_after_minutes),
+                )
+            ]
+        return [
+            (s + timedelta(minutes=5 * k), min(e, s + timedelta(minutes=5 * k + 5)))
+            for k, c in enumerate(pattern)
+            if c == "D"
+        ]
+
+    def provider_time(self, i: int, s: datetime) -> list[Interval]:
+        """What the engine reports as ``provider_time``: the ``D`` runs, or the whole part."""
+        if not self.holds_provider(i):
+            return []
+        if self.pattern(i) is None:
+            return [(s, s + self.duration(i))]
+        return merged(self.held(i, ResourceKind.PROVIDER, s))
 
     def duration(self, i: int) -> timedelta:
         vp = self.q.visit.parts[i]
@@ -150,18 +197,14 @@ class Oracle:
 
     def part_ok(self, i: int, s: datetime, res: tuple[tuple[ResourceKind, str], ...]) -> bool:
         vp = self.q.visit.parts[i]
-        t = self.types[vp.type_id]
         e = s + self.duration(i)
-        occ = (
-            s - timedelta(minutes=t.buffer_before_minutes),
-            e + timedelta(minutes=t.buffer_after_minutes),
-        )
-        for _, rid in res:
+        for kind, rid in res:
             r = self.res[rid]
-            if not any(a <= occ[0] and occ[1] <= b for a, b in self.hours(r)):
-                return False
-            if any(overlap(occ, (b.start, b.end)) for b in r.busy):
-                return False
+            for occ in self.held(i, kind, s):
+                if not any(a <= occ[0] and occ[1] <= b for a, b in self.hours(r)):
+                    return False
+                if any(overlap(occ, (b.start, b.end)) for b in r.busy):
+                    return False
         if any(overlap((s, e), (b.start, b.end)) for b in self.q.patient_busy):
             return False
         used = {rid for _, rid in res}
@@ -187,18 +230,14 @@ class Oracle:
             ids = {rid for p in parts for k, rid in p.res if k == kind}
             if flag and len(ids) > 1:
                 return False
-        for (_i, a), (_j, b) in itertools.combinations(enumerate(parts), 2):
-            ta, tb = self.types[a.type_id], self.types[b.type_id]
-            oa = (
-                a.start - timedelta(minutes=ta.buffer_before_minutes),
-                a.end + timedelta(minutes=ta.buffer_after_minutes),
-            )
-            ob = (
-                b.start - timedelta(minutes=tb.buffer_before_minutes),
-                b.end + timedelta(minutes=tb.buffer_after_minutes),
-            )
-            if {r for _, r in a.res} & {r for _, r in b.res} and overlap(oa, ob):
-                return False
+        for (i, a), (j, b) in itertools.combinations(enumerate(parts), 2):
+            for kind, rid in a.res:
+                if (kind, rid) in b.res and any(
+                    overlap(x, y)
+                    for x in self.held(i, kind, a.start)
+                    for y in self.held(j, kind, b.start)
+                ):
+                    return False
         return parts[-1].end <= self.latest and parts[0].start >= self.earliest
 
     # -- enumeration -----------------------------------------------------------------------
@@ -300,7 +339,9 @@ class Oracle:
                     p.start - timedelta(minutes=t.buffer_before_minutes),
                     p.end + timedelta(minutes=t.buffer_after_minutes),
                 )
-                for a, b in self.free(self.res[rid]):
+                # short_gap is for whole-span holds; a patterned provider's gaps are doctor time.
+                whole_span = kind != ResourceKind.PROVIDER or self.pattern(i) is None
+                for a, b in self.free(self.res[rid]) if whole_span else []:
                     if a <= occ[0] and occ[1] <= b:
                         for left in (occ[0] - a, b - occ[1]):
                             if timedelta(0) < left < timedelta(minutes=self.short):

@@ -1,4 +1,8 @@
-"""Hypothesis strategies: small random clinics around DST dates, with 1-3 part visits."""
+"""Hypothesis strategies: small random clinics around DST dates, with 1-3 part visits.
+
+Types and parts carry random doctor-time patterns (None, random D/A, all-A); with one or two
+providers, parts of one visit often share a provider, with and without ``same_provider``.
+"""
 
 from __future__ import annotations
 
@@ -83,18 +87,33 @@ def blocks(draw: st.DrawFn) -> tuple[LocalBlock, ...]:
 
 
 @st.composite
-def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
+def patterns(draw: st.DrawFn, minutes: int, allow_none: bool = True) -> str | None:
+    """None (whole-span provider time) half the time, else D/A per 5 minutes, all-A included."""
+    steps = -(-minutes // 5)
+    kinds = ["none", "none", "none"] if allow_none else []
+    kind = draw(st.sampled_from([*kinds, "random", "random", "assistant"]))
+    if kind == "none":
+        return None
+    if kind == "assistant":
+        return "A" * steps
+    return "".join(draw(st.lists(st.sampled_from("DAA"), min_size=steps, max_size=steps)))
+
+
+@st.composite
+def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> SlotQuery:
+    """A random query; ``one_doctor``: one provider whom every type needs, 2-3 part visits with
+    short gaps and long buffers, so parts compete for the doctor and only the runs tell."""
     tz_name = draw(st.sampled_from(ZONES))
     tz = ZoneInfo(tz_name)
     day = draw(st.sampled_from([*transitions(tz_name), date(2026, 6, 10), date(2026, 1, 14)]))
-    g = draw(st.sampled_from([15, 30, 60]))
+    g = draw(st.sampled_from([15] if one_doctor else [15, 30, 60]))
 
     def at(d: date, minutes: int) -> datetime:
         return datetime.combine(d, time(), tzinfo=tz).astimezone(UTC) + timedelta(minutes=minutes)
 
     def busy(prefix: str) -> tuple[BusyInterval, ...]:
         out = []
-        for n in range(draw(st.integers(0, 3))):
+        for n in range(draw(st.integers(0, 1 if one_doctor else 3))):
             start = at(day, draw(st.integers(-2 * 60, 30 * 60)) // 5 * 5)
             out.append(
                 BusyInterval(
@@ -106,6 +125,8 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
         return tuple(out)
 
     def hours() -> WeeklyHours:
+        if one_doctor:  # long days: what decides is the doctor, not closing time
+            return WeeklyHours(dict.fromkeys(range(7), draw(st.sampled_from(TYPICAL[:3]))))
         if shared is not None and draw(st.integers(0, 3)):
             return shared
         return hours_of(draw)
@@ -122,9 +143,9 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
         return WeeklyHours(weekly, exceptions)
 
     shared = hours_of(draw) if draw(st.booleans()) else None
-    n_prov = draw(st.integers(1, 2))
-    n_chair = draw(st.integers(1, 2))
-    n_room = draw(st.integers(0, 2))
+    n_prov = 1 if one_doctor else draw(st.integers(1, 2))
+    n_chair = 2 if one_doctor else draw(st.integers(1, 2))
+    n_room = 0 if one_doctor else draw(st.integers(0, 2))
     resources = []
     for i in range(n_prov):
         resources.append(Resource(f"p{i}", ResourceKind.PROVIDER, hours(), busy(f"p{i}")))
@@ -143,25 +164,28 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
     providers = [r.id for r in resources if r.kind == ResourceKind.PROVIDER]
     chairs = [r.id for r in resources if r.kind == ResourceKind.CHAIR]
 
+    buffers = [0, 10, 15, 20] if one_doctor else [0, 0, 5, 10, 15]
     types = []
     for i in range(draw(st.integers(1, 3))):
         lo = draw(st.sampled_from([15, 20, 30, 45, 60]))
         hi = lo + draw(st.sampled_from([0, 15, 30, 60]))
         qual = draw(st.none() | st.frozensets(st.sampled_from(providers), min_size=1))
+        default = draw(st.integers(lo, hi))
         types.append(
             AppointmentTypeSpec(
                 f"t{i}",
                 lo,
                 hi,
-                draw(st.integers(lo, hi)),
-                buffer_before_minutes=draw(st.sampled_from([0, 0, 5, 10, 15])),
-                buffer_after_minutes=draw(st.sampled_from([0, 0, 5, 10, 15])),
-                needs_provider=draw(st.sampled_from([True, True, True, False])),
+                default,
+                buffer_before_minutes=draw(st.sampled_from(buffers)),
+                buffer_after_minutes=draw(st.sampled_from(buffers)),
+                needs_provider=one_doctor or draw(st.sampled_from([True, True, True, False])),
                 qualified_provider_ids=qual,
                 needs_chair=draw(st.booleans()),
                 room_kind=draw(st.sampled_from([None, None, None, "scan", "xray"]))
                 if n_room
                 else None,
+                time_pattern=draw(patterns(default)),
             )
         )
     type_ids = [t.id for t in types]
@@ -196,13 +220,27 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
     clinic = Clinic(tz_name, policy, tuple(resources), tuple(types), tuple(slots))
 
     parts = []
-    for _ in range(draw(st.integers(1, max_parts))):
+    for _ in range(draw(st.integers(2 if one_doctor else 1, max_parts))):
         t = draw(st.sampled_from(types))
-        dur = draw(st.none() | st.sampled_from(range(t.min_minutes, t.max_minutes + 1, 5)))
-        min_gap = draw(st.sampled_from([0, 0, 5, 15, 30]))
-        max_gap = min_gap + draw(st.sampled_from([0, 15, 30, 60, 60, 60]))
+        own = draw(st.booleans()) and draw(st.booleans())  # the part's own pattern, a quarter
+        # Without its own pattern, a duration may not drop a D step of its type's pattern (the
+        # default never does: the pattern has one step per 5 minutes of it).
+        last_d = -1 if t.time_pattern is None else t.time_pattern.rfind("D")
+        durations = [
+            d for d in range(t.min_minutes, t.max_minutes + 1, 5) if own or -(-d // 5) > last_d
+        ]
+        dur = draw(st.none() | st.sampled_from(durations)) if durations else None
+        minutes = t.default_minutes if dur is None else dur
+        part_pattern = draw(patterns(minutes, allow_none=False)) if own else None
+        # Fitting to the duration keeps every D step, so the type's pattern tells.
+        effective = part_pattern if own else t.time_pattern
+        holds_provider = t.needs_provider and (effective is None or "D" in effective)
+        min_gap = draw(st.sampled_from([0, 0, 5] if one_doctor else [0, 0, 5, 15, 30]))
+        max_gap = min_gap + draw(
+            st.sampled_from([15, 15, 30] if one_doctor else [0, 15, 30, 60, 60, 60])
+        )
         pin_p = pin_c = slot_id = None
-        if t.needs_provider and draw(st.integers(0, 4)) == 0:
+        if holds_provider and draw(st.integers(0, 4)) == 0:
             ok = [
                 p
                 for p in providers
@@ -219,7 +257,7 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
             and (
                 s.provider_id is None
                 or (
-                    t.needs_provider
+                    holds_provider
                     and pin_p in (None, s.provider_id)
                     and (
                         t.qualified_provider_ids is None
@@ -230,7 +268,9 @@ def queries(draw: st.DrawFn, max_parts: int = 3) -> SlotQuery:
         ]
         if usable and draw(st.integers(0, 3)) == 0:
             slot_id = draw(st.sampled_from(usable)).id
-        parts.append(VisitPart(t.id, dur, pin_p, pin_c, None, slot_id, min_gap, max_gap))
+        parts.append(
+            VisitPart(t.id, dur, pin_p, pin_c, None, slot_id, min_gap, max_gap, part_pattern)
+        )
     visit = Visit(tuple(parts), same_provider=draw(st.booleans()), same_chair=draw(st.booleans()))
 
     now = at(day, draw(st.integers(-10 * 60, 12 * 60)) // 5 * 5)

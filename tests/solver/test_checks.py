@@ -318,3 +318,53 @@ class TestPartOverlap:
         assert (v.code, v.part_index, v.resource_id) == ("part_overlap", 1, "c1")
         assert "parts 1 and 2 both need Chair 1" in v.message
         assert run(part_overlap, q, part(at(10)), part(at(10, 30), provider="p2", chair="c2")) == []
+
+
+class TestDoctorTime:
+    """A provider with a time pattern is held for its D runs only (``Part.held``)."""
+
+    LATE_DOCTOR = replace(ADJ, time_pattern="AAADDA")  # 30 min, doctor 10:15-10:25 at 10:00
+
+    def test_outside_hours_names_the_doctor_time_past_closing(self) -> None:
+        q = query(clinic(types=(self.LATE_DOCTOR,)))
+        (v,) = [v for v in run(outside_hours, q, part(at(16, 45))) if v.resource_id == "p1"]
+        assert v.message == (
+            "Dr One is needed Wed 10 Jun 17:00-17:10 (part 1 (Adjustment)) but is not working then"
+        )
+        # Starting at 16:35 the doctor is needed until 16:55; only the chair works too short.
+        got = run(outside_hours, q, part(at(16, 35)))
+        assert [v.resource_id for v in got] == ["c1"]
+
+    def test_busy_outside_the_doctor_time_is_no_conflict(self) -> None:
+        busy = (BusyInterval(at(10), at(10, 15), "appt-1"), BusyInterval(at(10, 20), at(11), "x"))
+        c = replace(
+            clinic(types=(self.LATE_DOCTOR,)),
+            resources=(
+                Resource("p1", ResourceKind.PROVIDER, HOURS, busy, name="Dr One"),
+                *clinic().resources[1:],
+            ),
+        )
+        (v,) = run(resource_busy, query(c), part(at(10)))
+        assert (v.code, v.resource_id, v.ref) == ("resource_busy", "p1", "x")
+        assert v.message == (
+            "Dr One is needed Wed 10 Jun 10:15-10:25 but is busy Wed 10 Jun 10:20-11:00 (x)"
+        )
+
+    def test_parts_sharing_a_doctor_may_overlap_outside_the_runs(self) -> None:
+        buffered = replace(ADJ, buffer_after_minutes=15)
+        early = replace(ADJ, id="early", time_pattern="DDAAAA", buffer_before_minutes=0)
+        late = replace(early, id="late", time_pattern="AAADDA")
+        whole = query(clinic(types=(buffered, early, late)))
+        first = part(at(10))
+        for later, overlaps in (("late", False), ("early", True)):
+            visit = Visit((VisitPart("adj"), VisitPart(later, max_gap_minutes=30)))
+            got = run(
+                part_overlap,
+                replace(whole, visit=visit),
+                first,
+                part(at(10, 30), chair="c2", type_id=later),
+            )
+            # The first part holds Dr One until 10:45 (buffer); "early" needs them 10:30-10:40.
+            assert bool(got) == overlaps, later
+        (v,) = got
+        assert v.message == "parts 1 and 2 both need Dr One Wed 10 Jun 10:30-10:40"

@@ -33,6 +33,33 @@ def test_availability_equals_oracle(q: SlotQuery) -> None:
         assert oracle.feasible(from_assignments(slot.parts)), slot
         assert validate(q, slot.parts) == [], slot
         assert all(p.start.utcoffset() == timedelta(0) for p in slot.parts)
+        assert_provider_time(oracle, slot.parts)
+
+
+def assert_provider_time(oracle: Oracle, parts: tuple[PartAssignment, ...]) -> None:
+    """Each part reports when its provider is needed, as the oracle works it out."""
+    for i, part in enumerate(parts):
+        assert list(part.provider_time) == oracle.provider_time(i, part.start), part
+        assert all(t.utcoffset() == timedelta(0) for run in part.provider_time for t in run)
+
+
+@settings(SETTINGS, max_examples=200)
+@given(queries(one_doctor=True))
+def test_parts_sharing_one_doctor_equal_the_oracle(q: SlotQuery) -> None:
+    """Parts that compete for one doctor: only the runs decide, in the search and in validate."""
+    got = find_availability(q)
+    oracle = Oracle(q)
+    assert got.complete
+    assert [s.start for s in got.slots] == oracle.available()
+    for slot in got.slots:
+        assert validate(q, slot.parts) == [], slot
+        assert_provider_time(oracle, slot.parts)
+    # Best fit's CP-SAT model keeps the doctor's runs apart the same way.
+    best, top = best_fit(q, 1), oracle.best()
+    assert best.complete
+    assert [round(s.score * 100) for s in best.suggestions] == ([] if top is None else [top[0]])
+    for s in best.suggestions:
+        assert oracle.feasible(from_assignments(s.slot.parts)), s
 
 
 @SETTINGS
@@ -54,6 +81,7 @@ def test_best_fit_equals_oracle(q: SlotQuery, k: int) -> None:
         parts = from_assignments(s.slot.parts)
         assert oracle.feasible(parts), s
         assert validate(q, s.slot.parts) == [], s
+        assert_provider_time(oracle, s.slot.parts)
         assert round(oracle.score(parts)) == round(s.score * 100), s
         assert abs(sum(t.points for t in s.terms) - s.score) < 1e-6
     assert round(got.suggestions[0].score * 100) == best[0]

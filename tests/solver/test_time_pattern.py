@@ -31,6 +31,14 @@ class TestFitToDuration:
     def test_shortening_removes_trailing_assistant_time(self) -> None:
         assert fit_to_duration("ADAA", 10) == "AD"
 
+    def test_a_duration_ending_inside_the_last_provider_step_keeps_it(self) -> None:
+        # 17 minutes need 4 steps, so "AAAD" is a valid pattern for a 17-minute default.
+        check_pattern("AAAD", 17)
+        assert fit_to_duration("AAAD", 17) == "AAAD"
+        assert provider_runs("AAAD", 17) == ((15, 17),)
+        with pytest.raises(InvalidQuery, match="needed until 0:20"):
+            fit_to_duration("AAAD", 15)
+
     def test_cutting_provider_time_is_refused_with_where_it_is_needed(self) -> None:
         with pytest.raises(InvalidQuery, match="needed until 0:15"):
             fit_to_duration("AADA", 10)
