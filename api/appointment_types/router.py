@@ -11,11 +11,17 @@ from api.appointment_types.schemas import (
     AppointmentTypeUpdate,
 )
 from api.auth.deps import Configure, ViewCalendar
+from api.core.fetch import by_id
+from api.core.paging import Paging, page_of
 from api.db import SessionDep
 from api.errors import problem_responses
-from api.schemas import BIGINT_MAX, Page, QueryBool
+from api.models import AppointmentType
+from api.schemas import Page, QueryBool
 
 router = APIRouter(prefix="/api/appointment-types", tags=["appointment types"])
+
+
+AppointmentTypeById = Annotated[AppointmentType, by_id(service.get_appointment_type, "type_id")]
 
 
 @router.get(
@@ -24,25 +30,14 @@ router = APIRouter(prefix="/api/appointment-types", tags=["appointment types"])
 def list_appointment_types(
     session: SessionDep,
     principal: ViewCalendar,
+    window: Paging,
     active: QueryBool | None = None,
     online_bookable: Annotated[QueryBool | None, Query(alias="onlineBookable")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Page[AppointmentTypeRead]:
-    items, total = service.list_appointment_types(
-        session,
-        principal,
-        active=active,
-        online_bookable=online_bookable,
-        limit=limit,
-        offset=offset,
+    found = service.list_appointment_types(
+        session, principal, active=active, online_bookable=online_bookable, window=window
     )
-    return Page(
-        items=[AppointmentTypeRead.from_model(t) for t in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(AppointmentTypeRead.from_model, found, window)
 
 
 @router.post(
@@ -62,10 +57,8 @@ def create_appointment_type(
     response_model=AppointmentTypeRead,
     responses=problem_responses(401, 403, 404),
 )
-def get_appointment_type(
-    type_id: str, session: SessionDep, principal: ViewCalendar
-) -> AppointmentTypeRead:
-    return AppointmentTypeRead.from_model(service.get_appointment_type(session, principal, type_id))
+def get_appointment_type(_: ViewCalendar, appt_type: AppointmentTypeById) -> AppointmentTypeRead:
+    return AppointmentTypeRead.from_model(appt_type)
 
 
 @router.put(
@@ -74,9 +67,8 @@ def get_appointment_type(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def update_appointment_type(
-    type_id: str, body: AppointmentTypeUpdate, session: SessionDep, principal: Configure
+    body: AppointmentTypeUpdate, session: SessionDep, _: Configure, appt_type: AppointmentTypeById
 ) -> AppointmentTypeRead:
-    appt_type = service.get_appointment_type(session, principal, type_id)
     return AppointmentTypeRead.from_model(service.update_appointment_type(session, appt_type, body))
 
 
@@ -85,7 +77,7 @@ def update_appointment_type(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
-def delete_appointment_type(type_id: str, session: SessionDep, principal: Configure) -> None:
-    service.delete_appointment_type(
-        session, service.get_appointment_type(session, principal, type_id)
-    )
+def delete_appointment_type(
+    session: SessionDep, _: Configure, appt_type: AppointmentTypeById
+) -> None:
+    service.delete_appointment_type(session, appt_type)

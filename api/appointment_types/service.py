@@ -7,13 +7,8 @@ from sqlalchemy.orm import Session
 
 from api.appointment_types.schemas import AppointmentTypeCreate, AppointmentTypeUpdate
 from api.auth.deps import Principal
-from api.core.crud import (
-    apply_changes,
-    delete_or_conflict,
-    flush_or_conflict,
-    get_in_clinic,
-    list_in_clinic,
-)
+from api.core.crud import Resource, is_active
+from api.core.paging import PageQuery
 from api.errors import Conflict, InvalidInput
 from api.models import AppointmentType, Provider, ScheduleTemplate
 from solver.errors import InvalidQuery
@@ -22,6 +17,15 @@ from solver.time_pattern import check_pattern
 # Fields where an explicit null in a PUT means "clear it" rather than "leave it alone".
 _NULLABLE = frozenset({"room_kind", "time_pattern"})
 
+TYPES = Resource(
+    AppointmentType,
+    "appointment type",
+    order_by=(AppointmentType.name, AppointmentType.code, AppointmentType.id),
+    duplicate=lambda kind: (
+        f"An appointment type with code '{kind.code}' already exists in your clinic."
+    ),
+)
+
 
 def list_appointment_types(
     session: Session,
@@ -29,27 +33,16 @@ def list_appointment_types(
     *,
     active: bool | None,
     online_bookable: bool | None,
-    limit: int,
-    offset: int,
+    window: PageQuery,
 ) -> tuple[list[AppointmentType], int]:
-    where = []
-    if active is not None:
-        where.append(AppointmentType.active.is_(active))
+    where = is_active(AppointmentType, active)
     if online_bookable is not None:
         where.append(AppointmentType.online_bookable.is_(online_bookable))
-    return list_in_clinic(
-        session,
-        AppointmentType,
-        principal.clinic_id,
-        where=where,
-        order_by=[AppointmentType.name, AppointmentType.code, AppointmentType.id],
-        limit=limit,
-        offset=offset,
-    )
+    return TYPES.list(session, principal.clinic_id, window, where)
 
 
 def get_appointment_type(session: Session, principal: Principal, type_id: str) -> AppointmentType:
-    return get_in_clinic(session, AppointmentType, type_id, principal.clinic_id, "appointment type")
+    return TYPES.get(session, principal.clinic_id, type_id)
 
 
 def create_appointment_type(
@@ -62,9 +55,7 @@ def create_appointment_type(
     _check_time_pattern(values, sent=set(data.model_fields_set))
     appt_type = AppointmentType(clinic_id=principal.clinic_id, **values)
     appt_type.providers = _providers(session, principal.clinic_id, data.provider_ids)
-    session.add(appt_type)
-    flush_or_conflict(session, _duplicate_code(data.code))
-    return appt_type
+    return TYPES.add(session, appt_type)
 
 
 def update_appointment_type(
@@ -85,9 +76,7 @@ def update_appointment_type(
     _check_time_pattern(merged, sent=set(changes))
     if provider_ids is not None:
         appt_type.providers = _providers(session, appt_type.clinic_id, provider_ids)
-    apply_changes(appt_type, changes)
-    flush_or_conflict(session, _duplicate_code(changes.get("code", appt_type.code)))
-    return appt_type
+    return TYPES.change(session, appt_type, changes)
 
 
 def delete_appointment_type(session: Session, appt_type: AppointmentType) -> None:
@@ -106,11 +95,7 @@ def delete_appointment_type(session: Session, appt_type: AppointmentType) -> Non
             f"Template slots in schedule template(s) {names} are reserved for this appointment "
             "type; remove it from those slots first, or set active to false instead."
         )
-    delete_or_conflict(session, appt_type, "appointment type")
-
-
-def _duplicate_code(code: str) -> str:
-    return f"An appointment type with code '{code}' already exists in your clinic."
+    TYPES.delete(session, appt_type)
 
 
 def _check_durations(values: dict[str, Any], *, sent: set[str]) -> None:
