@@ -18,7 +18,50 @@
 
 const SCRIPT_URL = new URL(import.meta.url);
 
+// The portal API's answers as the widget reads them (docs/portal.md has the whole shapes).
+/**
+ * @typedef {{id: string, name: string, color: string, duration: number, newPatientBookable: boolean}} TypeOption
+ * @typedef {{id: string, name: string, timeZone: string, appointmentTypes: TypeOption[]}} PortalClinic
+ * @typedef {{startTime: string, localTime: string, providerId: string, chairId: string | null,
+ *   roomId: string | null, providerName?: string | null}} Slot
+ * @typedef {{days: {date: string, slots: Slot[]}[]}} Availability
+ * @typedef {{expiresAt: string}} Hold
+ * @typedef {{amount: string, currency: string}} Fee
+ * @typedef {{id: string, appointmentTypeName: string, localStart: string, timeZone: string,
+ *   canCancel: boolean, lateCancelFee: Fee | null}} OwnAppointment
+ * @typedef {{id: string, appointmentTypeName: string, localStart: string, timeZone: string,
+ *   needsConfirmation: boolean, ics: string}} Confirmation
+ * @typedef {{firstName: string, lastName: string, dateOfBirth: string, email: string, phone: string}} Details
+ * @typedef {{message: string, alternatives: Slot[]}} SlotConflict
+ * @typedef {{detail?: string, type?: string, alternatives?: Slot[]}} Problem
+ * @typedef {"days" | "manage" | "confirm"} AfterSignIn
+ * @typedef {{
+ *   clinic: PortalClinic | null, type: TypeOption | null, availability: Availability | null,
+ *   day: string | null, slot: Slot | null, hold: Hold | null, patientToken: string | null,
+ *   guestToken: string | null, details: Details | null, notes: string,
+ *   conflict: SlotConflict | null, confirmation: Confirmation | null, bookingKey: string | null,
+ * }} WidgetState
+ * @typedef {Node | string | number | null | undefined | false} Child
+ */
+
+/**
+ * What a step needs and the flow has already chosen; its absence is a bug in the step order,
+ * so say which step went wrong rather than fail on a null further down.
+ * @template T
+ * @param {T | null | undefined} value
+ * @param {string} what
+ * @returns {T}
+ */
+function need(value, what) {
+  if (value === null || value === undefined) throw new Error(`The booking flow has no ${what} yet.`);
+  return value;
+}
+
 class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {Problem | null} problem
+   */
   constructor(status, problem) {
     super((problem && problem.detail) || `Request failed (${status})`);
     this.status = status;
@@ -26,6 +69,13 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -49,11 +99,15 @@ function newKey() {
 }
 
 export class SlotwiseWidget {
+  /** @param {HTMLElement} host */
   constructor(host) {
     this.host = host;
-    this.clinicId = host.dataset.clinic;
+    // mountAll only mounts hosts naming a clinic; a page calling mount() without one gets the
+    // portal's 404 for "undefined", as before the type check.
+    this.clinicId = String(host.dataset.clinic);
     this.api = (host.dataset.api || SCRIPT_URL.origin).replace(/\/$/, "");
     this.root = host.attachShadow({ mode: "open" });
+    /** @type {WidgetState} */
     this.state = {
       clinic: null, type: null, availability: null, day: null, slot: null, hold: null,
       patientToken: null, guestToken: null, details: null, notes: "", conflict: null,
@@ -61,6 +115,7 @@ export class SlotwiseWidget {
     };
     const css = el("link", { rel: "stylesheet", href: new URL("slotwise-widget.css", SCRIPT_URL).href });
     this.frame = el("section", { class: "sw", "aria-live": "polite" });
+    this.started = false;
     this.root.append(css, this.frame);
   }
 
@@ -70,7 +125,7 @@ export class SlotwiseWidget {
    * One call to the booking service; a refusal throws ApiError with the problem+json body.
    * @param {string} method
    * @param {string} path
-   * @param {{token?: string, json?: unknown, form?: Record<string, string>, headers?: Record<string, string>}} [options]
+   * @param {{token?: string | null, json?: unknown, form?: Record<string, string>, headers?: Record<string, string>}} [options]
    */
   async request(method, path, { token, json, form, headers = {} } = {}) {
     /** @type {Record<string, string>} */
@@ -100,6 +155,14 @@ export class SlotwiseWidget {
     return this.state.patientToken || this.state.guestToken;
   }
 
+  clinic() { return need(this.state.clinic, "clinic"); }
+
+  type() { return need(this.state.type, "appointment type"); }
+
+  slot() { return need(this.state.slot, "chosen time"); }
+
+  availability() { return need(this.state.availability, "free times"); }
+
   async ensureGuest() {
     if (this.state.guestToken) return;
     const session = await this.request("POST", "/api/patient-portal/guest-session", {
@@ -111,7 +174,7 @@ export class SlotwiseWidget {
   // ------------------------------------------------------------------ formatting
 
   zoneLabel() {
-    const zone = this.state.clinic.timeZone;
+    const zone = this.clinic().timeZone;
     try {
       const parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" })
         .formatToParts(new Date());
@@ -122,6 +185,7 @@ export class SlotwiseWidget {
     }
   }
 
+  /** @param {string} isoDate */
   dayLabel(isoDate) {
     // A clinic-local calendar date: format it as a date, not as an instant in the visitor's zone.
     const [y, m, d] = isoDate.split("-").map(Number);
@@ -130,14 +194,20 @@ export class SlotwiseWidget {
     }).format(new Date(Date.UTC(y, m - 1, d, 12)));
   }
 
+  /** @param {string} instant */
   localTime(instant) {
     return new Intl.DateTimeFormat("en-GB", {
-      hour: "2-digit", minute: "2-digit", timeZone: this.state.clinic.timeZone,
+      hour: "2-digit", minute: "2-digit", timeZone: this.clinic().timeZone,
     }).format(new Date(instant));
   }
 
   // ------------------------------------------------------------------ rendering
 
+  /**
+   * @param {string} stepName
+   * @param {string} title
+   * @param {...(Child | Child[])} body
+   */
   render(stepName, title, ...body) {
     const heading = el("h2", { tabindex: "-1", class: "sw-title", id: `sw-${stepName}` }, title);
     this.frame.replaceChildren(
@@ -151,11 +221,16 @@ export class SlotwiseWidget {
     this.started = true;
   }
 
+  /** @param {unknown} [error] */
   errorBox(error) {
     if (!error) return null;
-    return el("p", { class: "sw-error", role: "alert" }, error.message || String(error));
+    return el("p", { class: "sw-error", role: "alert" }, (error instanceof Error && error.message) || String(error));
   }
 
+  /**
+   * @param {string} label
+   * @param {() => void} action
+   */
   backButton(label, action) {
     return el("button", { type: "button", class: "sw-link", onclick: action }, `← ${label}`);
   }
@@ -165,14 +240,16 @@ export class SlotwiseWidget {
     try {
       this.state.clinic = await this.request("GET", `/api/patient-portal/clinics/${encodeURIComponent(this.clinicId)}`);
     } catch (error) {
-      this.frame.replaceChildren(this.errorBox(error));
+      const box = this.errorBox(error);
+      this.frame.replaceChildren(...(box ? [box] : []));
       return;
     }
     this.showTypes();
   }
 
+  /** @param {unknown} [error] */
   showTypes(error) {
-    const { clinic } = this.state;
+    const clinic = this.clinic();
     const buttons = clinic.appointmentTypes.map((type) =>
       el("li", {},
         el("button", {
@@ -201,12 +278,18 @@ export class SlotwiseWidget {
     else this.showSignIn({ before: "manage" });
   }
 
+  /** @param {Fee} fee */
   money(fee) {
     return new Intl.NumberFormat("en-GB", { style: "currency", currency: fee.currency })
       .format(Number(fee.amount));
   }
 
+  /**
+   * @param {unknown} [error]
+   * @param {string} [notice]
+   */
   async showManage(error, notice) {
+    /** @type {OwnAppointment[]} */
     let appointments = [];
     try {
       appointments = await this.request("GET", "/api/patient-portal/appointments", {
@@ -215,6 +298,7 @@ export class SlotwiseWidget {
     } catch (err) {
       error = err;
     }
+    /** @param {OwnAppointment} a */
     const item = (a) => el("li", { class: "sw-appointment", "data-appointment-id": a.id },
       el("span", { class: "sw-choice-main" }, a.appointmentTypeName),
       el("span", {}, `${this.dayLabel(a.localStart.slice(0, 10))} at ${a.localStart.slice(11)} (${a.timeZone})`),
@@ -232,6 +316,10 @@ export class SlotwiseWidget {
     );
   }
 
+  /**
+   * @param {OwnAppointment} appointment
+   * @param {unknown} [error]
+   */
   showCancel(appointment, error) {
     const when = `${this.dayLabel(appointment.localStart.slice(0, 10))} at ${appointment.localStart.slice(11)}`;
     const fee = appointment.lateCancelFee;
@@ -248,6 +336,7 @@ export class SlotwiseWidget {
     );
   }
 
+  /** @param {OwnAppointment} appointment */
   async cancel(appointment) {
     try {
       await this.request("POST", `/api/patient-portal/appointments/${appointment.id}/cancel`, {
@@ -258,9 +347,10 @@ export class SlotwiseWidget {
       this.showCancel(appointment, error);
       return;
     }
-    await this.showManage(null, `Your ${appointment.appointmentTypeName} is cancelled.`);
+    await this.showManage(undefined, `Your ${appointment.appointmentTypeName} is cancelled.`);
   }
 
+  /** @param {TypeOption} type */
   async chooseType(type) {
     this.state.type = type;
     this.state.conflict = null;
@@ -271,10 +361,11 @@ export class SlotwiseWidget {
     await this.loadDays();
   }
 
+  /** @param {unknown} [error] */
   async loadDays(error) {
     try {
       if (!this.state.patientToken) await this.ensureGuest();
-      const query = new URLSearchParams({ appointmentTypeId: this.state.type.id });
+      const query = new URLSearchParams({ appointmentTypeId: this.type().id });
       this.state.availability = await this.request("GET", `/api/patient-portal/available-slots?${query}`, {
         token: this.token(),
       });
@@ -285,8 +376,9 @@ export class SlotwiseWidget {
     this.showDays(error);
   }
 
+  /** @param {unknown} [error] */
   showDays(error) {
-    const days = this.state.availability.days;
+    const days = this.availability().days;
     const list = days.map((day) =>
       el("li", {},
         el("button", {
@@ -295,7 +387,7 @@ export class SlotwiseWidget {
         },
         el("span", { class: "sw-choice-main" }, this.dayLabel(day.date)),
         el("span", { class: "sw-muted" }, `${day.slots.length} time${day.slots.length === 1 ? "" : "s"}`))));
-    this.render("day", `${this.state.type.name}: choose a day`,
+    this.render("day", `${this.type().name}: choose a day`,
       this.errorBox(error),
       days.length ? el("ul", { class: "sw-list sw-days" }, list)
         : el("p", {}, "No free times in the next two weeks; please call us."),
@@ -303,20 +395,23 @@ export class SlotwiseWidget {
     );
   }
 
+  /** @param {string} date */
   chooseDay(date) {
     this.state.day = date;
     this.showTimes();
   }
 
   showTimes() {
-    const { availability, day, conflict } = this.state;
-    const entry = availability.days.find((d) => d.date === day);
+    const { conflict } = this.state;
+    const day = need(this.state.day, "day");
+    const entry = this.availability().days.find((d) => d.date === day);
     const slots = entry ? entry.slots : [];
     const zone = this.zoneLabel();
+    /** @param {Slot} slot */
     const timeButton = (slot) => el("li", {},
       el("button", {
         type: "button", class: "sw-time", "data-start": slot.startTime,
-        "aria-label": `${slot.localTime} ${this.state.clinic.timeZone}`,
+        "aria-label": `${slot.localTime} ${this.clinic().timeZone}`,
         onclick: () => this.chooseTime(slot),
       }, slot.localTime, slot.providerName ? el("span", { class: "sw-muted" }, ` ${slot.providerName}`) : null));
     const conflictBox = conflict ? el("div", { class: "sw-conflict", role: "alert" },
@@ -337,16 +432,18 @@ export class SlotwiseWidget {
     );
   }
 
+  /** @param {string} instant */
   localDate(instant) {
     const parts = new Intl.DateTimeFormat("en-CA", {
-      year: "numeric", month: "2-digit", day: "2-digit", timeZone: this.state.clinic.timeZone,
+      year: "numeric", month: "2-digit", day: "2-digit", timeZone: this.clinic().timeZone,
     }).format(new Date(instant));
     return parts; // en-CA formats as YYYY-MM-DD
   }
 
+  /** @param {Slot} slot */
   choiceOf(slot) {
     return {
-      appointmentTypeId: this.state.type.id,
+      appointmentTypeId: this.type().id,
       startTime: slot.startTime,
       providerId: slot.providerId,
       chairId: slot.chairId,
@@ -354,6 +451,7 @@ export class SlotwiseWidget {
     };
   }
 
+  /** @param {ApiError} error */
   async conflictFrom(error) {
     // A 409 carries fresh alternatives; refresh the listed times too.
     this.state.conflict = {
@@ -361,7 +459,7 @@ export class SlotwiseWidget {
       alternatives: (error.problem && error.problem.alternatives) || [],
     };
     try {
-      const query = new URLSearchParams({ appointmentTypeId: this.state.type.id });
+      const query = new URLSearchParams({ appointmentTypeId: this.type().id });
       this.state.availability = await this.request("GET", `/api/patient-portal/available-slots?${query}`, {
         token: this.token(),
       });
@@ -371,6 +469,7 @@ export class SlotwiseWidget {
     this.showTimes();
   }
 
+  /** @param {Slot} slot */
   async chooseTime(slot) {
     this.state.slot = slot;
     this.state.day = this.localDate(slot.startTime);
@@ -379,21 +478,23 @@ export class SlotwiseWidget {
         token: this.token(), json: this.choiceOf(slot),
       });
     } catch (error) {
+      // request() throws ApiError for every refusal; anything else is shown as it is.
+      const refusal = error instanceof ApiError ? error : new ApiError(0, { detail: error instanceof Error ? error.message : String(error) });
       // The time is free but cannot be held now (the day's online holds are full, or it was
       // held for this person long enough): carry on without a hold; booking checks it again.
-      const type = String((error.problem && error.problem.type) || "");
-      if (error.status === 409 && (type.endsWith("/holds-full") || type.endsWith("/hold-too-long"))) {
+      const type = String(refusal.problem.type || "");
+      if (refusal.status === 409 && (type.endsWith("/holds-full") || type.endsWith("/hold-too-long"))) {
         this.state.hold = null;
         this.state.conflict = null;
         if (this.state.patientToken || this.state.details) this.showConfirm();
         else this.showWho();
         return;
       }
-      if (error.status === 409) {
-        await this.conflictFrom(error);
+      if (refusal.status === 409) {
+        await this.conflictFrom(refusal);
         return;
       }
-      this.state.conflict = { message: error.message, alternatives: [] };
+      this.state.conflict = { message: refusal.message, alternatives: [] };
       this.showTimes();
       return;
     }
@@ -410,18 +511,20 @@ export class SlotwiseWidget {
   }
 
   summary() {
-    const { type, slot } = this.state;
+    const type = this.type();
+    const slot = this.slot();
     return el("p", { class: "sw-summary" },
       el("strong", {}, type.name), " on ", this.dayLabel(this.localDate(slot.startTime)),
-      ` at ${slot.localTime} (${this.state.clinic.timeZone})`);
+      ` at ${slot.localTime} (${this.clinic().timeZone})`);
   }
 
+  /** @param {unknown} [error] */
   showWho(error) {
     const options = [
       el("button", { type: "button", class: "sw-primary", onclick: () => this.showSignIn({ before: "confirm" }) },
         "I am a patient here: sign in"),
     ];
-    if (this.state.type.newPatientBookable) {
+    if (this.type().newPatientBookable) {
       options.push(el("button", { type: "button", class: "sw-secondary", onclick: () => this.showNewPatient() },
         "I am new: enter my details"));
     }
@@ -432,12 +535,21 @@ export class SlotwiseWidget {
     );
   }
 
+  /**
+   * @param {string} id
+   * @param {string} label
+   * @param {Record<string, string | boolean | undefined>} attrs
+   */
   field(id, label, attrs) {
     return el("div", { class: "sw-field" },
       el("label", { for: id }, label),
       el("input", { id, name: id, ...attrs }));
   }
 
+  /**
+   * @param {{before: AfterSignIn}} next
+   * @param {unknown} [error]
+   */
   showSignIn({ before }, error) {
     const form = el("form", { class: "sw-form", novalidate: true },
       this.field("sw-email", "Email", { type: "email", autocomplete: "username", required: true }),
@@ -455,6 +567,10 @@ export class SlotwiseWidget {
     );
   }
 
+  /**
+   * @param {HTMLFormElement} form
+   * @param {AfterSignIn} before
+   */
   async signIn(form, before) {
     const data = new FormData(form);
     try {
@@ -485,10 +601,12 @@ export class SlotwiseWidget {
     } catch {
       // an expired guest session holds nothing
     }
-    await this.chooseTime(this.state.slot);
+    await this.chooseTime(this.slot());
   }
 
+  /** @param {unknown} [error] */
   showNewPatient(error) {
+    /** @type {Partial<Details>} */
     const d = this.state.details || {};
     const form = el("form", { class: "sw-form", novalidate: true },
       this.field("sw-first", "First name", { autocomplete: "given-name", required: true, value: d.firstName }),
@@ -524,6 +642,7 @@ export class SlotwiseWidget {
     );
   }
 
+  /** @param {unknown} [error] */
   showConfirm(error) {
     const notes = el("textarea", { id: "sw-notes", name: "sw-notes", rows: "3", maxlength: "4000" });
     notes.value = this.state.notes;
@@ -533,7 +652,7 @@ export class SlotwiseWidget {
     } }, "Confirm booking");
     const who = this.state.patientToken
       ? el("p", {}, "Booking as the signed-in patient.")
-      : el("p", {}, `Booking for ${this.state.details.firstName} ${this.state.details.lastName} (new patient).`);
+      : el("p", {}, `Booking for ${need(this.state.details, "patient details").firstName} ${need(this.state.details, "patient details").lastName} (new patient).`);
     this.render("confirm", "Confirm your booking",
       this.errorBox(error), this.summary(), who, this.holdNote(),
       el("div", { class: "sw-field" }, el("label", { for: "sw-notes" }, "Anything we should know? (optional)"), notes),
@@ -544,7 +663,7 @@ export class SlotwiseWidget {
 
   async book() {
     const key = this.state.bookingKey || (this.state.bookingKey = newKey());
-    const body = { ...this.choiceOf(this.state.slot), patientNotes: this.state.notes || null };
+    const body = { ...this.choiceOf(this.slot()), patientNotes: this.state.notes || null };
     let confirmation;
     try {
       if (this.state.patientToken) {
@@ -560,7 +679,7 @@ export class SlotwiseWidget {
       }
     } catch (error) {
       this.state.bookingKey = null; // a refused booking may be retried as a new request
-      if (error.status === 409 && error.problem && error.problem.alternatives) {
+      if (error instanceof ApiError && error.status === 409 && error.problem.alternatives) {
         await this.conflictFrom(error);
         return;
       }
@@ -574,7 +693,7 @@ export class SlotwiseWidget {
   }
 
   showDone() {
-    const c = this.state.confirmation;
+    const c = need(this.state.confirmation, "confirmation");
     const blob = new Blob([c.ics], { type: "text/calendar" });
     const link = el("a", {
       class: "sw-primary sw-download", href: URL.createObjectURL(blob), download: "appointment.ics",
@@ -600,6 +719,7 @@ export class SlotwiseWidget {
   }
 }
 
+/** @param {HTMLElement & {slotwise?: SlotwiseWidget}} host */
 export function mount(host) {
   if (host.slotwise) return host.slotwise;
   const widget = new SlotwiseWidget(host);
