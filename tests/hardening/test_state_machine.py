@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.api.booking.conftest import Clinic
-from tests.stress.support import overlaps
+from tests.stress.invariants import overlaps
 
 OK_OR_REFUSED = {409, 412, 422}
 

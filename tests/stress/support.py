@@ -1,6 +1,6 @@
 """Shared by the stress tests: a clinic seeded straight into the database, a `slotwise serve`
-subprocess with several workers, the load generators, the SQL invariant checks and the summary
-table that `make stress` prints."""
+subprocess with several workers, the load generators and the summary table that `make stress`
+prints. The SQL invariant checks are in `tests/stress/invariants.py`."""
 
 from __future__ import annotations
 
@@ -133,6 +133,7 @@ class StressClinic:
     room: str
     adj: str
     scan: str
+    check: str  # 15 minutes, pattern ADA: the doctor for the middle 5 minutes only
     patients: list[str]
     token: str
     settings: Settings
@@ -147,8 +148,11 @@ class StressClinic:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClinic:
-    """Open 08:00-18:00 every day, two providers, two chairs, a scanner, many patients."""
+CHECK_PATTERN = "ADA"
+
+
+def seed_clinic(url: str, settings: Settings, patients: int = 220, chairs: int = 2) -> StressClinic:
+    """Open 08:00-18:00 every day, two providers, `chairs` chairs, a scanner, many patients."""
     engine = sa.create_engine(url)
     with Session(engine) as s:
         clinic = Clinic(name="Stress Clinic", time_zone="Europe/London", min_lead_time_minutes=0)
@@ -156,7 +160,7 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClin
         s.flush()
         cid = clinic.id
         providers = [Provider(clinic_id=cid, name=f"Dr {i}") for i in range(2)]
-        chairs = [Chair(clinic_id=cid, name=f"Chair {i}") for i in range(2)]
+        chair_rows = [Chair(clinic_id=cid, name=f"Chair {i}") for i in range(chairs)]
         room = Room(clinic_id=cid, name="Scanner", kind="scanner")
         people = [
             Patient(
@@ -167,7 +171,7 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClin
             )
             for i in range(patients)
         ]
-        s.add_all([*providers, *chairs, room, *people])
+        s.add_all([*providers, *chair_rows, room, *people])
         s.flush()
         adj = AppointmentType(
             clinic_id=cid,
@@ -187,13 +191,22 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClin
             needs_chair=False,
             room_kind="scanner",
         )
-        s.add_all([adj, scan])
+        check = AppointmentType(
+            clinic_id=cid,
+            name="Wire check",
+            code="CHK",
+            default_duration=15,
+            min_duration=15,
+            max_duration=15,
+            time_pattern=CHECK_PATTERN,
+        )
+        s.add_all([adj, scan, check])
         template = ScheduleTemplate(clinic_id=cid, name="Week", active=True)
         open_every_day(
             template,
             [
                 *(("provider", p.id) for p in providers),
-                *(("chair", c.id) for c in chairs),
+                *(("chair", c.id) for c in chair_rows),
                 ("room", room.id),
             ],
         )
@@ -205,10 +218,11 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220) -> StressClin
             clinic_id=cid,
             day=(datetime.now(ZONE) + timedelta(days=3)).date(),
             providers=[p.id for p in providers],
-            chairs=[c.id for c in chairs],
+            chairs=[c.id for c in chair_rows],
             room=room.id,
             adj=adj.id,
             scan=scan.id,
+            check=check.id,
             patients=[p.id for p in people],
             token=issue_token(settings, TokenClaims(user.id, cid, "frontdesk", None, None)),
             settings=settings,
@@ -321,6 +335,30 @@ def storm_bodies(c: StressClinic, requests: int, slots: int) -> list[dict[str, A
     return bodies
 
 
+def doctor_storm_bodies(c: StressClinic, requests: int, groups: int) -> list[dict[str, Any]]:
+    """`requests` wire checks for one doctor, `requests/groups` contenders per start time.
+
+    Groups start 5 minutes apart, so their doctor minutes (the pattern's middle 5) never meet;
+    the contenders of one group share the start, hence the doctor's minutes, but each has its own
+    patient and chair (chairs cycle over three groups, the ones a 15-minute chair span can
+    reach): only the doctor's time can make them lose.
+    """
+    contenders = requests // groups
+    assert len(c.chairs) >= 3 * contenders and len(c.patients) >= requests
+    return [
+        {
+            "patientId": c.patients[i],
+            "providerId": c.providers[0],
+            "appointmentTypeId": c.check,
+            "chairId": c.chairs[(i % groups) % 3 * contenders + i // groups],
+            "startTime": c.at(5 * (i % groups)),
+            "duration": 15,
+            "notes": f"doctor storm {i}",
+        }
+        for i in range(requests)
+    ]
+
+
 def fire(base_url: str, c: StressClinic, bodies: list[dict[str, Any]]) -> list[Outcome]:
     """All bodies at once: one thread each, released together by a barrier."""
     barrier = threading.Barrier(len(bodies))
@@ -338,41 +376,3 @@ def fire(base_url: str, c: StressClinic, bodies: list[dict[str, Any]]) -> list[O
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(one, bodies))
-
-
-# --------------------------------------------------------------------------- invariants
-
-ACTIVE = (
-    "a.deleted_at IS NULL AND a.status NOT IN ('CANCELLED', 'NO_SHOW') AND NOT a.conflict_override"
-)
-
-
-def overlaps(conn: sa.Connection) -> dict[str, int]:
-    """Pairs of active appointments that overlap on one provider, chair, room or patient."""
-    found = {}
-    for resource, start, end in (
-        ("provider_id", "occupied_start", "occupied_end"),
-        ("chair_id", "occupied_start", "occupied_end"),
-        ("room_id", "occupied_start", "occupied_end"),
-        ("patient_id", "start_time", "end_time"),
-    ):
-        found[resource] = (
-            conn.execute(
-                sa.text(
-                    f"SELECT count(*) FROM appointments a JOIN appointments b "
-                    f"ON a.{resource} = b.{resource} AND a.id < b.id "
-                    f"AND a.{start} < b.{end} AND b.{start} < a.{end} "
-                    f"WHERE {ACTIVE} AND {ACTIVE.replace('a.', 'b.')}"
-                )
-            ).scalar()
-            or 0
-        )
-    return found
-
-
-def acknowledged_missing(conn: sa.Connection, ids: list[str]) -> int:
-    """Acknowledged (201) appointments not in the database exactly once."""
-    if not ids:
-        return 0
-    present = set(conn.execute(sa.text("SELECT id FROM appointments")).scalars())
-    return sum(1 for i in ids if i not in present) + (len(ids) - len(set(ids)))

@@ -21,15 +21,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from api.audit import chain
+from tests.stress.invariants import acknowledged_missing, overlaps
 from tests.stress.support import (
     PG_VERSION,
     POSTGRES_URL,
     RESULTS,
     StressClinic,
     StressRow,
-    acknowledged_missing,
     fresh_postgres,
-    overlaps,
     seed_clinic,
     served,
     stress_settings,
