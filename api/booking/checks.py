@@ -20,6 +20,7 @@ from api.auth.permissions import Permission, Role
 from api.booking import rules
 from api.booking.clinic_config import template_slot_spec
 from api.booking.clinic_state import ClinicState
+from api.booking.provider_time import engine_provider, holds_provider, responsible_provider
 from api.booking.schemas import Override, PartInput
 from api.core import clock
 from api.core.crud import find_in_clinic
@@ -134,6 +135,14 @@ class PlannedPart:
     procedure_ids: list[str]
 
     @property
+    def holds_provider(self) -> bool:
+        return holds_provider(self.kind, None, self.minutes)
+
+    @property
+    def engine_provider_id(self) -> str | None:
+        return engine_provider(self.kind, self.provider_id)
+
+    @property
     def end(self) -> datetime:
         return self.start + timedelta(minutes=self.minutes)
 
@@ -149,7 +158,7 @@ class PlannedPart:
             type_id=self.kind.id,
             start=self.start,
             end=self.end,
-            provider_id=self.provider_id,
+            provider_id=self.engine_provider_id,
             chair_id=self.chair_id,
             room_id=self.room_id,
             template_slot_id=self.template_slot_id,
@@ -157,8 +166,14 @@ class PlannedPart:
 
 
 def plan_parts(
-    session: Session, clinic: Clinic, parts: list[PartInput], prefix: str
+    session: Session,
+    clinic: Clinic,
+    parts: list[PartInput],
+    prefix: str,
+    usual_provider_id: str | None = None,
 ) -> list[PlannedPart]:
+    """The parts in the caller's clinic. ``usual_provider_id`` (the patient's) is recorded on a
+    part whose type needs no provider when the client names none."""
     planned = []
     for index, part in enumerate(parts):
         where = f"{prefix}{index}." if prefix else ""
@@ -172,8 +187,11 @@ def plan_parts(
         )
         minutes = part.duration if part.duration is not None else kind.default_duration
         check_duration(kind, minutes, f"{where}duration")
+        provider_id = part.provider_id or responsible_provider(
+            session, clinic.id, kind, usual_provider_id, f"{where}providerId"
+        )
         require_in_clinic(
-            session, Provider, part.provider_id, clinic.id, f"{where}providerId", "provider"
+            session, Provider, provider_id, clinic.id, f"{where}providerId", "provider"
         )
         require_in_clinic(session, Chair, part.chair_id, clinic.id, f"{where}chairId", "chair")
         require_in_clinic(session, Room, part.room_id, clinic.id, f"{where}roomId", "room")
@@ -182,7 +200,7 @@ def plan_parts(
                 kind=kind,
                 start=part.start_time,
                 minutes=minutes,
-                provider_id=part.provider_id,
+                provider_id=provider_id,
                 chair_id=part.chair_id,
                 room_id=part.room_id,
                 template_slot_id=part.template_slot_id,
@@ -198,7 +216,7 @@ def visit_for(parts: list[PlannedPart]) -> Visit:
             VisitPart(
                 type_id=p.kind.id,
                 duration_minutes=p.minutes,
-                provider_id=p.provider_id,
+                provider_id=p.engine_provider_id,
                 chair_id=p.chair_id,
                 room_id=p.room_id,
                 template_slot_id=p.template_slot_id,

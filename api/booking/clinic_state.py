@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.booking.clinic_config import clinic_config, policy, type_spec
+from api.booking.provider_time import holds_provider, provider_busy
 from api.booking.repository import (
     GUEST_OWNER_PREFIX,
     active_holds,
@@ -82,15 +83,20 @@ class ClinicState:
         self.rooms = config.rooms
 
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
-        for appt_id, occupied_start, occupied_end, *resource_ids in busy_rows(
-            session, clinic.id, busy_from, busy_to
-        ):
+        for row in busy_rows(session, clinic.id, busy_from, busy_to):
+            appt_id, occupied_start, occupied_end, provider_id, chair_id, room_id = row[:6]
+            start_time, duration, pattern, holds = row[6:]
             if appt_id in self.exclude:
                 continue
-            interval = BusyInterval(occupied_start, occupied_end, ref=appt_id)
-            for resource_id in resource_ids:
+            # Chair and room for the whole occupied span; the provider only while held.
+            for resource_id in (chair_id, room_id):
                 if resource_id:
-                    busy[resource_id].append(interval)
+                    busy[resource_id].append(
+                        BusyInterval(occupied_start, occupied_end, ref=appt_id)
+                    )
+            occupied = (occupied_start, occupied_end)
+            for begin, end in provider_busy(start_time, occupied, duration, pattern, holds):
+                busy[provider_id].append(BusyInterval(begin, end, ref=appt_id))
         # Patient-portal slot holds are busy time for everyone but their owner (hold_owner).
         for hold in active_holds(session, clinic.id, busy_from, busy_to):
             if hold.owner == hold_owner or (
@@ -98,9 +104,14 @@ class ClinicState:
             ):
                 continue
             interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=HOLD_REF + hold.id)
-            for resource_id in (hold.provider_id, hold.chair_id, hold.room_id):
+            for resource_id in (hold.chair_id, hold.room_id):
                 if resource_id:
                     busy[resource_id].append(interval)
+            hold_type = self.types.get(hold.appointment_type_id)
+            minutes = int((hold.end_time - hold.start_time).total_seconds() // 60)
+            held = hold_type is not None and holds_provider(hold_type, None, minutes)
+            if hold.provider_id and held:
+                busy[hold.provider_id].append(interval)
 
         resources: list[Resource] = []
         for kind, rows in (

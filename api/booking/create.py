@@ -79,7 +79,13 @@ def create(ctx: Context, body: AppointmentCreate) -> list[Appointment]:
     )
     if plan is not None and plan.patient_id != patient.id:
         raise InvalidInput("treatmentPlanId", "That treatment plan belongs to another patient.")
-    parts = checks.plan_parts(session, clinic, body.part_inputs(), "parts." if body.parts else "")
+    parts = checks.plan_parts(
+        session,
+        clinic,
+        body.part_inputs(),
+        "parts." if body.parts else "",
+        usual_provider_id=patient.usual_provider_id,
+    )
     overridden = checks.check_rules(ctx, clinic, parts, patient.id, body)
     return insert(ctx, clinic, patient, plan, parts, body, overridden, action="create")
 
@@ -119,6 +125,7 @@ def insert(
             occupied_end=occupied_end,
             appointment_type_id=part.kind.id,
             provider_id=part.provider_id,
+            holds_provider=part.holds_provider,
             chair_id=part.chair_id,
             room_id=part.room_id,
             status=AppointmentStatus.SCHEDULED,

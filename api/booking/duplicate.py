@@ -8,6 +8,7 @@ from api.booking import checks
 from api.booking.checks import Context
 from api.booking.clinic_state import ClinicState
 from api.booking.create import insert
+from api.booking.provider_time import engine_provider
 from api.booking.schemas import AppointmentCreate, DuplicateRequest, PartInput
 from api.core import clock
 from api.errors import Conflict
@@ -58,7 +59,9 @@ def duplicate(
         override_reason=body.override_reason,
         override_lead_time=body.override_lead_time,
     )
-    parts = checks.plan_parts(ctx.session, clinic, [part], "")
+    parts = checks.plan_parts(
+        ctx.session, clinic, [part], "", usual_provider_id=patient.usual_provider_id
+    )
     overridden = checks.check_rules(ctx, clinic, parts, patient.id, body)
     rows = insert(
         ctx,
@@ -100,7 +103,7 @@ def _next_best_fit(
                 VisitPart(
                     type_id=kind.id,
                     duration_minutes=source.duration,
-                    provider_id=pinned_provider,
+                    provider_id=engine_provider(kind, pinned_provider),
                     chair_id=pinned_chair if kind.needs_chair else None,
                     room_id=pinned_room if kind.room_kind else None,
                 ),
@@ -117,10 +120,10 @@ def _next_best_fit(
         cut_short = cut_short or not result.complete
         if result.suggestions:
             slot = result.suggestions[0].slot.parts[0]
-            assert slot.provider_id is not None
             return (
                 slot.start,
-                slot.provider_id,
+                # A type that needs no provider keeps the copied appointment's responsible one.
+                slot.provider_id or provider_id,
                 slot.chair_id,
                 slot.room_id,
                 (slot.template_slot_id),

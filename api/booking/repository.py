@@ -54,8 +54,8 @@ def active_appointment() -> ColumnElement[bool]:
 def busy_rows(
     session: Session, clinic_id: str, start: datetime, end: datetime
 ) -> Iterable[Sequence[Any]]:
-    """(id, occupied start and end, provider, chair, room) of each active appointment whose
-    occupied time overlaps [start, end).
+    """(id, occupied start and end, provider, chair, room, start, duration, time pattern,
+    holds provider) of each active appointment whose occupied time overlaps [start, end).
 
     Plain rows, not ORM objects: a two-week query reads hundreds of appointments.
     """
@@ -67,6 +67,10 @@ def busy_rows(
             Appointment.provider_id,
             Appointment.chair_id,
             Appointment.room_id,
+            Appointment.start_time,
+            Appointment.duration,
+            Appointment.time_pattern,
+            Appointment.holds_provider,
         ).where(
             Appointment.clinic_id == clinic_id,
             active_appointment(),
@@ -121,7 +125,7 @@ def release_guest_holds_under(session: Session, rows: Iterable[Appointment]) -> 
         resources = [
             column == value
             for column, value in (
-                (SlotHold.provider_id, row.provider_id),
+                (SlotHold.provider_id, row.provider_id if row.holds_provider else None),
                 (SlotHold.chair_id, row.chair_id),
                 (SlotHold.room_id, row.room_id),
             )

@@ -65,6 +65,8 @@ def apply_move(
         chair_id,
         room_id,
     )
+    # Re-derived on every move: the type may have stopped (or started) needing its provider.
+    appointment.holds_provider = part.holds_provider
     appointment.template_slot_id = state_slot
     appointment.conflict_override = overridden
     if override.override or override.override_lead_time:

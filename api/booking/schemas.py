@@ -45,9 +45,21 @@ def _duration_from_end(
     return int(minutes)
 
 
+# A type that needs no provider records its responsible provider without holding them; when
+# providerId is absent booking picks it (api/booking/provider_time.py), as availability offers
+# such times without one. Every other type still requires it (a 422 naming providerId).
+ProviderId = Annotated[
+    str | None,
+    Field(
+        description="Required unless the type needs no provider (needsProvider false), for "
+        "which the patient's usual provider (else the type's first) is recorded."
+    ),
+]
+
+
 class PartInput(StrictInput):
     appointment_type_id: str
-    provider_id: str
+    provider_id: ProviderId = None
     chair_id: str | None = None
     room_id: str | None = None
     start_time: IsoDateTime
@@ -67,7 +79,7 @@ class AppointmentCreate(Override):
 
     patient_id: str
     appointment_type_id: str | None = None
-    provider_id: str | None = None
+    provider_id: ProviderId = None
     chair_id: str | None = None
     room_id: str | None = None
     start_time: IsoDateTime | None = None
@@ -84,13 +96,11 @@ class AppointmentCreate(Override):
 
     @model_validator(mode="after")
     def _single_or_visit(self) -> AppointmentCreate:
-        single = {
-            "appointmentTypeId": self.appointment_type_id,
-            "providerId": self.provider_id,
-            "startTime": self.start_time,
-        }
+        single = {"appointmentTypeId": self.appointment_type_id, "startTime": self.start_time}
         if self.parts is not None:
-            extra = [k for k, v in single.items() if v is not None]
+            extra = [
+                k for k, v in {**single, "providerId": self.provider_id}.items() if v is not None
+            ]
             if extra or self.chair_id or self.room_id or self.duration or self.template_slot_id:
                 raise ValueError(
                     "send either the appointment's fields or `parts`, not both "
@@ -107,7 +117,7 @@ class AppointmentCreate(Override):
     def part_inputs(self) -> list[PartInput]:
         if self.parts is not None:
             return list(self.parts)
-        assert self.appointment_type_id and self.provider_id and self.start_time
+        assert self.appointment_type_id and self.start_time
         return [
             PartInput(
                 appointment_type_id=self.appointment_type_id,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.booking import checks, repository, rules
 from api.booking.clinic_state import ClinicState
+from api.booking.provider_time import responsible_provider
 from api.core import clock
 from api.core.crud import find_in_clinic
 from api.errors import DomainError
@@ -70,7 +71,13 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
 
     provider_id = pick("provider_id")
     if provider_id is None:
-        return _error(req, "An appointment needs a provider.")
+        if kind.needs_provider:
+            return _error(req, "An appointment needs a provider.")
+        try:
+            # Recorded, never held: which one cannot change the answer, only that one exists.
+            provider_id = responsible_provider(session, clinic.id, kind, None)
+        except DomainError as exc:
+            return _error(req, exc.detail)
     minutes = req.duration or (moving.duration if moving else kind.default_duration)
     try:
         # The same bound check (and message) the endpoints apply before asking the engine.

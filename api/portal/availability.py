@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from api.booking import availability
+from api.booking.provider_time import responsible_provider
 from api.booking.rules import BookingConflict
 from api.core import clock
 from api.errors import InvalidInput
-from api.models import AppointmentType, Clinic
+from api.models import AppointmentType, Clinic, Patient
 from api.portal import availability_cache, repository
 from api.portal.availability_cache import FreeTime
 from api.portal.identity import PortalCaller
@@ -78,16 +79,29 @@ def _free_times(session: Session, query: FreeTimesQuery) -> tuple[tuple[FreeTime
         session, clinic, req, query.now, time_limit=query.time_limit, hold_owner=caller.owner
     )
     times = []
+    recorded: str | None = None
     for slot in found.slots:
         # Patients choose from a tidy grid (e.g. :00 :15 :30 :45), not every engine start.
         if not on_grid(clinic, query.step_minutes, slot.start_time):
             continue
         part = slot.parts[0]
-        assert part.provider_id is not None
+        provider_id = part.provider_id
+        if provider_id is None:
+            # A type that needs no provider: list the one booking records for this caller, so
+            # the time the widget sends back books as listed (api/booking/provider_time.py).
+            recorded = recorded or responsible_provider(
+                session, clinic.id, query.kind, _usual_provider(session, caller)
+            )
+            provider_id = recorded
         times.append(
-            FreeTime(slot.start_time, slot.end_time, part.provider_id, part.chair_id, part.room_id)
+            FreeTime(slot.start_time, slot.end_time, provider_id, part.chair_id, part.room_id)
         )
     return tuple(times), found.complete
+
+
+def _usual_provider(session: Session, caller: PortalCaller) -> str | None:
+    patient = session.get(Patient, caller.patient_id) if caller.patient_id else None
+    return patient.usual_provider_id if patient else None
 
 
 def _cached_free_times(
