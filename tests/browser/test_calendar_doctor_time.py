@@ -17,7 +17,6 @@ from tests.browser.calendar_pages import (
     drag,
     grab_point,
     open_calendar,
-    px_per_minute,
     stored,
 )
 
@@ -30,10 +29,30 @@ def _box(locator: Any) -> dict[str, float]:
     return dict(box)
 
 
-def _bar(page: Any, clinic: Clinic, provider: int = 0) -> Any:
+def _bar_selector(clinic: Clinic, provider: int = 0) -> str:
     """The provider bar's stretches of one provider (each names them in its title)."""
-    name = clinic.providers[provider].name
-    return page.locator(".ec-bg-event.bar-time", has=page.locator(f'[title^="{name} needed"]'))
+    return f'.ec-bg-event.bar-time:has([title^="{clinic.providers[provider].name} needed"])'
+
+
+def _bar(page: Any, clinic: Clinic, provider: int = 0) -> Any:
+    return page.locator(_bar_selector(clinic, provider))
+
+
+def _block_selector(appointment_id: str) -> str:
+    return f'.ec-event:has([data-appointment-id="{appointment_id}"])'
+
+
+def _boxes(page: Any, *selectors: str) -> list[dict[str, float]]:
+    """Boxes of several elements measured at one moment: a redraw between two measurements
+    (the live channel reloads the day once it connects) would move one and not the other."""
+    boxes: list[dict[str, float]] = page.evaluate(
+        """(selectors) => selectors.map((s) => {
+            const r = document.querySelector(s).getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        })""",
+        list(selectors),
+    )
+    return boxes
 
 
 def _name(clinic: Clinic, patient: int) -> str:
@@ -77,7 +96,7 @@ def test_the_provider_bar_shows_where_the_doctor_is_needed(
     expect(stretch).to_have_count(1)
     expect(_bar(page, clinic, provider=1)).to_have_count(0)  # the other doctor is free all day
     # The stretch lies level with the block it is for, in the provider's own bar column.
-    got, want = _box(stretch), _box(block)
+    got, want = _boxes(page, _bar_selector(clinic), _block_selector(appt["id"]))
     assert got["y"] == pytest.approx(want["y"], abs=2)
     assert got["height"] == pytest.approx(want["height"], abs=2)
     assert got["x"] + got["width"] <= want["x"]
@@ -119,14 +138,15 @@ def test_provider_time_needed_twice_is_flagged_naming_both_appointments(
         " (booked with an override)"
     )
     # At 14:15 for a quarter of an hour, in the doctor's bar.
-    per_minute = px_per_minute(page, first["id"], 30)
-    got, top = _box(clash), _box(block_of(page, first["id"]))
+    expect(_bar(page, clinic)).to_have_count(1)
+    got, top, stretch = _boxes(
+        page, ".ec-event.bar-overlap", _block_selector(first["id"]), _bar_selector(clinic)
+    )
+    per_minute = top["height"] / 30
     assert got["y"] == pytest.approx(top["y"] + 15 * per_minute, abs=2)
     assert got["height"] == pytest.approx(15 * per_minute, abs=2)
     # The bar's stretch is the union: 14:00 to 14:45 in one piece.
-    stretch = _bar(page, clinic)
-    expect(stretch).to_have_count(1)
-    assert _box(stretch)["height"] == pytest.approx(45 * per_minute, abs=2)
+    assert stretch["height"] == pytest.approx(45 * per_minute, abs=2)
     # Both blocks say so too: their bands are red.
     for appt in (first, second):
         expect(block_of(page, appt["id"]).locator(".provider-band.band-overlap")).to_have_count(1)
@@ -152,4 +172,21 @@ def test_a_block_dropped_on_the_provider_bar_stays_where_it_was(
     stretch = _box(page.locator(".bar-head").last)
     drag(page, stretch["x"] + stretch["width"] / 2, y + 200, 0, 60)
     assert page.locator("#create-dialog").is_visible() is False
+    page.context.close()
+
+
+def test_suggested_times_show_where_the_provider_would_be_needed(
+    browser: Any, site: str, clinic: Clinic
+) -> None:
+    page = open_calendar(browser, site, clinic)
+    page.select_option("#suggest-type", clinic.adj.id)
+    page.click("#suggest")
+    suggestions = page.locator(".ec-event.suggestion")
+    expect(suggestions.first).to_be_visible(timeout=10000)
+    for suggestion in suggestions.all():
+        band = suggestion.locator(".provider-band")
+        expect(band).to_have_count(1)
+        assert band.get_attribute("title", timeout=1000) is not None
+        # An adjustment without a pattern needs its provider throughout.
+        assert _box(band)["height"] == pytest.approx(_box(suggestion)["height"], abs=6)
     page.context.close()

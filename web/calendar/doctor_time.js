@@ -35,12 +35,13 @@ export function barProviders() {
  */
 
 /**
- * The server's provider time of an appointment. Until the API lists it (issue 13's slice 3), the
- * provider is taken to be needed for the whole appointment, as the engine holds them today.
- * @param {Appointment} appt @returns {TimeSpan[]}
+ * The server's provider time of an appointment or a suggested part. Until the API lists it
+ * (issue 13's slice 3), the provider is taken to be needed for the whole appointment, as the
+ * engine held them before patterns.
+ * @param {Placement & {providerTime?: TimeSpan[]}} part @returns {TimeSpan[]}
  */
-function providerTimeOf(appt) {
-  return appt.providerTime ?? [{ startTime: appt.startTime, endTime: appt.endTime }];
+function providerTimeOf(part) {
+  return part.providerTime ?? [{ startTime: part.startTime, endTime: part.endTime }];
 }
 
 /** @param {Appointment} appt @returns {Need[]} */
@@ -163,20 +164,21 @@ export function barEvents(start, end) {
 }
 
 /**
- * The bands of one block: a stripe at the block's edge for each interval of its provider time,
- * placed by its offset in the block. Buffers the server counts as provider time (types without
- * a pattern hold the provider through them) lie outside the block and are cut off here; the
- * bar shows them whole.
- * @param {Appointment} appt
+ * The bands of one block (an appointment or a suggestion): a stripe at the block's edge for each
+ * interval of its provider time, placed by its offset in the block. Buffers the server counts as
+ * provider time (types without a pattern hold the provider through them) lie outside the block
+ * and are cut off here; the bar shows them whole.
+ * @param {Placement & {providerTime?: TimeSpan[]}} part
  * @param {boolean} flagged its provider time overlaps another appointment's
  * @returns {HTMLElement[]}
  */
-export function bands(appt, flagged) {
-  const start = Date.parse(appt.startTime);
-  const length = Date.parse(appt.endTime) - start;
+export function bands(part, flagged) {
+  const start = Date.parse(part.startTime);
+  const length = Date.parse(part.endTime) - start;
   if (!(length > 0)) return [];
-  const who = resourceName(appt.providerId);
-  return needs(appt).flatMap((need) => {
+  const who = resourceName(part.providerId);
+  return providerTimeOf(part).flatMap((interval) => {
+    const need = { start: Date.parse(interval.startTime), end: Date.parse(interval.endTime) };
     const top = Math.max(0, need.start - start);
     const bottom = Math.min(length, need.end - start);
     if (bottom <= top) return [];

@@ -84,13 +84,15 @@ function columnResources() {
 function sizeColumns() {
   const root = $("#calendar");
   const bars = barProviders().length;
-  root.classList.toggle("with-bar", Boolean(bars && state.range));
-  if (!bars || !state.range) {
+  const range = state.range;
+  const days = range ? Math.max(1, Math.round((range.end.getTime() - range.start.getTime()) / 86400000)) : 1;
+  // Several days side by side make every column narrow: bands and the bar become bare stripes.
+  root.classList.toggle("several-days", days > 1);
+  root.classList.toggle("with-bar", Boolean(bars && range));
+  if (!bars || !range) {
     root.style.removeProperty("--slotwise-columns");
     return;
   }
-  const days = Math.max(1, Math.round((state.range.end.getTime() - state.range.start.getTime()) / 86400000));
-  // A week repeats every column seven times: there the bar is a bare stripe, without initials.
   const bar = days > 1 ? "var(--slotwise-bar-stripe)" : "var(--slotwise-bar-width)";
   const perDay = [...Array(bars).fill(bar), ...Array(columns().length).fill("minmax(0, 1fr)")];
   root.style.setProperty("--slotwise-columns", `max-content repeat(${days}, ${perDay.join(" ")})`);

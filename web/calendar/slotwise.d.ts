@@ -78,6 +78,8 @@ interface Appointment extends Placement {
 
 interface SuggestionPart extends Placement {
   duration: number;
+  /** the minutes the provider would be held, from the server */
+  providerTime?: TimeSpan[];
   templateSlotId: string | null;
   procedureIds?: string[];
 }
@@ -174,7 +176,7 @@ declare namespace EC {
   type Props =
     | { kind: "appointment" }
     | { kind: "pending"; label: string }
-    | { kind: "suggestion"; rank: number; label: string }
+    | { kind: "suggestion"; rank: number; part: number; label: string }
     | { kind: "background"; label: string }
     | { kind: "bar"; label: string }
     | { kind: "overlap"; label: string };

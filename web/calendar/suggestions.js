@@ -3,6 +3,7 @@
 // highlighted until cleared; clicking one opens the booking dialog for it.
 
 import { explain, getJson } from "./api.js";
+import { bands } from "./doctor_time.js";
 import { el, select, toast } from "./dom.js";
 import { columnField, refetch, state, typeName, whenIdle } from "./state.js";
 import * as tz from "./tz.js";
@@ -27,6 +28,7 @@ export const suggestionSource = {
             extendedProps: {
               kind: /** @type {const} */ ("suggestion"),
               rank,
+              part: i,
               label: `#${rank + 1} ${typeName(p.appointmentTypeId)} (score ${Math.round(s.score)})`,
             },
           },
@@ -36,10 +38,12 @@ export const suggestionSource = {
   },
 };
 
-/** @param {EC.Event} ev @returns {EC.Content} */
+/** The suggestion's label and, as on a booked block, where its provider would be needed. @param {EC.Event} ev @returns {EC.Content} */
 export function suggestionContent(ev) {
   const props = ev.extendedProps;
-  return { domNodes: [el("div", "suggestion-body", "label" in props ? props.label : "")] };
+  if (props.kind !== "suggestion") return { domNodes: [] };
+  const part = state.suggestions[props.rank]?.parts[props.part];
+  return { domNodes: [el("div", "suggestion-body", props.label), ...(part ? bands(part, false) : [])] };
 }
 
 /** Asks the engine for the top 5 times of the chosen type in the visible days. */
