@@ -180,7 +180,8 @@ def _write_held(session: Session, _context: Any, _instances: Any) -> None:
             fresh.append(obj)
     # The old rows go first, by a statement that runs now, so an appointment moved by a few
     # minutes never collides with its own previous time when the new rows are inserted.
-    release(session.connection(), stale)
+    if stale:
+        release(session.connection(), stale)
     # One order for every transaction (resource, then time): two bookings that race for the
     # same resources wait for each other in the same order, which keeps deadlocks rare.
     rows = sorted(

@@ -281,3 +281,25 @@ class TestGuarantee:
         assert [r[2:] for r in held(db, fits.id) if r[0] == "provider"] == [
             (clinic.at(14, 10), clinic.at(14, 20))
         ]
+
+    def test_a_refusal_by_the_constraint_names_the_holder_of_the_interval(
+        self, client: TestClient, clinic: Clinic, db: Session
+    ) -> None:
+        if not _is_postgres(db):
+            pytest.skip("SQLite has no exclusion constraints; BEGIN IMMEDIATE guards it instead")
+        # The holder's own span is at 16:00, so the engine's check lets a 14:00 booking through;
+        # only its held row at 14:00 (as a doctor run would be) makes the database refuse, and the
+        # 409 must name it from held_intervals, not from spans.
+        holder = book(client, clinic, patientId=clinic.patients[1].id, startTime=clinic.iso(16))
+        assert holder.status_code == 201
+        db.rollback()
+        provider = clinic.providers[0].id
+        _insert_raw(
+            db, holder.json()["id"], "provider", provider, (clinic.at(14, 10), clinic.at(14, 15))
+        )
+        db.commit()
+        refused = book(client, clinic)
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        named = [c["appointmentId"] for c in refused.json()["conflicts"]]
+        assert named == [holder.json()["id"]]
