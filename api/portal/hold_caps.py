@@ -64,6 +64,17 @@ class HoldTooLong(Conflict):
 
 
 @dataclass(frozen=True)
+class HoldRequest:
+    """One caller asking, at `now` and from `network`, to hold the time of one planned part."""
+
+    clinic: Clinic
+    caller: PortalCaller
+    network: str
+    part: PlannedPart
+    now: datetime
+
+
+@dataclass(frozen=True)
 class HoldSpan:
     held_since: datetime
     expires_at: datetime
@@ -95,15 +106,9 @@ def provider_minutes(session: Session, clinic: Clinic, instant: datetime) -> flo
     return total
 
 
-def check_guest_caps(
-    session: Session,
-    clinic: Clinic,
-    caller: PortalCaller,
-    network: str,
-    part: PlannedPart,
-    now: datetime,
-) -> None:
+def check_guest_caps(session: Session, ask: HoldRequest) -> None:
     """429 over the network's cap, 409 over the day's share; nothing for signed-in patients."""
+    clinic, caller, network, part, now = ask.clinic, ask.caller, ask.network, ask.part, ask.now
     if not caller.is_guest:
         return
     # Every other guest's unexpired hold from here; the caller's own is about to be replaced.
@@ -155,16 +160,9 @@ def check_day_share(
         )
 
 
-def hold_span(
-    session: Session,
-    clinic: Clinic,
-    caller: PortalCaller,
-    network: str,
-    part: PlannedPart,
-    now: datetime,
-    hold_minutes: int,
-) -> HoldSpan:
+def hold_span(session: Session, ask: HoldRequest, hold_minutes: int) -> HoldSpan:
     """How long this hold lasts: a renewal keeps counting from when the time was first held."""
+    clinic, caller, network, part, now = ask.clinic, ask.caller, ask.network, ask.part, ask.now
     length = timedelta(minutes=hold_minutes)
     # A fresh guest session from the same network is the same holder.
     same_holder = repository.holder(caller.owner, network if caller.is_guest else None)

@@ -66,8 +66,9 @@ def place_hold(
     now = clock.now()
     minutes = portal_settings(session, clinic.id).hold_minutes
     part = parts[0]
-    hold_caps.check_guest_caps(session, clinic, caller, network, part, now)
-    span = hold_caps.hold_span(session, clinic, caller, network, part, now, minutes)
+    ask = hold_caps.HoldRequest(clinic, caller, network, part, now)
+    hold_caps.check_guest_caps(session, ask)
+    span = hold_caps.hold_span(session, ask, minutes)
     # At most one active hold per owner: a new choice replaces the previous one. Long-expired
     # holds of the clinic go too, so the table stays small without a background job.
     repository.delete_holds_of(session, caller.owner)

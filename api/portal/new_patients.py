@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -62,17 +62,8 @@ LINK_ACTOR = "email-link"
 # --------------------------------------------------------------------------- booking
 
 
-def local_day(clinic: Clinic, instant: datetime) -> tuple[datetime, datetime]:
-    """The clinic-local day around an instant, as UTC [start, end)."""
-    zone = ZoneInfo(clinic.time_zone)
-    day = instant.astimezone(zone).date()
-    start = datetime.combine(day, time(0), zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
-    return start, end
-
-
 def confirmed_today(session: Session, clinic: Clinic, now: datetime) -> int:
-    since, _ = local_day(clinic, now)
+    since, _ = hold_caps.local_day(clinic, now)
     return repository.confirmed_since(session, clinic.id, since)
 
 
@@ -94,14 +85,14 @@ def _check_caps(
         raise Conflict(
             "We cannot take more new-patient bookings online today; please call us to book."
         )
-    since, _ = local_day(clinic, now)
+    since, _ = hold_caps.local_day(clinic, now)
     standing = repository.standing_for_email(session, clinic.id, email, since)
     if standing >= settings.new_patient_email_daily_cap:
         raise Conflict(
             f"A new-patient booking for {email} was already made today; we will be in touch, "
             "or call us to change it."
         )
-    day_start, day_end = local_day(clinic, start)
+    day_start, day_end = hold_caps.local_day(clinic, start)
     waiting = repository.unconfirmed_starting(session, clinic.id, day_start, day_end, now)
     if waiting >= settings.new_patient_unconfirmed_daily_cap:
         day = start.astimezone(ZoneInfo(clinic.time_zone))
