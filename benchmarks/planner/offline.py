@@ -51,6 +51,7 @@ from benchmarks.planner.simulate import (
     local_date,
     peak_rss_mb,
     provider_time,
+    recorded_provider,
 )
 from benchmarks.scenarios.model import Request, ResourceSpec, Scenario, TypeSpec
 from solver.time_pattern import STEP_MINUTES
@@ -368,7 +369,7 @@ class OfflineModel:
                     for rid, lit in self.choice[qid][i].items()
                     if self.s_kind(rid) == kind and solver.value(lit)
                 }
-                provider = held.get("provider") or self.recorded_provider(q, t)
+                provider = held.get("provider") or recorded_provider(self.s, q, t)
                 parts.append(
                     Part(
                         p.type_id,
@@ -382,14 +383,6 @@ class OfflineModel:
                 )
             out.append(Booking(qid, q.patient_id, tuple(parts), q.made_at, q.no_show))
         return sorted(out, key=lambda b: (b.start, b.request_id))
-
-    def recorded_provider(self, q: Request, t: TypeSpec) -> str | None:
-        """The provider an assistant-only part records (not held): the usual one if eligible."""
-        if not t.needs_provider:
-            return None
-        providers = self.s.of_kind("provider")
-        ok = [r.id for r in providers if not t.provider_ids or r.id in t.provider_ids]
-        return q.usual_provider_id if q.usual_provider_id in ok else (ok[0] if ok else None)
 
     def s_kind(self, rid: str) -> str:
         return self._kinds[rid]

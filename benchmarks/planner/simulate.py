@@ -34,6 +34,7 @@ from benchmarks.planner.engine_clinic import (
 from benchmarks.scenarios.model import Request, Scenario, TypeSpec
 from solver import Slot, best_fit, find_availability
 from solver.problem import BusyInterval, Preferences, SlotQuery, Visit, VisitPart
+from solver.result import PartAssignment
 
 __all__ = [
     "EngineClinic",
@@ -204,22 +205,35 @@ CHOOSERS: dict[str, Chooser] = {
 }
 
 
+def recorded_provider(s: Scenario, q: Request, t: TypeSpec) -> str | None:
+    """The provider a part that holds none records (the product requires one on every
+    appointment, as the API does): the patient's usual provider when eligible, else the first."""
+    if not t.needs_provider:
+        return None
+    ok = [r.id for r in s.of_kind("provider") if not t.provider_ids or r.id in t.provider_ids]
+    return q.usual_provider_id if q.usual_provider_id in ok else (ok[0] if ok else None)
+
+
+def _part(s: Scenario, q: Request, a: PartAssignment) -> Part:
+    t = s.type(a.type_id)
+    # The engine leaves the provider out of a part with no D step; the schedule records one.
+    provider = a.provider_id or recorded_provider(s, q, t)
+    return Part(
+        a.type_id,
+        a.start,
+        a.end,
+        provider,
+        a.chair_id,
+        a.room_id,
+        provider_time(t, a.start) if provider else None,
+    )
+
+
 def to_booking(s: Scenario, q: Request, slot: Slot, now: datetime) -> Booking:
     return Booking(
         request_id=q.id,
         patient_id=q.patient_id,
-        parts=tuple(
-            Part(
-                a.type_id,
-                a.start,
-                a.end,
-                a.provider_id,
-                a.chair_id,
-                a.room_id,
-                provider_time(s.type(a.type_id), a.start) if a.provider_id else None,
-            )
-            for a in slot.parts
-        ),
+        parts=tuple(_part(s, q, a) for a in slot.parts),
         booked_at=now,
         no_show=q.no_show,
     )

@@ -12,7 +12,15 @@ import pytest
 from benchmarks.planner.metrics import double_bookings, patients_per_orthodontist_day, summarise
 from benchmarks.planner.offline import solve_offline
 from benchmarks.planner.run import Run, run
-from benchmarks.planner.simulate import Booking, Part, provider_time, simulate
+from benchmarks.planner.simulate import (
+    Booking,
+    Calendar,
+    EngineClinic,
+    Part,
+    build_query,
+    provider_time,
+    simulate,
+)
 from benchmarks.scenarios import (
     PRESETS,
     Block,
@@ -26,6 +34,7 @@ from benchmarks.scenarios import (
     load,
     save_json,
 )
+from solver import find_availability
 from solver.time_pattern import check_pattern
 from tests.planner.conftest import schedule_problems
 
@@ -204,3 +213,19 @@ def test_doctor_time_targets_are_ratios_of_this_run(ortho_run: Run) -> None:
     assert gap["bound_minutes"] >= opt
     # The offline warm start comes from a pattern policy, not from the baseline.
     assert pol["offline-optimal"]["offline_warm_start"] != "whole-appointment"
+
+
+def test_the_simulator_holds_the_provider_time_the_engine_answers() -> None:
+    """The planner's rule for provider time (the type's D runs from the start) is the engine's."""
+    s = generate("ortho", weeks=1, load=0.3)
+    ec = EngineClinic(s)
+    checked = 0
+    for q in s.requests[:12]:
+        query = build_query(ec, Calendar(), q, q.made_at, usual=True)
+        if query is None:
+            continue
+        for slot in list(find_availability(query).slots)[:5]:
+            for a in slot.parts:
+                assert a.provider_time == provider_time(s.type(a.type_id), a.start), a
+                checked += 1
+    assert checked > 10
