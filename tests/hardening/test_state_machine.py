@@ -1,9 +1,11 @@
 """A hypothesis state machine drives book / reschedule / duplicate / cancel / adjust-duration
 through the API; after every step: no overlap on any provider, chair, room or patient, every
-active appointment's duration within its type's bounds, and one audit row per mutation."""
+active appointment's duration within its type's bounds, every appointment's held_intervals rows
+exactly what it holds, and one audit row per mutation."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,11 +19,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.models import Appointment, HeldInterval
+from api.models.held_interval import held_by
 from tests.api.booking.conftest import Clinic
-from tests.stress.invariants import overlaps
+from tests.stress.invariants import held_overlaps, overlaps
 
 OK_OR_REFUSED = {409, 412, 422}
 
@@ -146,6 +150,24 @@ def test_booking_state_machine_keeps_every_invariant(
             db.rollback()
             found = overlaps(db.connection())
             assert found == {"provider_id": 0, "chair_id": 0, "room_id": 0, "patient_id": 0}
+
+        @invariant()
+        def held_rows_are_what_each_appointment_holds(self) -> None:
+            # After any sequence of mutations: no resource held twice at once, and every
+            # appointment's held_intervals rows are exactly what it holds now (none once cancelled).
+            db.rollback()
+            assert held_overlaps(db.connection()) == 0
+            rows: dict[str, list[tuple[str, str, datetime, datetime]]] = {}
+            for h in db.scalars(select(HeldInterval)):
+                rows.setdefault(h.appointment_id, []).append(
+                    (h.resource_kind, h.resource_id, h.start_time, h.end_time)
+                )
+            for appointment in db.scalars(select(Appointment)):
+                expected = [
+                    (k.kind.value, k.resource_id, k.start, k.end) for k in held_by(appointment)
+                ]
+                assert sorted(rows.pop(appointment.id, [])) == sorted(expected), appointment.id
+            assert rows == {}
 
         @invariant()
         def durations_within_type_bounds(self) -> None:

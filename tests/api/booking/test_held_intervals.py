@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.core import clock
-from api.models import Appointment, AppointmentStatus, HeldInterval
+from api.models import Appointment, AppointmentStatus, AppointmentType, HeldInterval
 from tests.api.booking.conftest import Clinic, book
 
 Row = tuple[str, str, datetime, datetime]
@@ -72,6 +72,28 @@ class TestWritten:
         assert held(db, response.json()["id"]) == sorted(
             [("provider", clinic.providers[0].id, *span), ("room", clinic.scanner.id, *span)]
         )
+
+    def test_a_type_that_needs_no_provider_holds_only_its_chair(
+        self, client: TestClient, clinic: Clinic, db: Session
+    ) -> None:
+        photos = AppointmentType(
+            clinic_id=clinic.world.clinic.id,
+            name="Records Photos",
+            code="PHOTO",
+            default_duration=15,
+            min_duration=10,
+            max_duration=30,
+            needs_provider=False,
+        )
+        db.add(photos)
+        db.commit()
+        body = {"appointmentTypeId": photos.id, "duration": 15, "providerId": None}
+        response = book(client, clinic, **body)
+        assert response.status_code == 201, response.text
+        # The provider is recorded (the seed requires one) but holds no interval.
+        assert held(db, response.json()["id"]) == [
+            ("chair", clinic.chairs[1].id, clinic.at(14), clinic.at(14, 15))
+        ]
 
     def test_an_override_holds_nothing(
         self, client: TestClient, clinic: Clinic, db: Session
