@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from api.booking import checks, rules
 from api.booking.clinic_state import ClinicState
-from api.booking.schemas import AvailabilityRead, PartSlot, ScoreTermRead, SlotRead, SuggestionRead
+from api.booking.schemas import (
+    AvailabilityRead,
+    PartSlot,
+    ProviderTime,
+    ScoreTermRead,
+    SlotRead,
+    SuggestionRead,
+)
 from api.core.crud import find_in_clinic
 from api.errors import InvalidInput, NotFound
 from api.models import (
@@ -116,6 +123,9 @@ def to_slot_read(slot: Slot, zone: ZoneInfo) -> SlotRead:
                 chair_id=p.chair_id,
                 room_id=p.room_id,
                 template_slot_id=p.template_slot_id,
+                provider_time=[
+                    ProviderTime(start_time=begin, end_time=end) for begin, end in p.provider_time
+                ],
             )
             for p in slot.parts
         ],

@@ -20,7 +20,12 @@ from api.auth.permissions import Permission, Role
 from api.booking import rules
 from api.booking.clinic_config import template_slot_spec
 from api.booking.clinic_state import ClinicState
-from api.booking.provider_time import engine_provider, holds_provider, responsible_provider
+from api.booking.provider_time import (
+    engine_provider,
+    fitted_pattern,
+    holds_provider,
+    responsible_provider,
+)
 from api.booking.schemas import Override, PartInput
 from api.core import clock
 from api.core.crud import find_in_clinic
@@ -133,10 +138,12 @@ class PlannedPart:
     room_id: str | None
     template_slot_id: str | None
     procedure_ids: list[str]
+    # This part's own doctor-time pattern, fitted to its minutes; None: the whole appointment.
+    time_pattern: str | None = None
 
     @property
     def holds_provider(self) -> bool:
-        return holds_provider(self.kind, None, self.minutes)
+        return holds_provider(self.kind, self.time_pattern, self.minutes)
 
     @property
     def engine_provider_id(self) -> str | None:
@@ -205,6 +212,9 @@ def plan_parts(
                 room_id=part.room_id,
                 template_slot_id=part.template_slot_id,
                 procedure_ids=list(part.procedure_ids),
+                # Copied from the type at booking, so a later change of the type's pattern
+                # never moves the doctor time of appointments already in the diary.
+                time_pattern=fitted_pattern(kind.time_pattern, minutes, f"{where}duration"),
             )
         )
     return planned
@@ -222,6 +232,7 @@ def visit_for(parts: list[PlannedPart]) -> Visit:
                 template_slot_id=p.template_slot_id,
                 min_gap_minutes=0,
                 max_gap_minutes=VISIT_MAX_GAP_MINUTES,
+                time_pattern=p.time_pattern,
             )
             for p in parts
         )

@@ -154,6 +154,7 @@ def type_spec(kind: AppointmentType) -> AppointmentTypeSpec:
         needs_chair=kind.needs_chair,
         room_kind=kind.room_kind,
         name=kind.name,
+        time_pattern=kind.time_pattern,
     )
 
 

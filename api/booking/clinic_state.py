@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.booking.clinic_config import clinic_config, policy, type_spec
-from api.booking.provider_time import holds_provider, provider_busy
+from api.booking.provider_time import hold_pattern, holds_provider, provider_busy
 from api.booking.repository import (
     GUEST_OWNER_PREFIX,
     active_holds,
@@ -103,15 +103,20 @@ class ClinicState:
                 over_guest_holds and hold.owner.startswith(GUEST_OWNER_PREFIX)
             ):
                 continue
-            interval = BusyInterval(hold.occupied_start, hold.occupied_end, ref=HOLD_REF + hold.id)
+            ref = HOLD_REF + hold.id
+            occupied = (hold.occupied_start, hold.occupied_end)
             for resource_id in (hold.chair_id, hold.room_id):
                 if resource_id:
-                    busy[resource_id].append(interval)
+                    busy[resource_id].append(BusyInterval(*occupied, ref=ref))
             hold_type = self.types.get(hold.appointment_type_id)
+            if hold_type is None or not hold.provider_id:
+                continue
+            # A hold keeps the provider as the booking it stands for would: its type's pattern.
             minutes = int((hold.end_time - hold.start_time).total_seconds() // 60)
-            held = hold_type is not None and holds_provider(hold_type, None, minutes)
-            if hold.provider_id and held:
-                busy[hold.provider_id].append(interval)
+            pattern = hold_pattern(hold_type, minutes)
+            held = holds_provider(hold_type, pattern, minutes)
+            for begin, end in provider_busy(hold.start_time, occupied, minutes, pattern, held):
+                busy[hold.provider_id].append(BusyInterval(begin, end, ref=ref))
 
         resources: list[Resource] = []
         for kind, rows in (

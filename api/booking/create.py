@@ -126,6 +126,7 @@ def insert(
             appointment_type_id=part.kind.id,
             provider_id=part.provider_id,
             holds_provider=part.holds_provider,
+            time_pattern=part.time_pattern,
             chair_id=part.chair_id,
             room_id=part.room_id,
             status=AppointmentStatus.SCHEDULED,

@@ -62,6 +62,8 @@ def duplicate(
     parts = checks.plan_parts(
         ctx.session, clinic, [part], "", usual_provider_id=patient.usual_provider_id
     )
+    # A copy is the same appointment at another time: its own pattern too, not the type's.
+    parts[0].time_pattern = source.time_pattern
     overridden = checks.check_rules(ctx, clinic, parts, patient.id, body)
     rows = insert(
         ctx,
@@ -106,6 +108,7 @@ def _next_best_fit(
                     provider_id=engine_provider(kind, pinned_provider),
                     chair_id=pinned_chair if kind.needs_chair else None,
                     room_id=pinned_room if kind.room_kind else None,
+                    time_pattern=source.time_pattern,
                 ),
             )
         )

@@ -17,8 +17,15 @@ from sqlalchemy.orm import Session
 
 from api.booking.clinic_config import clinic_config
 from api.errors import InvalidInput
-from api.models import AppointmentType
-from solver.time_pattern import provider_held, provider_runs
+from api.models import Appointment, AppointmentType
+from solver.errors import InvalidQuery
+from solver.time_pattern import (
+    STEP_MINUTES,
+    check_pattern,
+    fit_to_duration,
+    provider_held,
+    provider_runs,
+)
 
 
 def holds_provider(kind: AppointmentType, pattern: str | None, minutes: int) -> bool:
@@ -85,3 +92,56 @@ def provider_busy(
         (start + timedelta(minutes=begin), start + timedelta(minutes=end))
         for begin, end in provider_runs(pattern, minutes)
     ]
+
+
+def fitted_pattern(pattern: str | None, minutes: int, field: str) -> str | None:
+    """A type's (or an appointment's) pattern for ``minutes``: assistant time added or removed
+    at the end; a duration that would cut provider time is a 422 naming ``field``."""
+    if pattern is None:
+        return None
+    try:
+        return fit_to_duration(pattern, minutes, field)
+    except InvalidQuery as exc:
+        raise InvalidInput(field, f"{field}: {exc.message}") from exc
+
+
+def own_pattern(pattern: str, minutes: int, field: str = "timePattern") -> str:
+    """A pattern staff set on one appointment: D and A only, one step per 5 of its minutes."""
+    try:
+        # Characters first (against the pattern's own length), then the length for this
+        # appointment's duration, which need not be the type's default.
+        check_pattern(pattern, len(pattern) * STEP_MINUTES, field)
+    except InvalidQuery as exc:
+        raise InvalidInput(field, str(exc)) from exc
+    steps = -(-minutes // STEP_MINUTES)
+    if len(pattern) != steps:
+        raise InvalidInput(
+            field,
+            f"{field}: has {len(pattern)} steps but this appointment's {minutes} minutes need "
+            f"{steps} (one per {STEP_MINUTES} minutes)",
+        )
+    return pattern
+
+
+def provider_time(appointment: Appointment) -> list[tuple[datetime, datetime]]:
+    """When a stored appointment needs its provider, without buffers, as the engine's
+    ``PartAssignment.provider_time`` says it: the ``D`` runs, the whole appointment without a
+    pattern, nothing when it does not hold them."""
+    if not appointment.holds_provider:
+        return []
+    start = appointment.start_time
+    return [
+        (start + timedelta(minutes=begin), start + timedelta(minutes=end))
+        for begin, end in provider_runs(appointment.time_pattern, appointment.duration)
+    ]
+
+
+def hold_pattern(kind: AppointmentType, minutes: int) -> str | None:
+    """The pattern a slot hold of ``kind`` stands for. A type whose pattern changed since the
+    hold so that it no longer fits is held for the whole span: never less than it might need."""
+    if kind.time_pattern is None:
+        return None
+    try:
+        return fit_to_duration(kind.time_pattern, minutes)
+    except InvalidQuery:
+        return None

@@ -8,6 +8,7 @@ from api.audit import service as audit
 from api.auth.permissions import Role
 from api.booking import checks, persist
 from api.booking.checks import Context, check_version
+from api.booking.provider_time import fitted_pattern, own_pattern
 from api.booking.schemas import Override, RescheduleRequest
 from api.errors import Conflict, Forbidden
 from api.models import Appointment, AppointmentType, Chair, Clinic, Provider, Room
@@ -24,11 +25,19 @@ def apply_move(
     provider_id: str | None,
     chair_id: str | None,
     room_id: str | None,
+    set_pattern: bool = False,
+    time_pattern: str | None = None,
 ) -> None:
+    """``set_pattern``: staff set this appointment's own ``time_pattern`` (None: the provider for
+    all of it); otherwise its pattern is kept, fitted to a new duration."""
     kind = ctx.session.get(AppointmentType, appointment.appointment_type_id)
     assert kind is not None
     minutes = minutes if minutes is not None else appointment.duration
     checks.check_duration(kind, minutes, "duration")
+    if set_pattern:
+        pattern = None if time_pattern is None else own_pattern(time_pattern, minutes)
+    else:
+        pattern = fitted_pattern(appointment.time_pattern, minutes, "duration")
     provider_id = provider_id or appointment.provider_id
     checks.require_in_clinic(
         ctx.session, Provider, provider_id, clinic.id, "providerId", "provider"
@@ -51,6 +60,7 @@ def apply_move(
         room_id=room_id,
         template_slot_id=None,
         procedure_ids=[],
+        time_pattern=pattern,
     )
     overridden = checks.check_rules(
         ctx, clinic, [part], appointment.patient_id, override, exclude=[appointment.id]
@@ -67,6 +77,7 @@ def apply_move(
     )
     # Re-derived on every move: the type may have stopped (or started) needing its provider.
     appointment.holds_provider = part.holds_provider
+    appointment.time_pattern = pattern
     appointment.template_slot_id = state_slot
     appointment.conflict_override = overridden
     if override.override or override.override_lead_time:

@@ -140,6 +140,9 @@ class AppointmentUpdate(Override):
     chair_id: str | None = None
     room_id: str | None = None
     duration: Duration | None = None
+    # This appointment's own pattern (D/A per 5 minutes of its duration); null: the provider
+    # for the whole appointment. Absent: kept, fitted to a new duration.
+    time_pattern: str | None = Field(None, max_length=24 * 12)
     notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
     patient_notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
     status: AppointmentStatus | None = None
@@ -166,6 +169,13 @@ class DuplicateRequest(Override):
 class Money(ApiModel):
     amount: Decimal
     currency: str
+
+
+class ProviderTime(ApiModel):
+    """A stretch of an appointment during which its provider is needed (doctor time)."""
+
+    start_time: datetime
+    end_time: datetime
 
 
 class AppointmentRead(ApiModel):
@@ -198,6 +208,10 @@ class AppointmentRead(ApiModel):
     cancellation_reason: str | None
     cancellation_fee: Money | None
     needs_confirmation: bool
+    # Doctor time: the appointment's own pattern (null: the provider for all of it) and when
+    # the provider is needed (empty when it only records its provider).
+    time_pattern: str | None
+    provider_time: list[ProviderTime]
 
 
 class NamedRef(ApiModel):
@@ -262,6 +276,7 @@ class PartSlot(ApiModel):
     chair_id: str | None
     room_id: str | None
     template_slot_id: str | None
+    provider_time: list[ProviderTime] = Field(default_factory=list)
 
 
 class SlotRead(ApiModel):

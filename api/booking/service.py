@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.auth.permissions import Role
 from api.booking import repository
-from api.booking.schemas import AppointmentRead, Money
+from api.booking.provider_time import provider_time
+from api.booking.schemas import AppointmentRead, Money, ProviderTime
 from api.errors import Forbidden, NotFound
 from api.models import Appointment
 
@@ -28,10 +29,14 @@ def to_read(appointment: Appointment) -> AppointmentRead:
             **{
                 name: getattr(appointment, name)
                 for name in AppointmentRead.model_fields
-                if name not in ("procedure_ids", "cancellation_fee")
+                if name not in ("procedure_ids", "cancellation_fee", "provider_time")
             },
             "procedure_ids": [p.id for p in appointment.procedures],
             "cancellation_fee": fee,
+            "provider_time": [
+                ProviderTime(start_time=begin, end_time=end)
+                for begin, end in provider_time(appointment)
+            ],
         }
     )
 

@@ -44,7 +44,9 @@ def update(
     clinic = checks.caller_clinic(ctx.session, ctx.principal)
 
     moving = {
-        k: v for k, v in changes.items() if k in ("provider_id", "chair_id", "room_id", "duration")
+        k: v
+        for k, v in changes.items()
+        if k in ("provider_id", "chair_id", "room_id", "duration", "time_pattern")
     }
     if moving:
         if appointment.status not in checks.MOVABLE:
@@ -64,6 +66,8 @@ def update(
             provider_id=moving.get("provider_id"),
             chair_id=moving.get("chair_id", appointment.chair_id),
             room_id=moving.get("room_id", appointment.room_id),
+            set_pattern="time_pattern" in moving,
+            time_pattern=moving.get("time_pattern"),
         )
     for name in ("notes", "patient_notes"):
         if name in changes:

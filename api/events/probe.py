@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.booking import checks, repository, rules
 from api.booking.clinic_state import ClinicState
-from api.booking.provider_time import responsible_provider
+from api.booking.provider_time import fitted_pattern, responsible_provider
 from api.core import clock
 from api.core.crud import find_in_clinic
 from api.errors import DomainError
@@ -97,6 +97,12 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         template_slot_id=None,
         procedure_ids=[],
     )
+    try:
+        # A moved appointment keeps its own pattern, a new one takes its type's: as booking.
+        own = moving.time_pattern if moving else kind.time_pattern
+        part.time_pattern = fitted_pattern(own, minutes, "duration")
+    except DomainError as exc:
+        return _error(req, exc.detail)
     exclude = [moving.id] if moving else []
     # Only what overlaps the dragged block matters, so the probe loads an hour either side
     # rather than the booking's day either side: the same rules over far fewer rows, which
