@@ -109,7 +109,10 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
 
     loads = ChairLoads(timeline)
     points = [
-        {kind: resource_points(timeline, loads, kind, masks) for kind, masks in part.kinds.items()}
+        {
+            kind: resource_points(timeline, loads, part.part, kind, masks)
+            for kind, masks in part.kinds.items()
+        }
         for part in chains.part_masks
     ]
     fill = [template_fill(part.fillable()) for part in chains.part_masks]

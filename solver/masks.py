@@ -179,6 +179,7 @@ class Timeline:
             [prep.resources[rid].busy for rid in ids],
             *self.span,
         )
+        self.busy_start, self.busy_end, self.busy_owner = busy
         self._sweep(*busy)
         if all(_holds_at_start(p) for p in parts) and len(self.grid):
             # A start outside every needed resource's hours can never be feasible; dropping

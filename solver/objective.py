@@ -22,6 +22,15 @@ explanation of a chosen suggestion (``explain``) all call it, so a rule is writt
 - ``chair_load`` **-2.0 x booked fraction** of the chosen chair's open time on the part's local
   date (rounded to centipoints), so quieter chairs win ties and load spreads out.
 
+Doctor time (parts with a time pattern only, so a clinic without patterns scores as before;
+measured by ``doctor_gaps`` on the provider's free time, the visit's other parts not counted):
+
+- ``doctor_adjacent`` **+0.5** per end of a ``D`` run that meets the provider's busy time.
+- ``doctor_idle_fragment`` **-1.5** per free stretch next to a ``D`` run that is longer than 0
+  and shorter than the shortest provider time of any type the provider does.
+- ``long_doctor_room`` **-2.0** when the part takes the last free stretch of the provider's
+  local date that could hold the longest provider time of any type the provider does.
+
 Worked example: a 30-minute adjustment at 10:00, preferred 09:00, filling an "Adjustments AM"
 slot on the usual provider's list, chair 40% booked, leaving 10 minutes before the chair's next
 booking: 3.0 + 2.0 - 1.0 - 0.8 - 1.5 = +1.7.
@@ -34,8 +43,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solver.doctor_gaps import doctor_gaps, doctor_gaps_at
 from solver.grid import I64, to_datetime, to_sec_floor, zone
 from solver.masks import Bool, KindMasks, Timeline
+from solver.prepare import Part
 from solver.problem import ResourceKind
 from solver.result import ScoreTerm
 
@@ -45,11 +56,18 @@ SHORT_GAP = 1.5
 NEARNESS_PER_HOUR = 1.0
 CHAIR_LOAD = 2.0
 
+DOCTOR_ADJACENT = 0.5
+DOCTOR_IDLE_FRAGMENT = 1.5
+LONG_DOCTOR_ROOM = 2.0
+
 TEMPLATE_FILL_CP = round(TEMPLATE_FILL * 100)
 USUAL_PROVIDER_CP = round(USUAL_PROVIDER * 100)
 SHORT_GAP_CP = round(SHORT_GAP * 100)
 NEARNESS_CP_PER_HOUR = round(NEARNESS_PER_HOUR * 100)
 CHAIR_LOAD_CP = round(CHAIR_LOAD * 100)
+DOCTOR_ADJACENT_CP = round(DOCTOR_ADJACENT * 100)
+DOCTOR_IDLE_FRAGMENT_CP = round(DOCTOR_IDLE_FRAGMENT * 100)
+LONG_DOCTOR_ROOM_CP = round(LONG_DOCTOR_ROOM * 100)
 
 
 # -- the terms ---------------------------------------------------------------------------------
@@ -111,6 +129,37 @@ def chair_load(open_seconds: I64, booked_seconds: I64) -> I64:
     return np.where(open_seconds > 0, penalty, 0).astype(np.int64)
 
 
+def doctor_adjacent(touches: I64) -> I64:
+    """``doctor_adjacent``: +0.5 for each end of a ``D`` run that meets the provider's busy time.
+
+    The orthodontist walks from one chair to the next: doctor time placed right after (or
+    before) another booking's keeps the doctor's day in one block and the gaps between chairs
+    short. ``touches`` counts, per choice, the run ends that meet busy time exactly.
+    """
+    return (DOCTOR_ADJACENT_CP * touches).astype(np.int64)
+
+
+def doctor_idle_fragment(gaps: Sequence[I64], shortest: I64) -> I64:
+    """``doctor_idle_fragment``: -1.5 for each stretch of the doctor's free time next to a
+    ``D`` run that is longer than 0 but shorter than ``shortest``, the shortest provider time of
+    any type the provider does: no booking can use it, so the doctor idles there (the doctor's
+    ``short_gap``)."""
+    short = np.zeros(np.broadcast_shapes(*(g.shape for g in gaps), shortest.shape), dtype=np.int64)
+    for g in gaps:
+        short += (g > 0) & (g < shortest)
+    return -DOCTOR_IDLE_FRAGMENT_CP * short
+
+
+def long_doctor_room(room_before: I64, room_after: I64) -> I64:
+    """``long_doctor_room``: -2.0 when a choice takes the last free stretch of the provider's
+    day that could still hold their longest provider-time procedure (a bond, a debond).
+
+    ``room_before`` / ``room_after`` count that day's free stretches at least that long before
+    and after the choice; short adjustments then go where they leave the long slot whole.
+    """
+    return np.where((room_before > 0) & (room_after == 0), -LONG_DOCTOR_ROOM_CP, 0).astype(np.int64)
+
+
 # -- the terms over a query --------------------------------------------------------------------
 
 
@@ -139,15 +188,25 @@ class ChairLoads:
         return self._by_resource[resource]
 
 
+def doctor_points(timeline: Timeline, part: Part, masks: KindMasks) -> I64:
+    """The doctor-time terms of a patterned part's provider rows at every start."""
+    day = doctor_gaps(timeline, part, masks)
+    return (
+        doctor_adjacent(day.touches)
+        + doctor_idle_fragment(day.gaps, day.shortest)
+        + long_doctor_room(day.room_before, day.room_after)
+    )
+
+
 def resource_points(
-    timeline: Timeline, loads: ChairLoads, kind: ResourceKind, masks: KindMasks
+    timeline: Timeline, loads: ChairLoads, part: Part, kind: ResourceKind, masks: KindMasks
 ) -> I64:
     """Centipoints each (resource row, start) of one part's kind adds: the terms that depend on
     the chosen resource (``short_gap``; ``usual_provider`` for providers; ``chair_load`` for
     chairs). ``template_fill`` depends on the resource too but is earned once per part, so the
     callers add it separately."""
     out = (
-        np.zeros(masks.ok.shape, dtype=np.int64)
+        doctor_points(timeline, part, masks)
         if masks.doctor_time
         else short_gap(masks.before, masks.after, timeline.prep.shortest_booking)
     )
@@ -171,6 +230,45 @@ class Choice:
     start: int
     resources: dict[ResourceKind, str]
     template_slot_id: str | None
+
+
+def explain_doctor(timeline: Timeline, c: Choice, name: str) -> list[tuple[str, int, str]]:
+    """The doctor-time terms of one patterned part, each with its reason."""
+    part = timeline.prep.parts[c.part]
+    j = int(np.searchsorted(timeline.grid, c.start))
+    day = doctor_gaps_at(timeline, part, c.resources[ResourceKind.PROVIDER])
+    label = f"part {c.part + 1}"
+    out = []
+    touches = int(day.touches[0, j])
+    out.append(
+        (
+            "doctor_adjacent",
+            int(doctor_adjacent(day.touches[:, j])[0]),
+            f"{label}'s doctor time meets {name}'s busy time at {touches} "
+            + ("end" if touches == 1 else "ends")
+            + " (the doctor goes straight on to the next chair)",
+        )
+    )
+    shortest, longest = int(day.shortest[0, 0]), int(day.longest[0, 0])
+    for gap in (int(g[0, j]) for g in day.gaps):
+        points = doctor_idle_fragment([np.array([gap], dtype=np.int64)], day.shortest[0])
+        out.append(
+            (
+                "doctor_idle_fragment",
+                int(points[0]),
+                f"{label} leaves {name} {gap // 60} min free next to its doctor time, shorter "
+                f"than any provider time {name} does ({shortest // 60} min)",
+            )
+        )
+    out.append(
+        (
+            "long_doctor_room",
+            int(long_doctor_room(day.room_before[:, j], day.room_after[:, j])[0]),
+            f"{label} takes the last stretch of {name}'s day long enough for "
+            f"{longest // 60} min of provider time",
+        )
+    )
+    return out
 
 
 def explain(
@@ -224,6 +322,9 @@ def explain(
                 one(usual_provider([provider], usual)),
                 f"part {c.part + 1} is with the usual one",
             )
+        if provider is not None and part.doctor_time:
+            for rule, centipoints, reason in explain_doctor(timeline, c, names[provider]):
+                add(rule, centipoints, reason)
         for kind, rid in c.resources.items():
             resource = timeline.index[rid]
             occupied_start = np.array([c.start - part.buffer_before], dtype=np.int64)

@@ -363,6 +363,69 @@ class Oracle:
                     if open_s > 0:
                         booked = int(open_s - free_s)
                         total -= (W.CHAIR_LOAD_CP * booked + int(open_s) // 2) // int(open_s)
+            provider = next((rid for k, rid in p.res if k == ResourceKind.PROVIDER), None)
+            if provider is not None and self.pattern(i) is not None:
+                total += self.doctor_score(i, p.start, provider)
+        return total
+
+    def run_lengths(self, provider: str) -> list[timedelta]:
+        """Provider time of every type the provider does: each D run at the default duration
+        (5-minute steps, clipped), or an unpatterned type's minimum and default duration."""
+        out = []
+        for t in self.q.clinic.types:
+            if not t.needs_provider or (
+                t.qualified_provider_ids is not None and provider not in t.qualified_provider_ids
+            ):
+                continue
+            if t.time_pattern is None:
+                out += [timedelta(minutes=t.min_minutes), timedelta(minutes=t.default_minutes)]
+                continue
+            zero = datetime(2000, 1, 1, tzinfo=UTC)
+            steps = [
+                (
+                    zero + timedelta(minutes=5 * k),
+                    zero + timedelta(minutes=min(5 * k + 5, t.default_minutes)),
+                )
+                for k, c in enumerate(t.time_pattern)
+                if c == "D"
+            ]
+            out += [b - a for a, b in merged(steps)]
+        return out
+
+    def doctor_score(self, i: int, start: datetime, provider: str) -> int:
+        """doctor_adjacent, doctor_idle_fragment and long_doctor_room for a patterned part."""
+        r = self.res[provider]
+        runs = merged(self.held(i, ResourceKind.PROVIDER, start))
+        total = 0
+        for x, y in runs:
+            total += W.DOCTOR_ADJACENT_CP * any(b.end == x for b in r.busy)
+            total += W.DOCTOR_ADJACENT_CP * any(b.start == y for b in r.busy)
+        free = self.free(r)
+        pieces = []  # the free time left once the part takes its runs
+        for a, b in free:
+            cur = a
+            for x, y in runs:
+                if a <= x and y <= b:
+                    pieces.append((cur, x))
+                    cur = y
+            pieces.append((cur, b))
+        pieces = [(a, b) for a, b in pieces if b > a]
+        lengths = self.run_lengths(provider)
+        if not lengths:  # no type the provider does has provider time: nothing to measure
+            return total
+        shortest, longest = min(lengths), max(lengths)
+        for a, b in pieces:
+            next_to_run = any(b == x or a == y for x, y in runs)
+            if next_to_run and b - a < shortest:
+                total -= W.DOCTOR_IDLE_FRAGMENT_CP
+        d = start.astimezone(self.tz).date()
+        day = (wall(d, time(), self.tz), wall(d + timedelta(days=1), time(), self.tz))
+
+        def room(intervals: list[Interval]) -> int:
+            return sum(min(b, day[1]) - max(a, day[0]) >= longest for a, b in intervals)
+
+        if room(free) > 0 and room(pieces) == 0:
+            total -= W.LONG_DOCTOR_ROOM_CP
         return total
 
     def best(self) -> tuple[int, list[OPart]] | None:

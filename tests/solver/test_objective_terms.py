@@ -5,6 +5,7 @@ Expected centipoints are worked out by hand in each test (weights: ``solver/obje
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,16 @@ import numpy as np
 
 from solver import ScoreTerm, best_fit
 from solver.grid import I64
-from solver.objective import chair_load, nearness, short_gap, template_fill, usual_provider
+from solver.objective import (
+    chair_load,
+    doctor_adjacent,
+    doctor_idle_fragment,
+    long_doctor_room,
+    nearness,
+    short_gap,
+    template_fill,
+    usual_provider,
+)
 from solver.problem import (
     AppointmentTypeSpec,
     BookingPolicy,
@@ -80,6 +90,86 @@ class TestChairLoad:
         booked = i64(11_520, 0, 0, 100, 72)
         # 40% -> 80 | empty | closed day | 100/28800 x 200 = 0.69 -> 1 | exactly 0.5 -> 1
         assert chair_load(open_seconds, booked).tolist() == [-80, 0, 0, -1, -1]
+
+
+class TestDoctorAdjacent:
+    def test_half_a_point_per_run_end_meeting_other_doctor_time(self) -> None:
+        # no touch | follows a booking | between two bookings
+        assert doctor_adjacent(i64(0, 1, 2)).tolist() == [0, 50, 100]
+
+
+class TestDoctorIdleFragment:
+    def test_one_and_a_half_points_per_doctor_gap_shorter_than_any_provider_time(self) -> None:
+        shortest = i64(10 * 60)  # the provider's shortest run: 10 minutes
+        before = i64(0, 5 * 60, 10 * 60, 5 * 60)
+        after = i64(0, 0, 20 * 60, 5 * 60)
+        # none | 5 min before | 10 min fits a run, 20 min too | 5 min both sides
+        got = doctor_idle_fragment([before, after], shortest)
+        assert got.tolist() == [0, -150, 0, -300]
+
+
+class TestLongDoctorRoom:
+    def test_two_points_for_taking_the_last_room_for_the_longest_run(self) -> None:
+        before = i64(2, 1, 1, 0)
+        after = i64(1, 1, 0, 0)
+        # another long stretch stays | the long one is split but still long | gone | never was
+        assert long_doctor_room(before, after).tolist() == [0, 0, -200, 0]
+
+
+class TestDoctorTermsInBestFit:
+    """One orthodontist, 10:00-17:00, whose doctor time 10:10-10:15 is already booked; one
+    adjustment (AADDA, 25 min, doctor 10-20 min in) is scored alone at a given start. The
+    doctor's shortest provider time is that 10-minute run, the longest a bond's 40 minutes."""
+
+    ADJUST = AppointmentTypeSpec("adj", 25, 25, 25, name="Adjustment", time_pattern="AADDA")
+    BOND = AppointmentTypeSpec("bond", 60, 60, 60, name="Bond", time_pattern="AAAA" + "D" * 8)
+
+    def doctor_terms(self, start: datetime, busy_from_11: bool = False) -> dict[str, float]:
+        day = WeeklyHours({WEDNESDAY: (LocalBlock(time(10), time(17)),)})
+        busy = [BusyInterval(at(10, 10), at(10, 15), "first")]
+        if busy_from_11:
+            busy.append(BusyInterval(at(11), at(17), "rest"))
+        clinic = Clinic(
+            "Europe/London",
+            BookingPolicy(5, timedelta(0), timedelta(days=30)),
+            (
+                Resource("dr", ResourceKind.PROVIDER, day, tuple(busy), name="Dr Okafor"),
+                Resource("c1", ResourceKind.CHAIR, day, name="Chair 1"),
+            ),
+            (self.ADJUST, self.BOND),
+        )
+        end = start + timedelta(minutes=25)
+        q = SlotQuery(
+            clinic, Visit((VisitPart("adj"),)), start, end, at(8), preferences=Preferences(start)
+        )
+        (top,) = best_fit(q, 1).suggestions
+        assert top.slot.start == start
+        return {t.rule: t.points for t in top.terms if t.rule.startswith(("doctor", "long"))}
+
+    def test_doctor_time_right_after_the_booked_one_is_rewarded(self) -> None:
+        # At 10:05 the doctor is needed 10:15-10:25, straight after 10:10-10:15.
+        assert self.doctor_terms(at(10, 5)) == {"doctor_adjacent": 0.5}
+
+    def test_a_doctor_gap_too_short_for_any_provider_time_is_penalised(self) -> None:
+        # At 10:10 the doctor is needed 10:20-10:30, leaving 10:15-10:20 idle: 5 minutes, less
+        # than the 10 minutes of the shortest provider time this doctor does.
+        assert self.doctor_terms(at(10, 10)) == {"doctor_idle_fragment": -1.5}
+
+    def test_taking_the_last_room_for_the_bond_is_penalised(self) -> None:
+        # Busy from 11:00, 10:15-11:00 is the only stretch that holds the bond's 40 minutes;
+        # at 10:20 the doctor is needed 10:30-10:40, leaving 15 and 20 minutes.
+        assert self.doctor_terms(at(10, 20), busy_from_11=True) == {"long_doctor_room": -2.0}
+        # At 10:05 the doctor is needed 10:15-10:25, right after the booked time, and leaves
+        # 10:25-11:00: 35 minutes, too short for the bond, so it takes the last room as well.
+        assert self.doctor_terms(at(10, 5), busy_from_11=True) == {
+            "doctor_adjacent": 0.5,
+            "long_doctor_room": -2.0,
+        }
+
+    def test_the_terms_are_zero_without_patterns(self) -> None:
+        self.ADJUST = replace(self.ADJUST, time_pattern=None)
+        self.BOND = replace(self.BOND, time_pattern=None)
+        assert self.doctor_terms(at(10, 15)) == {}
 
 
 def test_the_documented_worked_example_scores_one_point_seven() -> None:
