@@ -32,6 +32,9 @@ def _serve(args: argparse.Namespace) -> int:
         # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS); the
         # app does it instead, only for SLOTWISE_TRUSTED_PROXIES (api/main.py).
         proxy_headers=False,
+        # A worker imports the app and its engine (~15 s on a loaded two-core machine); uvicorn's
+        # 5 s health check would kill it mid-start and respawn it forever.
+        timeout_worker_healthcheck=60,
     )
     return 0
 
