@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.api.booking.conftest import Clinic
 from tests.browser.calendar_pages import (
+    api,
     block_of,
     book,
     drag,
@@ -189,4 +190,73 @@ def test_suggested_times_show_where_the_provider_would_be_needed(
         assert band.get_attribute("title", timeout=1000) is not None
         # An adjustment without a pattern needs its provider throughout.
         assert _box(band)["height"] == pytest.approx(_box(suggestion)["height"], abs=6)
+    page.context.close()
+
+
+def _pattern(site: str, clinic: Clinic, pattern: str) -> None:
+    """The Adjustment (30 minutes) gets a time pattern, one letter per 5 minutes."""
+    with api(site, clinic, "admin") as http:
+        resp = http.put(f"/api/appointment-types/{clinic.adj.id}", json={"timePattern": pattern})
+    assert resp.status_code == 200, resp.text
+
+
+def test_a_patterned_appointment_shows_its_doctor_time_and_one_doctor_runs_two_chairs(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    """AADDAA: the doctor is needed from 0:10 to 0:20 of each adjustment. Two adjustments ten
+    minutes apart in two chairs need the same doctor one after the other, not at once."""
+    _pattern(site, clinic, "AADDAA")
+    first = book(site, clinic)  # 14:00-14:30 in Chair 2: doctor 14:10-14:20
+    assert [(p["startTime"], p["endTime"]) for p in first["providerTime"]] == [
+        (clinic.iso(14, 10), clinic.iso(14, 20))
+    ]
+    second = book(
+        site,
+        clinic,
+        patientId=clinic.patients[1].id,
+        chairId=clinic.chairs[0].id,
+        startTime=clinic.iso(14, 10),
+    )  # no override needed: doctor 14:20-14:30
+    assert second["conflictOverride"] is False
+    page = open_calendar(browser, site, clinic)
+    band = block_of(page, first["id"]).locator(".provider-band")
+    expect(band).to_have_count(1)
+    assert band.get_attribute("title") == f"{clinic.providers[0].name} needed 14:10\u201314:20"
+
+    # The band sits a third of the way down the block, a third of its height.
+    got, box = _boxes(
+        page, f"{_block_selector(first['id'])} .provider-band", _block_selector(first["id"])
+    )
+    assert got["y"] - box["y"] == pytest.approx(box["height"] / 3, abs=3)
+    assert got["height"] == pytest.approx(box["height"] / 3, abs=3)
+    # The bar: the doctor 14:10 to 14:30 without a break, in two chairs, nothing needed twice.
+    stretch = _bar(page, clinic)
+    expect(stretch).to_have_count(1)
+    title = stretch.locator("[title]").get_attribute("title") or ""
+    assert title.splitlines() == [
+        f"{clinic.providers[0].name} needed 14:10\u201314:30",
+        f"14:10\u201314:20 Adjustment, {_name(clinic, 0)} (Chair 2)",
+        f"14:20\u201314:30 Adjustment, {_name(clinic, 1)} (Chair 1)",
+    ]
+    [bar] = _boxes(page, _bar_selector(clinic))
+    assert bar["y"] == pytest.approx(got["y"], abs=2)
+    assert bar["height"] == pytest.approx(2 * got["height"], abs=3)
+    expect(page.locator(".ec-event.bar-overlap")).to_have_count(0)
+
+    # Dragged five minutes earlier, the second would need the doctor while the first does: the
+    # server's probe says so before the drop and the move is refused.
+    per_minute = box["height"] / 30
+    x, y = grab_point(page, second["id"])
+    drag(page, x, y, 0, -5 * per_minute, release=False)
+    page.wait_for_selector("#calendar.drag-conflict", timeout=5000)
+    assert clinic.providers[0].name in page.locator("#probe-tip").inner_text()
+    # Ten minutes later instead (doctor 14:30-14:40): free, and moved.
+    page.mouse.move(x, y + 10 * per_minute, steps=6)
+    page.wait_for_selector("#calendar.drag-ok", timeout=5000)
+    page.mouse.up()
+    expect(page.locator("#toast")).to_contain_text("Moved", timeout=10000)
+    assert stored(app, second["id"]).start_time == clinic.at(14, 20)
+    expect(block_of(page, second["id"]).locator(".provider-band")).to_have_attribute(
+        "title", f"{clinic.providers[0].name} needed 14:30\u201314:40"
+    )
     page.context.close()

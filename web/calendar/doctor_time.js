@@ -34,19 +34,9 @@ export function barProviders() {
  * @typedef {{appt: Appointment, start: number, end: number}} Need
  */
 
-/**
- * The server's provider time of an appointment or a suggested part. Until the API lists it
- * (issue 13's slice 3), the provider is taken to be needed for the whole appointment, as the
- * engine held them before patterns.
- * @param {Placement & {providerTime?: TimeSpan[]}} part @returns {TimeSpan[]}
- */
-function providerTimeOf(part) {
-  return part.providerTime ?? [{ startTime: part.startTime, endTime: part.endTime }];
-}
-
 /** @param {Appointment} appt @returns {Need[]} */
 function needs(appt) {
-  return providerTimeOf(appt).map((s) => ({ appt, start: Date.parse(s.startTime), end: Date.parse(s.endTime) }));
+  return appt.providerTime.map((s) => ({ appt, start: Date.parse(s.startTime), end: Date.parse(s.endTime) }));
 }
 
 /** "10:05–10:10" on the clinic's clock. @param {number} start @param {number} end */
@@ -168,7 +158,7 @@ export function barEvents(start, end) {
  * interval of its provider time, placed by its offset in the block. Buffers the server counts as
  * provider time (types without a pattern hold the provider through them) lie outside the block
  * and are cut off here; the bar shows them whole.
- * @param {Placement & {providerTime?: TimeSpan[]}} part
+ * @param {Placement & {providerTime: TimeSpan[]}} part
  * @param {boolean} flagged its provider time overlaps another appointment's
  * @returns {HTMLElement[]}
  */
@@ -177,7 +167,7 @@ export function bands(part, flagged) {
   const length = Date.parse(part.endTime) - start;
   if (!(length > 0)) return [];
   const who = resourceName(part.providerId);
-  return providerTimeOf(part).flatMap((interval) => {
+  return part.providerTime.flatMap((interval) => {
     const need = { start: Date.parse(interval.startTime), end: Date.parse(interval.endTime) };
     const top = Math.max(0, need.start - start);
     const bottom = Math.min(length, need.end - start);
@@ -192,10 +182,9 @@ export function bands(part, flagged) {
   });
 }
 
-/** Moves provider time with its appointment (a drag shown before the server answers). @param {Appointment} appt @param {string} startTime @returns {TimeSpan[] | undefined} */
+/** Moves provider time with its appointment (a drag shown before the server answers). @param {Appointment} appt @param {string} startTime @returns {TimeSpan[]} */
 export function shiftedTime(appt, startTime) {
   const by = Date.parse(startTime) - Date.parse(appt.startTime);
-  if (!appt.providerTime) return undefined;
   return appt.providerTime.map((s) => ({
     startTime: new Date(Date.parse(s.startTime) + by).toISOString(),
     endTime: new Date(Date.parse(s.endTime) + by).toISOString(),

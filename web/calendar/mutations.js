@@ -156,7 +156,7 @@ async function optimisticCreate(parts, label, send) {
 /**
  * Books a suggestion or a dialog's draft: one part with its fields at the top level, several
  * as a visit booked all or none.
- * @param {{parts: Omit<SuggestionPart, "endTime">[]}} slot
+ * @param {{parts: Omit<SuggestionPart, "endTime" | "providerTime">[]}} slot
  * @param {Record<string, unknown>} extra patient, plan, notes
  * @param {string} label shown on the block meanwhile
  */

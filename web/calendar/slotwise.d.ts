@@ -72,14 +72,14 @@ interface Appointment extends Placement {
   deletedAt: string | null;
   /** booked over a conflict by someone allowed to */
   conflictOverride: boolean;
-  /** the minutes the provider is held (doctor time), from the server */
-  providerTime?: TimeSpan[];
+  /** the minutes the provider is held (doctor time), from the server; empty when not held */
+  providerTime: TimeSpan[];
 }
 
 interface SuggestionPart extends Placement {
   duration: number;
   /** the minutes the provider would be held, from the server */
-  providerTime?: TimeSpan[];
+  providerTime: TimeSpan[];
   templateSlotId: string | null;
   procedureIds?: string[];
 }
