@@ -20,6 +20,7 @@ from api.auth.permissions import Permission, Role
 from api.booking import rules
 from api.booking.clinic_config import template_slot_spec
 from api.booking.clinic_state import ClinicState
+from api.booking.conflict_names import name_doctor_time
 from api.booking.provider_time import (
     engine_provider,
     fitted_pattern,
@@ -288,6 +289,8 @@ def check_rules(
         violations = validate(query, [p.assignment() for p in parts])
     except InvalidQuery as exc:
         raise rules.invalid_input(exc, "parts." if len(parts) > 1 else None) from exc
+    if ctx.principal.role in STAFF_ROLES:
+        violations = name_doctor_time(ctx.session, clinic.id, violations)
     return rules.raise_for(
         violations,
         resource_kinds(state),

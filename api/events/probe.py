@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.auth.deps import Principal
 from api.booking import checks, repository, rules
 from api.booking.clinic_state import ClinicState
+from api.booking.conflict_names import name_doctor_time
 from api.booking.provider_time import fitted_pattern, responsible_provider
 from api.core import clock
 from api.core.crud import find_in_clinic
@@ -124,6 +125,8 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         violations = validate(query, [part.assignment()])
     except InvalidQuery as exc:
         return _error(req, rules.invalid_input(exc).detail)
+    # The probe is the staff calendar's: it may name the patient the doctor is busy with.
+    violations = name_doctor_time(session, clinic.id, violations)
     items = rules.conflict_items(violations, checks.resource_kinds(state))
     conflicts = [
         {

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.models import AppointmentType
-from tests.api.booking.conftest import Clinic, book
+from tests.api.booking.conftest import ZONE, Clinic, book
 
 URL = "/api/booking/appointments"
 
@@ -42,6 +42,10 @@ def _wire(client: TestClient, clinic: Clinic, wire: AppointmentType, **over: Any
         "duration": 20,
     }
     return book(client, clinic, **(body | over))
+
+
+def _local(clinic: Clinic, hour: int, minute: int) -> str:
+    return clinic.at(hour, minute).astimezone(ZONE).strftime("%a %d %b %H:%M")
 
 
 def _span(clinic: Clinic, start: tuple[int, int], end: tuple[int, int]) -> dict[str, str]:
@@ -85,8 +89,18 @@ def test_one_doctor_runs_two_chairs_but_is_never_needed_in_both(
         client, clinic, wire, chairId=clinic.chairs[1].id, patientId=clinic.patients[1].id
     )
     assert clash.status_code == 409, clash.text
-    message = clash.json()["conflicts"][0]["message"]
-    assert "10:10" in message and "10:15" in message, message
+    doctor = clinic.providers[0].name
+    at = f"{_local(clinic, 10, 10)}-10:15"
+    assert clash.json()["conflicts"][0]["message"] == (
+        f"{doctor} is needed {at} but is needed in Chair 1 {at} "
+        f"(Wire Check, Pat {clinic.world.clinic.name})"
+    )
+    # A booking without a pattern needs the doctor throughout: it says where they are needed.
+    adj = book(client, clinic, patientId=clinic.patients[2].id, startTime=clinic.iso(10))
+    assert adj.status_code == 409, adj.text
+    assert adj.json()["conflicts"][0]["message"] == (
+        f"{doctor} is needed in Chair 1 {at} (Wire Check, Pat {clinic.world.clinic.name})"
+    )
     # Five minutes later the doctor's steps follow each other: bookable.
     later = _wire(
         client,
