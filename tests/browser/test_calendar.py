@@ -237,9 +237,7 @@ def test_day_view_screenshot(
         # Chairs are the columns, after one bar per provider showing where each is needed.
         assert page.locator("#resource-mode").input_value() == "chair"
         assert page.locator(".bar-head").count() == 2  # the demo's two orthodontists
-        # Each doctor runs a bank of chairs, so their stretches of provider time join up while the
-        # API lists whole spans; every orthodontist has at least one in each half of the day.
-        assert page.locator(".ec-bg-event.bar-time").count() >= 4
+        assert page.locator(".ec-bg-event.bar-time").count() > 10
         assert page.locator(".provider-band").count() >= page.locator(".ec-event.appt").count()
         path = screenshot_path(f"calendar-day-{database_url_backend}")
         page.screenshot(path=str(path))
