@@ -1,5 +1,6 @@
 """The portal lists and books a type that needs no provider (issue 13, slice 1): each free time
-names the provider booking records for the caller, and holding or booking it never holds them."""
+names the provider booking records for the caller, and holding or booking it never holds them.
+Also: a doctor-time conflict online keeps the engine's wording (no other patient's name)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,36 @@ def test_the_patients_usual_provider_is_listed(portal: Portal, db: Session) -> N
     db.commit()
     days = portal.slots(portal.patient, photos.id)["days"]
     assert {s["providerId"] for d in days for s in d["slots"]} == {portal.clinic.providers[1].id}
+
+
+def test_a_doctor_time_conflict_online_never_names_another_patient(
+    portal: Portal, db: Session
+) -> None:
+    clinic = portal.clinic
+    wire = AppointmentType(
+        clinic_id=clinic.world.clinic.id,
+        name="Wire Check",
+        code="WIRE",
+        default_duration=20,
+        min_duration=20,
+        max_duration=20,
+        time_pattern="AADA",
+        online_bookable=True,
+    )
+    db.add(wire)
+    db.commit()
+    other = clinic.patients[1]
+    staff = staff_book(
+        portal.client,
+        clinic,
+        appointmentTypeId=wire.id,
+        patientId=other.id,
+        chairId=clinic.chairs[0].id,
+        startTime=clinic.iso(11),
+        duration=20,
+    )
+    assert staff.status_code == 201, staff.text
+    # The same doctor minutes from another chair: refused, without the other patient's name.
+    resp = portal.book(portal.choice(wire.id, 11))
+    assert resp.status_code == 409, resp.text
+    assert other.first_name not in resp.text and "Wire Check," not in resp.text
