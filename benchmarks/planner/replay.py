@@ -254,11 +254,12 @@ def _book(cl: Clinic, q: Request, pid: str, slot: dict[str, Any]) -> list[dict[s
 
 
 def _part(cl: Clinic, a: dict[str, Any]) -> Part:
-    """One appointment read back; its provider time is the type's pattern at its start (the
-    durations are fixed, so the appointment's own pattern is the type's)."""
+    """One appointment read back, with the provider time the server says it holds
+    (``providerTime``); a server that does not list it holds the type's pattern from the start."""
     type_id = cl.back[a["appointmentTypeId"]]
     start = datetime.fromisoformat(a["startTime"])
     provider = cl.back.get(a["providerId"])
+    held = a.get("providerTime")
     return Part(
         type_id,
         start,
@@ -266,7 +267,14 @@ def _part(cl: Clinic, a: dict[str, Any]) -> Part:
         provider,
         cl.back.get(a["chairId"] or ""),
         cl.back.get(a["roomId"] or ""),
-        provider_time(cl.s.type(type_id), start) if provider else None,
+        None
+        if not provider
+        else provider_time(cl.s.type(type_id), start)
+        if held is None
+        else tuple(
+            (datetime.fromisoformat(t["startTime"]), datetime.fromisoformat(t["endTime"]))
+            for t in held
+        ),
     )
 
 
