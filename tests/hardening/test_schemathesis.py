@@ -41,8 +41,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "GET /api/booking/availability": "type, resource and patient ids; from before to; "
     "minGap <= maxGap; durations within each type's bounds; at most 50 suggestions",
     "POST /api/booking/appointments": "ids; a start on the grid, in hours, after the lead time; "
-    "overrideReason when overriding; endTime = startTime + duration; fields or parts",
-    "PUT /api/booking/appointments/{appointment_id}": "ids; duration bounds; overrideReason",
+    "overrideReason when overriding; endTime = startTime + duration; fields or parts; "
+    "providerId unless the type needs none; a duration that keeps the type's provider time",
+    "PUT /api/booking/appointments/{appointment_id}": "ids; duration bounds; overrideReason; "
+    "timePattern: D or A, one per 5 minutes of the duration",
     "POST /api/booking/appointments/{appointment_id}/reschedule": "ids; times; overrideReason",
     "POST /api/booking/appointments/{appointment_id}/duplicate": "ids; times; overrideReason",
     "POST /api/clinics": "IANA time zone names; website origins without a path",
