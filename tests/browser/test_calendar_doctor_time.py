@@ -25,6 +25,8 @@ pytestmark = pytest.mark.browser
 
 
 def _box(locator: Any) -> dict[str, float]:
+    # The live channel redraws the day once it connects: wait until the element is laid out.
+    locator.wait_for(state="visible")
     box = locator.bounding_box()
     assert box is not None
     return dict(box)

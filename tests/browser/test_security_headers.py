@@ -121,7 +121,7 @@ def test_another_site_cannot_frame_the_calendar(
     practice.html = f'<!doctype html><title>x</title><iframe id="f" src="{site}/calendar"></iframe>'
     watched = Watched(browser)
     page = watched.page
-    with page.expect_console_message(lambda m: "frame-ancestors" in m.text, timeout=15000):
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text, timeout=60000):
         page.goto(practice.origin)
     # Chromium shows its own error page in the frame instead of the calendar.
     framed = [f for f in page.frames if f is not page.main_frame]

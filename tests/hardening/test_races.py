@@ -111,10 +111,13 @@ def test_retry_after_a_lost_response_books_once(
             pytest.raises(httpx.ReadTimeout),
         ):
             impatient.post("/api/booking/appointments", json=body, headers=headers)
+        # On a loaded machine the server may not have started the first request when the
+        # client gives up; the retry must come while the first one is booking, not before.
+        assert slow.wait(timeout=30)
         answers = []
         with httpx.Client(base_url=base, timeout=30) as http:
             for _ in range(replays):
-                for _wait in range(50):  # the first request may still be committing: 409, retry
+                for _wait in range(300):  # the first request may still be committing: 409, retry
                     r = http.post("/api/booking/appointments", json=body, headers=headers)
                     if r.status_code != 409:
                         break
