@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.booking import checks, rules
 from api.booking.clinic_state import ClinicState
+from api.booking.provider_time import type_holds_provider
 from api.booking.schemas import (
     AvailabilityRead,
     PartSlot,
@@ -183,7 +184,7 @@ def find(
             VisitPart(
                 type_id=type_id,
                 duration_minutes=req.durations[i] if req.durations else None,
-                provider_id=req.provider_id if state.types[type_id].needs_provider else None,
+                provider_id=req.provider_id if type_holds_provider(state.types[type_id]) else None,
                 chair_id=req.chair_id if state.types[type_id].needs_chair else None,
                 room_id=req.room_id if state.types[type_id].room_kind else None,
                 template_slot_id=req.template_slot_id if i == 0 else None,

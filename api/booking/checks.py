@@ -148,7 +148,7 @@ class PlannedPart:
 
     @property
     def engine_provider_id(self) -> str | None:
-        return engine_provider(self.kind, self.provider_id)
+        return engine_provider(self.kind, self.provider_id, self.time_pattern, self.minutes)
 
     @property
     def end(self) -> datetime:

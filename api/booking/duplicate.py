@@ -105,7 +105,9 @@ def _next_best_fit(
                 VisitPart(
                     type_id=kind.id,
                     duration_minutes=source.duration,
-                    provider_id=engine_provider(kind, pinned_provider),
+                    provider_id=engine_provider(
+                        kind, pinned_provider, source.time_pattern, source.duration
+                    ),
                     chair_id=pinned_chair if kind.needs_chair else None,
                     room_id=pinned_room if kind.room_kind else None,
                     time_pattern=source.time_pattern,

@@ -20,6 +20,7 @@ from api.errors import InvalidInput
 from api.models import Appointment, AppointmentType
 from solver.errors import InvalidQuery
 from solver.time_pattern import (
+    PROVIDER,
     STEP_MINUTES,
     check_pattern,
     fit_to_duration,
@@ -35,10 +36,19 @@ def holds_provider(kind: AppointmentType, pattern: str | None, minutes: int) -> 
     )
 
 
-def engine_provider(kind: AppointmentType, provider_id: str | None) -> str | None:
-    """The provider to pin in the engine's visit: none for a type that needs none (the engine
+def type_holds_provider(kind: AppointmentType) -> bool:
+    """Whether appointments of this type hold their provider: it needs one and its pattern (if
+    any) has provider time. A duration change never adds or cuts ``D`` steps, so this holds for
+    every duration the type allows."""
+    return kind.needs_provider and (kind.time_pattern is None or PROVIDER in kind.time_pattern)
+
+
+def engine_provider(
+    kind: AppointmentType, provider_id: str | None, pattern: str | None, minutes: int
+) -> str | None:
+    """The provider to pin in the engine's visit: none for a part that holds none (the engine
     refuses a pinned provider there; the recorded one is not its concern)."""
-    return provider_id if kind.needs_provider else None
+    return provider_id if holds_provider(kind, pattern, minutes) else None
 
 
 def responsible_provider(
@@ -50,10 +60,10 @@ def responsible_provider(
 ) -> str:
     """The provider recorded on an appointment of ``kind`` when the client names none.
 
-    Only for types that need no provider: one that does must be pinned by the client or chosen
+    Only for types that hold no provider: one that does must be pinned by the client or chosen
     by the engine, never picked here behind the engine's back.
     """
-    if kind.needs_provider:
+    if type_holds_provider(kind):
         raise InvalidInput(
             field, f"required: providerId ({kind.name} appointments need a provider)"
         )

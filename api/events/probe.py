@@ -17,7 +17,7 @@ from api.auth.deps import Principal
 from api.booking import checks, repository, rules
 from api.booking.clinic_state import ClinicState
 from api.booking.conflict_names import name_doctor_time
-from api.booking.provider_time import fitted_pattern, responsible_provider
+from api.booking.provider_time import fitted_pattern, responsible_provider, type_holds_provider
 from api.core import clock
 from api.core.crud import find_in_clinic
 from api.errors import DomainError
@@ -72,7 +72,7 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
 
     provider_id = pick("provider_id")
     if provider_id is None:
-        if kind.needs_provider:
+        if type_holds_provider(kind):
             return _error(req, "An appointment needs a provider.")
         try:
             # Recorded, never held: which one cannot change the answer, only that one exists.

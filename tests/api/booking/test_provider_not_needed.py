@@ -20,17 +20,21 @@ from tests.api.booking.conftest import Clinic, book
 URL = "/api/booking/appointments"
 
 
-@pytest.fixture
-def photos(db: Session, clinic: Clinic) -> AppointmentType:
-    """Records photos: an assistant's job in a chair, no provider needed."""
+@pytest.fixture(params=["needs no provider", "assistant-only pattern"])
+def photos(request: pytest.FixtureRequest, db: Session, clinic: Clinic) -> AppointmentType:
+    """Records photos: an assistant's job in a chair, no provider needed. Said two ways: the
+    type needs no provider, or it does (the doctor signs the records off) but its time pattern
+    has no provider time."""
+    assistant_only = request.param == "assistant-only pattern"
     kind = AppointmentType(
+        time_pattern="AAA" if assistant_only else None,
         clinic_id=clinic.world.clinic.id,
         name="Records Photos",
         code="PHOTO",
         default_duration=15,
         min_duration=10,
         max_duration=30,
-        needs_provider=False,
+        needs_provider=assistant_only,
         online_bookable=True,
     )
     db.add(kind)
