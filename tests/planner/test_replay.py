@@ -58,9 +58,10 @@ def test_ortho_replay_books_doctor_time_through_the_api(app, world: ClinicWorld)
     """Types are created with their patterns; the server's providerTime is the D runs, and one
     doctor is booked in overlapping visits without ever being needed twice at once."""
     s = generate("ortho", weeks=1)
-    # Records (a pattern with no D step) are left out: availability offers them without a
-    # provider and booking that answer is refused with "required: providerId" (reported).
-    s = replace(s, requests=tuple(q for q in s.requests if q.visit != "records")[:24])
+    # Records (a pattern with no D step) among them: offered without a provider, booked with
+    # the responsible one recorded and not held.
+    assert any(q.visit == "records" for q in s.requests[:24])
+    s = replace(s, requests=s.requests[:24])
     email = _platform_operator(app, world.users["admin"])
     with running_server(app) as base:
         r = replay_all(s, ["first-available"], base, email, PASSWORD, progress=False)
