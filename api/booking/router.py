@@ -40,6 +40,7 @@ from api.booking.schemas import (
 )
 from api.booking.update import update
 from api.core import clock
+from api.core.fetch import by_id
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.db import SessionDep
 from api.errors import InvalidInput, problem_responses
@@ -60,6 +61,10 @@ IdempotencyKey = Annotated[
     ),
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The appointment's ETag.")]
+# Declared after the route's permission, so 401/403 come before another clinic's 404.
+AppointmentById = Annotated[Appointment, by_id(service.get_appointment, "appointment_id")]
+# The same, and a provider may change only their own appointments (403).
+OwnAppointmentById = Annotated[Appointment, by_id(service.get_for_update, "appointment_id")]
 
 
 def _ctx(session: SessionDep, principal: Principal, request: Request) -> checks.Context:
@@ -139,9 +144,8 @@ def list_appointments(
     responses=problem_responses(401, 403, 404),
 )
 def get_appointment(
-    appointment_id: str, session: SessionDep, principal: ViewCalendar, response: Response
+    session: SessionDep, _: ViewCalendar, appt: AppointmentById, response: Response
 ) -> AppointmentDetail:
-    appt = service.get_appointment(session, principal, appointment_id)
     response.headers["ETag"] = _etag(appt)
     return _detail(session, appt)
 
@@ -200,16 +204,15 @@ def create_appointment(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 def update_appointment(
-    appointment_id: str,
     body: AppointmentUpdate,
     session: SessionDep,
     principal: ModifyAppointment,
+    appt: OwnAppointmentById,
     request: Request,
     response: Response,
     if_match: IfMatch = None,
 ) -> AppointmentRead:
     """Change resources, duration, notes or status. Needs If-Match; a stale version is 412."""
-    appt = service.get_for_update(session, principal, appointment_id)
     update(_ctx(session, principal, request), appt, body, if_match)
     response.headers["ETag"] = _etag(appt)
     return service.to_read(appt)
@@ -221,9 +224,9 @@ def update_appointment(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 def cancel_appointment(
-    appointment_id: str,
     session: SessionDep,
     principal: CancelAppointment,
+    appt: AppointmentById,
     request: Request,
     response: Response,
     reason: Annotated[str, Query(min_length=1, max_length=1000), MultilineText],
@@ -231,7 +234,6 @@ def cancel_appointment(
     if_match: IfMatch = None,
 ) -> AppointmentRead:
     """Cancel with a reason. Inside the late-cancel window the record carries the clinic's fee."""
-    appt = service.get_appointment(session, principal, appointment_id)
     cancel(_ctx(session, principal, request), appt, reason, if_match, waive_fee=waive_fee)
     response.headers["ETag"] = _etag(appt)
     return service.to_read(appt)
@@ -243,17 +245,16 @@ def cancel_appointment(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 def reschedule_appointment(
-    appointment_id: str,
     body: RescheduleRequest,
     session: SessionDep,
     principal: ModifyAppointment,
+    appt: OwnAppointmentById,
     request: Request,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Move to a new time and/or resources in one step; every rule is checked again."""
     ctx = _ctx(session, principal, request)
-    appt = service.get_for_update(session, principal, appointment_id)
 
     def run() -> tuple[int, Any, dict[str, str]]:
         reschedule(ctx, appt, body, if_match)
@@ -269,17 +270,16 @@ def reschedule_appointment(
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def duplicate_appointment(
-    appointment_id: str,
     body: DuplicateRequest,
     session: SessionDep,
     principal: CreateAppointment,
+    source: AppointmentById,
     settings: SettingsDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Copy to `startTime`, or without one to the next best-fit time (same resources if free)."""
     ctx = _ctx(session, principal, request)
-    source = service.get_appointment(session, principal, appointment_id)
 
     def run() -> tuple[int, Any, dict[str, str]]:
         copy = duplicate(ctx, source, body, settings.solver_time_limit_seconds)
@@ -294,9 +294,8 @@ def duplicate_appointment(
     responses=problem_responses(401, 403, 404),
 )
 def appointment_audit(
-    appointment_id: str, session: SessionDep, principal: ViewCalendar
+    session: SessionDep, principal: ViewCalendar, appt: AppointmentById
 ) -> list[AuditRead]:
-    appt = service.get_appointment(session, principal, appointment_id)
     return [
         AuditRead(
             id=e.id,
