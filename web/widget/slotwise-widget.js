@@ -1,4 +1,10 @@
 // @ts-check
+// Over 500 lines on purpose (about 740, 120 of them JSDoc types), in one file: it loads on a
+// patient's phone inside a practice's page, and without a bundler in the project every extra
+// module is another round trip before the widget shows. It is one class, the booking flow, whose
+// methods follow the steps in order (types, days, times, who, confirm, done; manage/cancel), with
+// small DOM helpers above it. Split it into modules once a build step bundles them into one file.
+//
 // Slotwise online booking widget: a framework-free ES module that renders the booking flow for
 // one clinic inside a Shadow DOM (so the host page's styles neither leak in nor out).
 //
@@ -9,12 +15,6 @@
 // Optional: data-api="https://booking.example" (defaults to where this script came from).
 // Flow: type -> day -> time (held for a few minutes) -> sign in or new-patient details ->
 // confirm -> confirmation with an .ics calendar file.
-//
-// One file on purpose (over 700 lines, 120 of them JSDoc types): it loads on a patient's phone inside a practice's page,
-// and without a bundler in the project every extra module is another round trip before the
-// widget shows. It is one class, the booking flow, whose methods follow the steps in order
-// (types, days, times, who, confirm, done; manage/cancel), with small DOM helpers above it.
-// Split it into modules once a build step bundles them back into one file.
 
 const SCRIPT_URL = new URL(import.meta.url);
 
