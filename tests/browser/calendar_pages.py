@@ -3,6 +3,7 @@ and the grid's pixels. The `site` fixture (a server for the booking clinic) is i
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -56,10 +57,20 @@ def block_of(page: Any, appointment_id: str) -> Any:
     return page.locator(".ec-event", has=page.locator(f'[data-appointment-id="{appointment_id}"]'))
 
 
+def laid_out_box(locator: Any) -> dict[str, float]:
+    """The element's box once it is laid out. The live channel redraws the day when it connects,
+    replacing every block, so a box asked for at that moment is None: ask again, briefly."""
+    for _ in range(50):
+        locator.wait_for(state="visible")
+        box = locator.bounding_box()
+        if box is not None:
+            return dict(box)
+        time.sleep(0.1)
+    raise AssertionError(f"{locator} was never laid out")
+
+
 def px_per_minute(page: Any, appointment_id: str, minutes: int) -> float:
-    box = block_of(page, appointment_id).bounding_box()
-    assert box is not None
-    return float(box["height"]) / minutes
+    return float(laid_out_box(block_of(page, appointment_id))["height"]) / minutes
 
 
 def drag(page: Any, x: float, y: float, dx: float, dy: float, *, release: bool = True) -> None:
@@ -72,7 +83,6 @@ def drag(page: Any, x: float, y: float, dx: float, dy: float, *, release: bool =
 
 
 def grab_point(page: Any, appointment_id: str) -> tuple[float, float]:
-    box = block_of(page, appointment_id).bounding_box()
-    assert box is not None
+    box = laid_out_box(block_of(page, appointment_id))
     # Near the top: the bottom edge is the resize handle.
     return box["x"] + box["width"] / 2, box["y"] + 6

@@ -17,19 +17,12 @@ from tests.browser.calendar_pages import (
     book,
     drag,
     grab_point,
+    laid_out_box,
     open_calendar,
     stored,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _box(locator: Any) -> dict[str, float]:
-    # The live channel redraws the day once it connects: wait until the element is laid out.
-    locator.wait_for(state="visible")
-    box = locator.bounding_box()
-    assert box is not None
-    return dict(box)
 
 
 def _bar_selector(clinic: Clinic, provider: int = 0) -> str:
@@ -76,7 +69,7 @@ def test_a_clinic_with_chairs_opens_on_chair_columns_with_a_bar_per_provider(
     titles = {h.get_attribute("title") for h in page.locator(".bar-head").all()}
     assert titles == {f"{p.name}: where they are needed" for p in clinic.providers}
     # Narrow: the bar is a stripe beside full chair columns.
-    bar, chair = _box(page.locator(".bar-head").first), _box(heads.last)
+    bar, chair = laid_out_box(page.locator(".bar-head").first), laid_out_box(heads.last)
     assert bar["width"] < chair["width"] / 3
 
     # Provider columns: the providers are the columns, so no bar is needed beside them.
@@ -111,7 +104,7 @@ def test_the_provider_bar_shows_where_the_doctor_is_needed(
     band = block.locator(".provider-band")
     expect(band).to_have_count(1)
     assert "band-overlap" not in (band.get_attribute("class") or "")
-    assert _box(band)["height"] == pytest.approx(want["height"], abs=4)
+    assert laid_out_box(band)["height"] == pytest.approx(want["height"], abs=4)
     page.context.close()
 
 
@@ -166,13 +159,13 @@ def test_a_block_dropped_on_the_provider_bar_stays_where_it_was(
     page.on("request", lambda request: asked.append(request.url))
     block_of(page, appt["id"]).wait_for()
     x, y = grab_point(page, appt["id"])
-    bar = _box(page.locator(".bar-head").first)
+    bar = laid_out_box(page.locator(".bar-head").first)
     drag(page, x, y, bar["x"] + bar["width"] / 2 - x, 0)
     page.wait_for_timeout(500)
     assert not any("/reschedule" in url for url in asked)
     assert stored(app, appt["id"]).version == 1
     # Dragging over empty time in the bar opens no booking dialog either.
-    stretch = _box(page.locator(".bar-head").last)
+    stretch = laid_out_box(page.locator(".bar-head").last)
     drag(page, stretch["x"] + stretch["width"] / 2, y + 200, 0, 60)
     assert page.locator("#create-dialog").is_visible() is False
     page.context.close()
@@ -191,7 +184,9 @@ def test_suggested_times_show_where_the_provider_would_be_needed(
         expect(band).to_have_count(1)
         assert band.get_attribute("title", timeout=1000) is not None
         # An adjustment without a pattern needs its provider throughout.
-        assert _box(band)["height"] == pytest.approx(_box(suggestion)["height"], abs=6)
+        assert laid_out_box(band)["height"] == pytest.approx(
+            laid_out_box(suggestion)["height"], abs=6
+        )
     page.context.close()
 
 
