@@ -24,6 +24,15 @@ from api.models.portal import PatientInvitation, PortalSettings, SlotHold
 from api.models.resources import Chair, Provider, Room
 from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
 from api.models.user import User
+from api.models.waitlist import (
+    OfferStatus,
+    RecipientStatus,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferRecipient,
+    WaitlistSource,
+    WaitlistStatus,
+)
 
 __all__ = [
     "Appointment",
@@ -37,6 +46,7 @@ __all__ = [
     "EmailConfirmation",
     "HeldInterval",
     "IdempotencyRecord",
+    "OfferStatus",
     "OutboxMail",
     "Patient",
     "PatientInvitation",
@@ -45,6 +55,7 @@ __all__ = [
     "PortalSettings",
     "ProcedureStatus",
     "Provider",
+    "RecipientStatus",
     "ResourceKind",
     "Room",
     "ScheduleException",
@@ -53,6 +64,11 @@ __all__ = [
     "TemplateSlot",
     "TreatmentPlan",
     "User",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistOfferRecipient",
+    "WaitlistSource",
+    "WaitlistStatus",
     "WorkingHours",
     "appointment_procedures",
     "appointment_type_providers",
