@@ -1,4 +1,4 @@
-"""`slotwise` command line: serve, migrate, load the demo clinic, manage users."""
+"""`slotwise` command line: serve, migrate, load the demo clinic, manage users and clients."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 
 from sqlalchemy import func, select
 
+from api.auth.clients.cli import add_parser as add_clients_parser
 from api.auth.passwords import hash_password
 from api.auth.permissions import Role
 from api.config import get_settings
@@ -265,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
         "send", help="send every unsent mail now, including failed ones; exit 1 if any fail"
     )
     send.set_defaults(func=_outbox_send)
+
+    add_clients_parser(sub)
 
     add_registered_commands(sub)
     return parser

@@ -11,6 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.appointment_types.router import router as appointment_types_router
+from api.auth.clients.router import router as clients_router
+from api.auth.clients.token_router import router as client_token_router
 from api.auth.router import router as auth_router
 from api.booking.router import router as booking_router
 from api.chairs.router import router as chairs_router
@@ -56,6 +58,8 @@ ROUTERS = (
     portal_web.router,
     events.router,
     users_router,
+    clients_router,
+    client_token_router,
 )
 
 

@@ -16,6 +16,9 @@ class Permission(enum.StrEnum):
     # Opening a new clinic is the platform's business, not any clinic's: no clinic role holds
     # it; a user marked as a platform operator does (`slotwise users create --platform-operator`).
     OPEN_CLINIC = "platform:open_clinic"
+    # Machine clients hold the clinic's data for partner systems: only an admin creates one,
+    # sees its scopes, rotates its secret or revokes it.
+    MANAGE_CLIENTS = "clients:manage"
 
 
 class Role(enum.StrEnum):
@@ -34,7 +37,7 @@ _STAFF_BOOKING = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(_STAFF_BOOKING | {Permission.CONFIGURE}),
+    Role.ADMIN: frozenset(_STAFF_BOOKING | {Permission.CONFIGURE, Permission.MANAGE_CLIENTS}),
     Role.FRONTDESK: frozenset(_STAFF_BOOKING),
     # A provider sees the calendar and modifies only their own appointments (checked per object).
     Role.PROVIDER: frozenset({Permission.VIEW_CALENDAR, Permission.MODIFY_APPOINTMENT}),

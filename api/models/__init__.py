@@ -9,6 +9,7 @@ from api.models.appointment import (
 from api.models.appointment_type import AppointmentType, appointment_type_providers
 from api.models.audit import AuditEntry, IdempotencyRecord
 from api.models.base import Base
+from api.models.client import MachineClient
 from api.models.clinic import Clinic
 from api.models.email_confirmation import EmailConfirmation
 from api.models.held_interval import HeldInterval, ResourceKind
@@ -46,6 +47,7 @@ __all__ = [
     "EmailConfirmation",
     "HeldInterval",
     "IdempotencyRecord",
+    "MachineClient",
     "OfferStatus",
     "OutboxMail",
     "Patient",

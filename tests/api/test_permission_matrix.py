@@ -31,6 +31,10 @@ PUBLIC = {
     ("POST", "/api/patient-portal/accept-invite"),
     # A new patient's emailed confirmation link: the signed token is the credential.
     ("POST", "/api/patient-portal/new-patient-bookings/confirm"),
+    # Machine clients: the token endpoint authenticates the client itself (its id and secret
+    # are the credential), and SMART's discovery document is public by definition.
+    ("POST", "/fhir/auth/token"),
+    ("GET", "/fhir/.well-known/smart-configuration"),
 }
 ROLES = ("admin", "frontdesk", "provider", "patient")
 
@@ -92,6 +96,14 @@ def test_no_token_is_401_everywhere(client: TestClient) -> None:
             continue
         url = re.sub(r"\{[^}]+\}", "0" * 32, path)
         assert client.request(method, url, json={}).status_code == 401, (method, path)
+
+
+def test_only_an_admin_manages_machine_clients() -> None:
+    holders = [role for role in ROLES if Permission.MANAGE_CLIENTS in permissions_for(role)]
+    assert holders == ["admin"]
+    routes = {(m, p) for m, p, perm in ROUTES if perm == Permission.MANAGE_CLIENTS}
+    assert ("POST", "/api/clients") in routes
+    assert ("POST", "/api/clients/{client_id}/revoke") in routes
 
 
 def test_only_a_platform_operator_opens_clinics(

@@ -1,0 +1,69 @@
+"""SMART v1 system scopes, `system/<resource>.<read|write|*>`, and which grant covers what.
+
+A client is granted a set of scopes; a token request may ask for any subset of what is covered
+(`system/Slot.read` under a grant of `system/*.read`), never more. Only `system/` scopes exist
+here: a machine client acts for its clinic, not for a signed-in user or patient.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# The FHIR resources /fhir serves; a grant naming any other would allow nothing.
+RESOURCES = ("Appointment", "Location", "Patient", "Practitioner", "Schedule", "Slot")
+ACCESS = ("read", "write")
+
+_SCOPE = re.compile(r"system/(?P<resource>[A-Za-z]+|\*)\.(?P<access>read|write|\*)")
+
+
+@dataclass(frozen=True)
+class Scope:
+    resource: str  # a name from RESOURCES, or "*"
+    access: str  # "read", "write" or "*"
+
+    def covers(self, other: Scope) -> bool:
+        return self.resource in ("*", other.resource) and self.access in ("*", other.access)
+
+    def __str__(self) -> str:
+        return f"system/{self.resource}.{self.access}"
+
+
+class ScopeError(ValueError):
+    """A scope string that is not one this server grants; the message says what to send."""
+
+
+def parse(text: str) -> Scope:
+    match = _SCOPE.fullmatch(text)
+    if match is None:
+        raise ScopeError(
+            f"'{text}' is not a scope this server grants; send SMART system scopes such as "
+            "'system/Slot.read', 'system/Appointment.write' or 'system/*.read'."
+        )
+    resource = match["resource"]
+    if resource != "*" and resource not in RESOURCES:
+        raise ScopeError(
+            f"'{text}' names no resource this server serves; use one of "
+            f"{', '.join(RESOURCES)} or '*'."
+        )
+    return Scope(resource, match["access"])
+
+
+def normalized(texts: Iterable[str]) -> list[str]:
+    """Each scope checked, duplicates dropped, sorted: how a grant is stored."""
+    return sorted({str(parse(text)) for text in texts})
+
+
+def covered(granted: Iterable[str], wanted: str) -> bool:
+    """Whether any granted scope covers `wanted` (itself possibly a wildcard)."""
+    want = parse(wanted)
+    return any(parse(scope).covers(want) for scope in granted)
+
+
+def not_covered(granted: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    grant = list(granted)
+    return [scope for scope in wanted if not covered(grant, scope)]
+
+
+SUPPORTED = [f"system/{r}.{a}" for r in ("*", *RESOURCES) for a in ACCESS]
