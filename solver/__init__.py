@@ -28,6 +28,10 @@ Hard rules (the same in all three entry points):
   must lie in the provider's working hours and free time, and parts of a visit sharing a
   provider may overlap elsewhere. Chairs and rooms are held as above. A pattern without ``D``
   holds no provider. ``PartAssignment.provider_time`` reports when the provider is needed.
+- Assistants (``ResourceKind.ASSISTANT``): a part whose type ``needs_assistant`` holds one
+  (qualified by ``qualified_assistant_ids``, pinned by ``VisitPart.assistant_id``) like a chair:
+  the whole part with buffers, inside its hours and clear of its busy time. Template slots never
+  apply to assistants; a type that needs none holds none. ``PartAssignment.assistant_id``.
 
 Soft rules and their weights: ``objective``.
 """

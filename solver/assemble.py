@@ -10,7 +10,7 @@ import numpy as np
 
 from solver.grid import I64, to_datetime
 from solver.masks import PartMasks, Timeline
-from solver.prepare import Part
+from solver.prepare import KINDS, Part
 from solver.problem import ResourceKind
 from solver.result import PartAssignment, Slot
 
@@ -57,6 +57,7 @@ class Assembler:
                     res.get(ResourceKind.ROOM),
                     fill,
                     self.provider_time(p, t),
+                    res.get(ResourceKind.ASSISTANT),
                 )
             )
         return Slot(parts[0].start, parts[-1].end, tuple(parts))
@@ -79,7 +80,7 @@ class Assembler:
                 k: np.array(masks.kinds[k].ids, dtype=object)[rows[k]].tolist()
                 if k in rows
                 else [None] * len(js)
-                for k in (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM)
+                for k in KINDS
             }
             fills: list[str | None] = [None] * len(js)
             for x in (
@@ -102,8 +103,8 @@ class Assembler:
             )
             per_part.append(
                 [
-                    PartAssignment(p.type.id, a, b, pr, ch, rm, f, pt)
-                    for a, b, pr, ch, rm, f, pt in zip(
+                    PartAssignment(p.type.id, a, b, pr, ch, rm, f, pt, at)
+                    for a, b, pr, ch, rm, f, pt, at in zip(
                         starts,
                         ends,
                         ids[ResourceKind.PROVIDER],
@@ -111,6 +112,7 @@ class Assembler:
                         ids[ResourceKind.ROOM],
                         fills,
                         provider_times,
+                        ids[ResourceKind.ASSISTANT],
                         strict=True,
                     )
                 ]

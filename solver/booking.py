@@ -33,7 +33,8 @@ class Booking:
 
     @cached_property
     def names(self) -> dict[str, str]:
-        return {r.id: r.name or r.id for r in self.query.clinic.resources}
+        """Each resource as messages name it (``Resource.label``: "Assistant Maya")."""
+        return {r.id: r.label for r in self.query.clinic.resources}
 
     @cached_property
     def occupied(self) -> tuple[tuple[int, int], ...]:
@@ -94,5 +95,6 @@ def held_by(a: PartAssignment) -> dict[ResourceKind, str]:
         (ResourceKind.PROVIDER, a.provider_id),
         (ResourceKind.CHAIR, a.chair_id),
         (ResourceKind.ROOM, a.room_id),
+        (ResourceKind.ASSISTANT, a.assistant_id),
     )
     return {k: v for k, v in pairs if v is not None}

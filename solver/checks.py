@@ -105,7 +105,10 @@ def missing_resource(booking: Booking) -> Iterator[Violation]:
     for i, _, p in booking.parts():
         for kind in p.pools:
             if kind not in booking.held(i):
-                yield Violation("missing_resource", f"{booking.label(i)} needs a {kind.value}", i)
+                article = "an" if kind.value[0] in "aeiou" else "a"
+                yield Violation(
+                    "missing_resource", f"{booking.label(i)} needs {article} {kind.value}", i
+                )
 
 
 def _outside_pool(booking: Booking) -> Iterator[tuple[int, Part, ResourceKind, str]]:
@@ -132,7 +135,8 @@ def wrong_room_kind(booking: Booking) -> Iterator[Violation]:
 
 
 def not_qualified(booking: Booking) -> Iterator[Violation]:
-    """A provider is qualified for the type, and a part uses the resource the visit pins."""
+    """A provider or assistant is qualified for the type, a part uses the resource the visit
+    pins, and only a type that needs an assistant has one."""
     for i, p, kind, rid in _outside_pool(booking):
         if kind == ResourceKind.ROOM and booking.prep.resources[rid].room_kind != p.type.room_kind:
             continue  # that is wrong_room_kind
@@ -143,11 +147,23 @@ def not_qualified(booking: Booking) -> Iterator[Violation]:
         yield Violation(
             "not_qualified", f"{booking.names[rid]} may not take {booking.label(i)}{asked}", i, rid
         )
+    # A type that does not ask for an assistant never holds one (the search never offers one).
+    for i, _, p in booking.parts():
+        extra = booking.held(i).get(ResourceKind.ASSISTANT)
+        if extra is not None and ResourceKind.ASSISTANT not in p.pools:
+            yield Violation(
+                "not_qualified",
+                f"{booking.names[extra]} may not take {booking.label(i)}: "
+                f"{p.type.name or p.type.id} needs no assistant",
+                i,
+                extra,
+            )
 
 
 def outside_hours(booking: Booking) -> Iterator[Violation]:
     """Each resource works for all of the time the part holds it: the whole part, buffers
-    included, except a provider with a time pattern, who must work during its ``D`` runs."""
+    included (an assistant like a chair), except a provider with a time pattern, who must work
+    during its ``D`` runs."""
     for i, _, _ in booking.parts():
         occ_s, occ_e = booking.occupied[i]
         for kind, rid in booking.held(i).items():

@@ -277,7 +277,7 @@ def explain(
     """Score a concrete assignment term by term; returns (centipoints, terms)."""
     prep = timeline.prep
     tz = zone(prep.tz_name)
-    names = {r.id: r.name or r.id for r in prep.query.clinic.resources}
+    names = {r.id: r.label for r in prep.query.clinic.resources}
 
     def clock(t: int) -> str:
         return to_datetime(t).astimezone(tz).strftime("%H:%M")

@@ -5,10 +5,12 @@ engine can assume a well-formed problem.
 
 Resource rules per part: a provider is needed when ``type.needs_provider`` (restricted to
 ``qualified_provider_ids`` when set), a chair when ``type.needs_chair``, a room of
-``type.room_kind`` when that is set. A pinned id narrows the choice to that resource; pinning an
-unknown resource, one of the wrong kind, one the type does not need, or an unsuitable one
-(unqualified provider, wrong room kind) is an error. ``template_slot_id`` pins the slot's chair
-and/or provider too and requires the part's type to be one the slot is reserved for.
+``type.room_kind`` when that is set, an assistant when ``type.needs_assistant`` (restricted to
+``qualified_assistant_ids`` when set). A pinned id narrows the choice to that resource; pinning
+an unknown resource, one of the wrong kind, one the type does not need, or an unsuitable one
+(unqualified provider or assistant, wrong room kind) is an error. ``template_slot_id`` pins
+the slot's chair and/or provider too (never an assistant: slots do not apply to them) and
+requires the part's type to be one the slot is reserved for.
 
 Gaps: part ``i+1`` starts between ``end_i + min_gap`` and ``end_i + max_gap``. ``same_provider``
 / ``same_chair`` apply to the parts that need a provider / chair.
@@ -47,7 +49,7 @@ from solver.time_pattern import (
     provider_runs,
 )
 
-KINDS = (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM)
+KINDS = (ResourceKind.PROVIDER, ResourceKind.CHAIR, ResourceKind.ROOM, ResourceKind.ASSISTANT)
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,9 @@ class Part:
     def held(self, kind: ResourceKind) -> tuple[tuple[int, int], ...]:
         """Seconds from the start during which the part holds a resource of ``kind``.
 
-        Chairs and rooms: the whole span with the type's buffers. Providers: ``provider_held``,
-        which is the same span without a pattern and only the ``D`` runs with one.
+        Chairs, rooms and assistants: the whole span with the type's buffers. Providers:
+        ``provider_held``, which is the same span without a pattern and only the ``D`` runs
+        with one.
         """
         if kind == ResourceKind.PROVIDER:
             return self.provider_held
@@ -207,12 +210,14 @@ def _part(
         ResourceKind.PROVIDER: holds_provider(spec, held),
         ResourceKind.CHAIR: spec.needs_chair,
         ResourceKind.ROOM: spec.room_kind is not None,
+        ResourceKind.ASSISTANT: spec.needs_assistant,
     }
     slot = None
     pins: dict[ResourceKind, str | None] = {
         ResourceKind.PROVIDER: visit_part.provider_id,
         ResourceKind.CHAIR: visit_part.chair_id,
         ResourceKind.ROOM: visit_part.room_id,
+        ResourceKind.ASSISTANT: visit_part.assistant_id,
     }
     if visit_part.template_slot_id is not None:
         slot = slots.get(visit_part.template_slot_id)
@@ -253,9 +258,9 @@ def _part(
                 raise InvalidQuery(field, f"{pin!r} is a {resource.kind.value}, not a {kind.value}")
             if not _suits(spec, resource):
                 why = (
-                    f"is not qualified for {spec.id!r}"
-                    if kind == ResourceKind.PROVIDER
-                    else f"is not a {spec.room_kind!r} room"
+                    f"is not a {spec.room_kind!r} room"
+                    if kind == ResourceKind.ROOM
+                    else f"is not qualified for {spec.id!r}"
                 )
                 raise InvalidQuery(field, f"{kind.value} {pin!r} {why}")
             pool = [pin]
@@ -358,4 +363,6 @@ def _suits(spec: AppointmentTypeSpec, resource: Resource) -> bool:
         return spec.qualified_provider_ids is None or resource.id in spec.qualified_provider_ids
     if resource.kind == ResourceKind.ROOM:
         return resource.room_kind == spec.room_kind
+    if resource.kind == ResourceKind.ASSISTANT:
+        return spec.qualified_assistant_ids is None or resource.id in spec.qualified_assistant_ids
     return True

@@ -18,6 +18,8 @@ class ResourceKind(enum.StrEnum):
     PROVIDER = "provider"
     CHAIR = "chair"
     ROOM = "room"
+    # Staff who seat the patient and work alongside the doctor; held like a chair.
+    ASSISTANT = "assistant"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,15 @@ class Resource:
     room_kind: str | None = None  # only for rooms: "scanner", "x-ray", ...
     name: str = ""
 
+    @property
+    def label(self) -> str:
+        """How messages name it: an assistant's name alone reads like a patient's, so it says
+        "Assistant Maya"; chairs, rooms and providers are named as the clinic names them."""
+        name = self.name or self.id
+        if self.kind == ResourceKind.ASSISTANT and not name.lower().startswith("assistant"):
+            return f"Assistant {name}"
+        return name
+
 
 @dataclass(frozen=True)
 class AppointmentTypeSpec:
@@ -81,6 +92,9 @@ class AppointmentTypeSpec:
     name: str = ""
     # Doctor time (``solver.time_pattern``): None holds the provider for the whole appointment.
     time_pattern: str | None = None
+    # An assistant is held for the whole part with buffers, like a chair; never without this.
+    needs_assistant: bool = False
+    qualified_assistant_ids: frozenset[str] | None = None  # None: every assistant may do it
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,8 @@ class TemplateSlot:
         """Is this resource's time reserved by the slot?
 
         A slot applies to the chair and/or provider it names; naming neither, to every chair and
-        provider. A slot never names a room, so rooms are only ever under it through the chair or
-        provider of the part that uses them.
+        provider. A slot never names a room or an assistant, so those are only ever under it
+        through the chair or provider of the part that uses them.
         """
         if kind == ResourceKind.CHAIR:
             return self.chair_id == resource_id if self.names_anyone else True
@@ -151,7 +165,8 @@ class VisitPart:
     """One appointment of a visit.
 
     ``duration_minutes`` None means the type's default; outside the type's bounds is an error.
-    ``provider_id`` / ``chair_id`` / ``room_id`` pin a resource; None lets the engine choose.
+    ``provider_id`` / ``chair_id`` / ``room_id`` / ``assistant_id`` pin a resource; None lets the
+    engine choose.
     ``template_slot_id`` asks to book into that template slot ("book into template slot").
     ``time_pattern`` overrides the type's pattern for this part, for its actual duration.
     The gap bounds apply between the end of the previous part and the start of this one and are
@@ -168,6 +183,7 @@ class VisitPart:
     max_gap_minutes: int = 0
     # This appointment's own pattern (staff-edited); None means the type's, fitted to the duration.
     time_pattern: str | None = None
+    assistant_id: str | None = None
 
 
 @dataclass(frozen=True)

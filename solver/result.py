@@ -23,6 +23,8 @@ class PartAssignment:
     (no buffers) for a part with a time pattern, ``((start, end),)`` for one without, and
     ``()`` when the part holds no provider. The engine always fills it in what it returns;
     ``validate`` ignores it on its input (it derives the runs from the visit's patterns).
+    ``assistant_id`` is last so positional constructions written before assistants still work;
+    it is None when the part's type needs no assistant.
     """
 
     type_id: str
@@ -33,6 +35,7 @@ class PartAssignment:
     room_id: str | None
     template_slot_id: str | None
     provider_time: tuple[tuple[datetime, datetime], ...] = ()
+    assistant_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ def _field_for(item: ConflictItem) -> str:
         "template_slot_mismatch": "templateSlotId",
         "naive_datetime": "startTime",
     }
+    if item.code == "not_qualified" and item.resource == "assistant":
+        return "assistantId"
     return fields.get(item.code, "startTime")
 
 
@@ -107,6 +109,7 @@ ENGINE_FIELDS = {
     "provider_id": "providerId",
     "chair_id": "chairId",
     "room_id": "roomId",
+    "assistant_id": "assistantId",
     "template_slot_id": "templateSlotId",
     "min_gap_minutes": "minGap",
     "max_gap_minutes": "maxGap",

@@ -5,7 +5,9 @@ and the documented objective weights: enumerate every grid start, every chain of
 within the gap bounds and every resource assignment, and check each hard rule directly.
 
 Doctor time is written step by step: a provider with a time pattern is held for each 5-minute
-``D`` step on its own (never merged into runs), chairs and rooms for the whole part with buffers.
+``D`` step on its own (never merged into runs), chairs, rooms and assistants for the whole part
+with buffers. An assistant is needed only by a type with ``needs_assistant``; template slots
+never name one.
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ class Oracle:
             ResourceKind.PROVIDER: vp.provider_id or (slot.provider_id if slot else None),
             ResourceKind.CHAIR: vp.chair_id or (slot.chair_id if slot else None),
             ResourceKind.ROOM: vp.room_id,
+            ResourceKind.ASSISTANT: vp.assistant_id,
         }
         out: dict[ResourceKind, list[str]] = {}
         if self.holds_provider(i):
@@ -129,6 +132,8 @@ class Oracle:
             out[ResourceKind.CHAIR] = []
         if t.room_kind is not None:
             out[ResourceKind.ROOM] = []
+        if t.needs_assistant:
+            out[ResourceKind.ASSISTANT] = []
         for r in self.q.clinic.resources:
             if r.kind == ResourceKind.PROVIDER and self.holds_provider(i):
                 ok = t.qualified_provider_ids is None or r.id in t.qualified_provider_ids
@@ -136,6 +141,8 @@ class Oracle:
                 ok = True
             elif r.kind == ResourceKind.ROOM and t.room_kind is not None:
                 ok = r.room_kind == t.room_kind
+            elif r.kind == ResourceKind.ASSISTANT and t.needs_assistant:
+                ok = t.qualified_assistant_ids is None or r.id in t.qualified_assistant_ids
             else:
                 continue
             if ok and pins[r.kind] in (None, r.id):
@@ -446,6 +453,7 @@ def from_assignments(parts) -> list[OPart]:  # type: ignore[no-untyped-def]
             (ResourceKind.PROVIDER, a.provider_id),
             (ResourceKind.CHAIR, a.chair_id),
             (ResourceKind.ROOM, a.room_id),
+            (ResourceKind.ASSISTANT, a.assistant_id),
         ):
             if rid is not None:
                 res.append((kind, rid))

@@ -2,6 +2,8 @@
 
 Types and parts carry random doctor-time patterns (None, random D/A, all-A); with one or two
 providers, parts of one visit often share a provider, with and without ``same_provider``.
+Clinics have 0-3 assistants; types may need one (qualified or any), parts may pin one, and a
+type may need an assistant in a clinic that has none (nothing is then bookable).
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
     n_prov = 1 if one_doctor else draw(st.integers(1, 2))
     n_chair = 2 if one_doctor else draw(st.integers(1, 2))
     n_room = 0 if one_doctor else draw(st.integers(0, 2))
+    n_assistant = draw(st.integers(0, 2 if one_doctor else 3))
     resources = []
     for i in range(n_prov):
         resources.append(Resource(f"p{i}", ResourceKind.PROVIDER, hours(), busy(f"p{i}")))
@@ -161,7 +164,12 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
                 room_kind=draw(st.sampled_from(["scan", "xray"])),
             )
         )
+    for i in range(n_assistant):
+        resources.append(
+            Resource(f"a{i}", ResourceKind.ASSISTANT, hours(), busy(f"a{i}"), name=f"Asst {i}")
+        )
     providers = [r.id for r in resources if r.kind == ResourceKind.PROVIDER]
+    assistants = [r.id for r in resources if r.kind == ResourceKind.ASSISTANT]
     chairs = [r.id for r in resources if r.kind == ResourceKind.CHAIR]
 
     buffers = [0, 10, 15, 20] if one_doctor else [0, 0, 5, 10, 15]
@@ -171,6 +179,13 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
         hi = lo + draw(st.sampled_from([0, 15, 30, 60]))
         qual = draw(st.none() | st.frozensets(st.sampled_from(providers), min_size=1))
         default = draw(st.integers(lo, hi))
+        # Mostly where the clinic has assistants; now and then where it has none.
+        needs_assistant = draw(st.integers(0, 1 if assistants else 9)) == 0
+        qual_assistants = (
+            draw(st.none() | st.frozensets(st.sampled_from(assistants), min_size=1))
+            if needs_assistant and assistants
+            else None
+        )
         types.append(
             AppointmentTypeSpec(
                 f"t{i}",
@@ -186,6 +201,8 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
                 if n_room
                 else None,
                 time_pattern=draw(patterns(default)),
+                needs_assistant=needs_assistant,
+                qualified_assistant_ids=qual_assistants,
             )
         )
     type_ids = [t.id for t in types]
@@ -249,6 +266,14 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
             pin_p = draw(st.sampled_from(ok))
         if t.needs_chair and draw(st.integers(0, 4)) == 0:
             pin_c = draw(st.sampled_from(chairs))
+        pin_a = None
+        qualified = [
+            a
+            for a in assistants
+            if t.qualified_assistant_ids is None or a in t.qualified_assistant_ids
+        ]
+        if t.needs_assistant and qualified and draw(st.integers(0, 4)) == 0:
+            pin_a = draw(st.sampled_from(qualified))
         usable = [
             s
             for s in slots
@@ -269,7 +294,7 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
         if usable and draw(st.integers(0, 3)) == 0:
             slot_id = draw(st.sampled_from(usable)).id
         parts.append(
-            VisitPart(t.id, dur, pin_p, pin_c, None, slot_id, min_gap, max_gap, part_pattern)
+            VisitPart(t.id, dur, pin_p, pin_c, None, slot_id, min_gap, max_gap, part_pattern, pin_a)
         )
     visit = Visit(tuple(parts), same_provider=draw(st.booleans()), same_chair=draw(st.booleans()))
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solver import SolveStatus, best_fit, find_availability, validate
-from solver.problem import SlotQuery
+from solver.problem import ResourceKind, SlotQuery
 from solver.result import PartAssignment
 from tests.solver.oracle import Oracle, from_assignments
 from tests.solver.strategies import queries
@@ -106,6 +106,11 @@ def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]
             start = draw(st.sampled_from(near or later or grid))
         pools = oracle.pools(i)
         pick = {k: draw(st.sampled_from(v)) for k, v in pools.items() if v}
+        if draw(st.integers(0, 3)) == 0:
+            # Now and then any of the clinic's assistants: unqualified, unpinned or not needed.
+            anyone = [r.id for r in q.clinic.resources if r.kind == ResourceKind.ASSISTANT]
+            if anyone:
+                pick[ResourceKind.ASSISTANT] = draw(st.sampled_from(anyone))
         slot = vp.template_slot_id
         parts.append(
             PartAssignment(
@@ -116,6 +121,7 @@ def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]
                 pick.get("chair"),  # type: ignore[call-overload]
                 pick.get("room"),  # type: ignore[call-overload]
                 slot,
+                assistant_id=pick.get("assistant"),  # type: ignore[call-overload]
             )
         )
     return q, parts

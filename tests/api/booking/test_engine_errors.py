@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from api.booking.rules import api_field
+from api.booking.rules import RuleViolation, api_field, raise_for
+from solver.result import Violation
 from tests.api.booking.conftest import Clinic, book
 
 
@@ -129,3 +131,35 @@ class TestApiField:
 
     def test_leaves_the_clinics_own_configuration_alone(self) -> None:
         assert api_field("clinic.time_zone") == "clinic.time_zone"
+
+
+class TestAssistantFields:
+    """An assistant the engine refuses points the client at ``assistantId``."""
+
+    def test_a_pinned_assistant_maps_to_assistant_id(self) -> None:
+        assert api_field("visit.parts[0].assistant_id") == "assistantId"
+        assert api_field("parts[1].assistant_id", "parts.") == "parts.1.assistantId"
+
+    def test_an_unqualified_assistant_names_assistant_id(self) -> None:
+        refused = Violation("not_qualified", "Assistant Ana may not take part 1 (Bond)", 0, "ana")
+        with pytest.raises(RuleViolation) as err:
+            raise_for(
+                [refused],
+                {"ana": "assistant"},
+                may_override_conflicts=True,
+                may_override_lead_time=True,
+            )
+        assert err.value.extra["errors"] == [
+            {"field": "assistantId", "message": "Assistant Ana may not take part 1 (Bond)"}
+        ]
+
+    def test_an_unqualified_provider_still_names_provider_id(self) -> None:
+        refused = Violation("not_qualified", "Dr One may not take part 1 (Bond)", 0, "p1")
+        with pytest.raises(RuleViolation) as err:
+            raise_for(
+                [refused],
+                {"p1": "provider"},
+                may_override_conflicts=True,
+                may_override_lead_time=True,
+            )
+        assert err.value.extra["errors"][0]["field"] == "providerId"
