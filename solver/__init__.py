@@ -2,7 +2,8 @@
 
 ``find_availability`` lists every bookable start, ``best_fit`` ranks the k best, ``validate``
 checks one concrete booking against every hard rule, ``template_slot_fit`` says which template
-slot one placed part fills or may not overlap. No database, web framework or clock is
+slot one placed part fills or may not overlap, ``match_gap`` which waiting requests fit a freed
+gap (``solver.waitlist``). No database, web framework or clock is
 imported: the caller passes ``now``. All returned datetimes are aware UTC.
 
 Hard rules (the same in all three entry points):
@@ -52,11 +53,21 @@ from solver.result import (
 )
 from solver.template_slots import TemplateSlotFit, reserve_together, template_slot_fit
 from solver.validate import validate
+from solver.waitlist import (
+    Gap,
+    LocalWindow,
+    WaitingRequest,
+    WaitlistMatch,
+    WaitlistMatches,
+    match_gap,
+)
 
 __all__ = [
     "Availability",
     "BestFit",
+    "Gap",
     "InvalidQuery",
+    "LocalWindow",
     "PartAssignment",
     "ScoreTerm",
     "Slot",
@@ -64,10 +75,14 @@ __all__ = [
     "Suggestion",
     "TemplateSlotFit",
     "Violation",
+    "WaitingRequest",
+    "WaitlistMatch",
+    "WaitlistMatches",
     "best_fit",
     "expand_hours",
     "find_availability",
     "local_days_around",
+    "match_gap",
     "reserve_together",
     "spring_forward_gap",
     "template_slot_fit",
