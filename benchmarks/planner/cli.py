@@ -2,6 +2,7 @@
 
 slotwise plan simulate --scenario medium --weeks 4 --policy all [--out DIR]
 slotwise plan simulate --scenario small --policy best-fit --via-api URL --email E --password P
+slotwise plan simulate --scenario ortho --load 1.2 --waitlist [--waitlist-accept 0.6]
 slotwise plan compare-templates A.json B.json --scenario medium
 slotwise plan export --scenario medium --out medium.json   (or .csv, or --template-only)
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.scenarios import PRESETS, ScenarioError, generate, load, load_template
@@ -47,7 +49,15 @@ def _simulate(args: argparse.Namespace) -> int:
     from benchmarks.planner.run import run, write
 
     s = scenario_from(args)
+    if args.waitlist_accept is not None:
+        if not 0 <= args.waitlist_accept <= 1:
+            print("error: --waitlist-accept is a probability from 0 to 1", file=sys.stderr)
+            return 2
+        s = replace(s, waitlist_accept=args.waitlist_accept)
     name = args.name or f"plan-{s.name}-{s.weeks}w"
+    if args.via_api and args.waitlist:
+        print("error: --waitlist runs in the simulator only, not --via-api", file=sys.stderr)
+        return 2
     if args.via_api:
         from benchmarks.planner.replay import replay_all
 
@@ -65,6 +75,7 @@ def _simulate(args: argparse.Namespace) -> int:
             offline_seconds=args.offline_seconds,
             workers=args.workers,
             progress=not args.quiet,
+            waitlist=args.waitlist,
         )
     paths = write(r, args.out, name, plots=not args.no_plots)
     print((args.out / f"{name}.md").read_text())
@@ -168,6 +179,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--email", help="a platform operator's account for --via-api (it opens a fresh clinic)"
     )
     sim.add_argument("--password", help="its password")
+    sim.add_argument(
+        "--waitlist",
+        action="store_true",
+        help="also run first-available and best-fit with a waitlist: cancelled time is offered "
+        "to requests turned away or booked a later day than they wanted",
+    )
+    sim.add_argument(
+        "--waitlist-accept",
+        type=float,
+        help="chance a waiting patient takes an offered time (default: the scenario's, 0.6)",
+    )
     sim.set_defaults(func=main, plan_func=_simulate)
 
     cmp = psub.add_parser("compare-templates", help="the same demand through two templates")

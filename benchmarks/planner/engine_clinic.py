@@ -77,7 +77,11 @@ class EngineClinic:
             max_horizon=timedelta(days=7 * s.weeks + 120),
         )
 
-    def clinic(self, busy: dict[str, list[BusyInterval]]) -> Clinic:
+    def clinic(
+        self, busy: dict[str, list[BusyInterval]], only: frozenset[str] | None = None
+    ) -> Clinic:
+        """The clinic with ``busy``; ``only``: keep just these chairs and rooms (every provider
+        stays), as when a waiting patient is offered one freed chair's time."""
         return Clinic(
             time_zone=self.s.time_zone,
             policy=self.policy,
@@ -91,6 +95,7 @@ class EngineClinic:
                     name=r.name,
                 )
                 for r in self.s.resources
+                if only is None or r.kind == "provider" or r.id in only
             ),
             types=self.types,
             template_slots=self.slots,

@@ -129,7 +129,65 @@ def markdown(r: dict[str, Any]) -> str:
                 if key == "best_fit_recovers_of_gap_to_offline":
                     shown += f" of {x['offline_minus_first_available_chair_pp']:.2f} pp"
             lines.append(f"| {label} | {shown} | {x['target']} | {'yes' if x['met'] else 'NO'} |")
+    lines += waitlist_lines(r.get("waitlist") or {})
     return "\n".join(lines)
+
+
+def waitlist_lines(w: dict[str, Any]) -> list[str]:
+    """The waitlist table: each policy with and without the list on the same stream."""
+    if not w:
+        return []
+    names = list(w)
+    accept = w[names[0]]["accept_probability"]
+    rows: tuple[tuple[str, Any], ...] = (
+        (
+            "recovered booked minutes (requests)",
+            lambda x: f"{x['recovered_booked_minutes']:+,} ({x['recovered_booked']:+})",
+        ),
+        ("cancellations (minutes)", lambda x: f"{x['cancellations']} ({x['cancelled_minutes']:,})"),
+        (
+            "of which some waiting request fits: cancellations (minutes)",
+            lambda x: f"{x['cancellations_fittable']} ({x['fittable_cancelled_minutes']:,})",
+        ),
+        (
+            "fittable cancelled minutes rebooked",
+            lambda x: (
+                f"{x['rebooked_cancelled_minutes']:,} ({_f(x['fill_rate_of_fittable'], 'pct')})"
+            ),
+        ),
+        (
+            "waiting: turned away / booked a later day",
+            lambda x: f"{x['joined_turned_away']} / {x['joined_booked_later']}",
+        ),
+        ("offers / accepted", lambda x: f"{x['offers']} / {x['accepted']}"),
+        ("turned-away requests booked from the list", lambda x: str(x["recovered_requests"])),
+        (
+            "moved earlier; days brought forward, total / median",
+            lambda x: (
+                f"{x['moved_earlier']}; {x['days_brought_forward_total']} / "
+                f"{_f(x['days_brought_forward_median'], 'f1')}"
+            ),
+        ),
+        (
+            "their later time re-offered: minutes / refilled",
+            lambda x: f"{x['moved_away_minutes']:,} / {x['moved_away_refilled_minutes']:,}",
+        ),
+        (
+            f"target: {w[names[0]]['target']}",
+            lambda x: "yes" if x["met"] else "NO",
+        ),
+    )
+    lines = [
+        "",
+        f"Waitlist (offers taken with probability {accept:g}; each policy with and without the "
+        "list on the same stream):",
+        "",
+        "| waitlist | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for label, cell in rows:
+        lines.append(f"| {label} | " + " | ".join(cell(w[p]) for p in names) + " |")
+    return lines
 
 
 def plot_all(r: dict[str, Any], out_dir: Path, name: str) -> list[Path]:

@@ -21,6 +21,9 @@ TARGET_RECOVERED = 0.5
 TARGET_GAP = 0.02
 TARGET_MS = 50.0
 TARGET_DOCTOR_TIME = 2.5  # patients per orthodontist-day, patterns over the whole-appointment
+TARGET_WAITLIST_FILL = 0.5  # of the cancelled minutes some waiting request could fit
+# ``--waitlist`` runs these policies a second time with the waitlist, on the same stream.
+WAITLIST_POLICIES = ("first-available", "best-fit")
 
 
 @dataclass
@@ -48,19 +51,24 @@ def run(
     offline_seconds: float = 60.0,
     workers: int = 2,
     progress: bool = True,
+    waitlist: bool = False,
 ) -> Run:
     policies = expand_policies(policies)
     online = [p for p in policies if p in ONLINE_POLICIES]
+    runs = [(p, False) for p in online]
+    if waitlist:
+        runs += [(p, True) for p in online if p in WAITLIST_POLICIES]
     outcomes: dict[str, Outcome] = {}
     bar = None
-    if progress and online:
+    if progress and runs:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(s.requests) * len(online), unit="req", desc=s.name)
-    for p in online:
+        bar = tqdm(total=len(s.requests) * len(runs), unit="req", desc=s.name)
+    for p, with_list in runs:
         if bar is not None:
-            bar.set_postfix_str(p)
-        outcomes[p] = simulate(s, p, progress=bar.update if bar is not None else None)
+            bar.set_postfix_str(p + (" +waitlist" if with_list else ""))
+        o = simulate(s, p, progress=bar.update if bar is not None else None, waitlist=with_list)
+        outcomes[o.policy] = o
     if bar is not None:
         bar.close()
     if "offline-optimal" in policies:
@@ -115,9 +123,31 @@ def collect(s: Scenario, outcomes: dict[str, Outcome]) -> dict[str, Any]:
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "policies": summaries,
         "targets": targets(summaries),
+        "waitlist": waitlist_effect(summaries),
         "booked_minutes_by_day": series,
         "chair_day_heatmap": heat,
     }
+
+
+def waitlist_effect(m: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per policy run with and without the waitlist on the same stream: what the list won."""
+    out: dict[str, Any] = {}
+    for p in WAITLIST_POLICIES:
+        without, with_list = m.get(p), m.get(f"{p}+waitlist")
+        if not (without and with_list):
+            continue
+        w = with_list["waitlist"]
+        fill = w["fill_rate_of_fittable"]
+        out[p] = {
+            "recovered_booked_minutes": with_list["booked_minutes"] - without["booked_minutes"],
+            "recovered_booked": with_list["booked"] - without["booked"],
+            "recovered_provider_minutes": with_list["provider_booked_minutes"]
+            - without["provider_booked_minutes"],
+            **w,
+            "target": f">= {TARGET_WAITLIST_FILL:.0%} of fittable cancelled minutes rebooked",
+            "met": fill is not None and fill >= TARGET_WAITLIST_FILL,
+        }
+    return out
 
 
 def targets(m: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -145,15 +145,31 @@ class Calendar:
 
 
 def build_query(
-    ec: EngineClinic, cal: Calendar, q: Request, now: datetime, usual: bool
+    ec: EngineClinic,
+    cal: Calendar,
+    q: Request,
+    now: datetime,
+    usual: bool,
+    *,
+    within: Interval | None = None,
+    only: frozenset[str] | None = None,
 ) -> SlotQuery | None:
+    """The engine query for request ``q`` at ``now``; ``within`` narrows its window and
+    ``only`` its chairs and rooms (a waitlist offer of freed time). The request's own booking,
+    which an earlier time would replace, does not count as the patient's busy time."""
     s = ec.s
     ws, we = request_window(s, q)
+    if within is not None:
+        ws, we = max(ws, within[0]), min(we, within[1])
     if we <= max(ws, now + timedelta(minutes=s.min_lead_minutes)):
         return None
-    own = [iv for iv in cal.patient.get(q.patient_id, ()) if iv.end > ws and iv.start < we]
+    own = [
+        iv
+        for iv in cal.patient.get(q.patient_id, ())
+        if iv.end > ws and iv.start < we and iv.ref != q.id
+    ]
     return SlotQuery(
-        clinic=ec.clinic(cal.near(ws, we)),
+        clinic=ec.clinic(cal.near(ws, we), only),
         visit=Visit(
             tuple(
                 VisitPart(
@@ -256,31 +272,68 @@ def simulate(
     *,
     seed: int | None = None,
     progress: Callable[[int], None] | None = None,
+    waitlist: bool = False,
 ) -> Outcome:
-    """Replay the scenario's requests through one online policy."""
+    """Replay the scenario's requests through one online policy; ``waitlist``: cancelled time
+    is offered to waiting requests (``benchmarks.planner.waitlist``)."""
+    # Imported here: the waitlist module builds on this one's bookkeeping.
+    from benchmarks.planner.waitlist import Waitlist
+
     if policy == "whole-appointment":
         s = s.without_patterns()
     choose = CHOOSERS[policy]
-    rng = random.Random(f"{s.seed if seed is None else seed}:{policy}")
+    base_seed = s.seed if seed is None else seed
+    rng = random.Random(f"{base_seed}:{policy}")
     ec = EngineClinic(s)
     cal = Calendar()
     by_id = {q.id: q for q in s.requests}
     live: dict[str, Booking] = {}
-    out = Outcome(policy, [])
+    out = Outcome(policy + ("+waitlist" if waitlist else ""), [])
+    usual = policy != "first-available"
+    wl = (
+        Waitlist(s, ec, choose, usual, random.Random(f"{base_seed}:{policy}:waitlist"))
+        if waitlist
+        else None
+    )
     events: list[tuple[datetime, int, str, str]] = [
         (q.made_at, i, "request", q.id) for i, q in enumerate(s.requests)
     ]
     heapq.heapify(events)
     seq = len(events)
+    # A request rebooked from the waitlist cancels by its new booking; the old event is stale.
+    cancel_due: dict[str, datetime] = {}
+
+    def book(q: Request, slot: Slot, now: datetime) -> Booking:
+        nonlocal seq
+        b = to_booking(s, q, slot, now)
+        live[q.id] = b
+        cal.add(b)
+        when = cancel_time(q, b)
+        if when is not None:
+            cancel_due[q.id] = when
+            heapq.heappush(events, (when, seq, "cancel", q.id))
+            seq += 1
+        return b
+
+    def release(rid: str) -> Booking:
+        b = live.pop(rid)
+        cal.remove(b)
+        return b
+
     t0 = time.perf_counter()
     while events:
         now, _, kind, rid = heapq.heappop(events)
         q = by_id[rid]
         if kind == "cancel":
-            cal.remove(live.pop(rid))
+            if rid not in live or cancel_due.get(rid) != now:
+                continue
+            b = release(rid)
             out.cancelled.append(rid)
+            if wl is not None:
+                wl.leave(rid)
+                wl.freed(b, now, cal, book, release)
             continue
-        query = build_query(ec, cal, q, now, usual=policy != "first-available")
+        query = build_query(ec, cal, q, now, usual=usual)
         slot = None
         if query is not None:
             started, cpu = time.perf_counter(), time.process_time()
@@ -290,17 +343,17 @@ def simulate(
             out.request_cpu_ms.append((time.process_time() - cpu) * 1000)
         if progress:
             progress(1)
-        if slot is None:
+        booked = book(q, slot, now) if slot is not None else None
+        if booked is None:
             out.turned_away.append(rid)
-            continue
-        b = to_booking(s, q, slot, now)
-        live[rid] = b
-        cal.add(b)
-        when = cancel_time(q, b)
-        if when is not None:
-            heapq.heappush(events, (when, seq, "cancel", rid))
-            seq += 1
+        if wl is not None:
+            wl.join(q, booked, now)
     out.bookings = sorted(live.values(), key=lambda b: (b.start, b.request_id))
+    # A request turned away and then booked from the waitlist is no longer turned away.
+    gone = set(live) | set(out.cancelled)
+    out.turned_away = [r for r in out.turned_away if r not in gone]
+    if wl is not None:
+        out.extra["waitlist"] = wl.stats_dict()
     out.wall_seconds = time.perf_counter() - t0
     out.peak_rss_mb = peak_rss_mb()
     return out

@@ -4,7 +4,7 @@ JSON (``save_json`` writes it, ``load``/``load_json`` read it)::
 
     {"format": "slotwise-planner-scenario/1", "name": "my-clinic", "seed": 0,
      "timeZone": "Europe/London", "start": "2026-01-05", "weeks": 4,
-     "granularityMinutes": 5, "minLeadMinutes": 120,
+     "granularityMinutes": 5, "minLeadMinutes": 120, "waitlistAccept": 0.6,
      "resources": [{"id": "prov-1", "kind": "provider", "name": "Dr A",
                     "hours": {"Mon": ["08:30-12:30", "13:30-17:30"], "Tue": [...]}},
                    {"id": "chair-1", "kind": "chair", "hours": {...}},
@@ -25,6 +25,8 @@ may carry ``"role": "orthodontist"`` (or ``"therapist"``). Types have a fixed le
 and no buffers; ``timePattern`` (optional, null = the provider for the whole appointment) is
 doctor time, one ``D`` (provider needed) or ``A`` (assistant time) per 5 minutes. A request's
 window is the local dates ``earliest`` to ``latest`` inclusive, on ``days``, within ``hours``.
+``waitlistAccept`` (optional, default 0.6) is the chance a waiting patient takes a freed time
+offered to them (``slotwise plan simulate --waitlist``).
 
 CSV (a request stream exported from another system; ``load_csv``): one row per request with the
 header ``id,patient_id,made_at,visit,gaps,earliest,latest,days,hours,usual_provider_id,
@@ -134,6 +136,7 @@ def _clinic_dict(s: Scenario) -> dict[str, Any]:
         "granularityMinutes": s.granularity_minutes,
         "minLeadMinutes": s.min_lead_minutes,
         "load": s.load,
+        "waitlistAccept": s.waitlist_accept,
         "resources": [
             {
                 "id": r.id,
@@ -277,6 +280,7 @@ def from_dict(d: dict[str, Any], where: str = "scenario", requests: Any = None) 
             granularity_minutes=int(d.get("granularityMinutes", 5)),
             min_lead_minutes=int(d.get("minLeadMinutes", 120)),
             load=d.get("load"),
+            waitlist_accept=float(d.get("waitlistAccept", 0.6)),
         )
     except KeyError as e:
         raise ScenarioError(f"{where}: missing field {e}") from e

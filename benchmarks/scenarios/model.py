@@ -128,6 +128,8 @@ class Scenario:
     granularity_minutes: int = 5
     min_lead_minutes: int = 120
     load: float | None = None  # the demand load it was generated for, when generated
+    # ``--waitlist``: the chance that a waiting patient offered a freed time takes it.
+    waitlist_accept: float = 0.6
 
     @property
     def tz(self) -> ZoneInfo:

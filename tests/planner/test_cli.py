@@ -82,3 +82,21 @@ def test_plan_reports_bad_input_as_a_message(tmp_path: Path, capsys) -> None:  #
     code = main(["plan", "simulate", "--scenario", "small", "--policy", "random", "--quiet"])
     assert code == 2
     assert "unknown policy 'random'" in capsys.readouterr().err
+
+
+def test_plan_simulate_with_the_waitlist_reports_both_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    args = ["plan", "simulate", "--scenario", "small", "--weeks", "2", "--load", "1.2"]
+    args += ["--policy", "first-available", "--out", str(tmp_path), "--quiet", "--no-plots"]
+    assert main([*args, "--waitlist", "--waitlist-accept", "1"]) == 0
+    data = json.loads((tmp_path / "plan-small-2w.json").read_text())
+    assert set(data["policies"]) == {"first-available", "first-available+waitlist"}
+    assert data["waitlist"]["first-available"]["accept_probability"] == 1.0
+    table = (tmp_path / "plan-small-2w.md").read_text()
+    assert "| fittable cancelled minutes rebooked |" in table
+
+
+def test_plan_simulate_refuses_an_acceptance_that_is_no_probability(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    args = ["plan", "simulate", "--scenario", "small", "--waitlist", "--waitlist-accept", "1.5"]
+    code = main([*args, "--out", str(tmp_path), "--quiet"])
+    assert code == 2
+    assert "--waitlist-accept is a probability from 0 to 1" in capsys.readouterr().err
