@@ -25,7 +25,7 @@ demo: $(STAMP)
 	@echo "  API docs:  http://127.0.0.1:8000/docs"
 	@echo "  Sign in:   POST http://127.0.0.1:8000/api/auth/token"
 	@echo ""
-	$(BIN)/slotwise serve --host 127.0.0.1 --port 8000
+	SLOTWISE_LOG_FORMAT=text $(BIN)/slotwise serve --host 127.0.0.1 --port 8000
 
 serve: $(STAMP)
 	$(BIN)/slotwise db upgrade

@@ -24,19 +24,30 @@ COMMANDS_GROUP = "slotwise.commands"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "api.main:app_factory",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS); the
-        # app does it instead, only for SLOTWISE_TRUSTED_PROXIES (api/main.py).
-        proxy_headers=False,
-        # A worker imports the app and its engine (~15 s on a loaded two-core machine); uvicorn's
-        # 5 s health check would kill it mid-start and respawn it forever.
-        timeout_worker_healthcheck=60,
-    )
+    from api.core import logs, metrics_server
+
+    settings = get_settings()
+    # Before any worker starts: each one then keeps its metrics in files there that any
+    # worker's (or the metrics port's) scrape sums (api/core/metrics.py).
+    with metrics_server.multiprocess_dir(args.workers > 1):
+        if settings.metrics_port is not None:
+            metrics_server.start(settings.metrics_port)
+        uvicorn.run(
+            "api.main:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=logs.log_config(settings.log_format),
+            # The app writes one line per request itself (api/core/access_log.py).
+            access_log=False,
+            # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS); the
+            # app does it instead, only for SLOTWISE_TRUSTED_PROXIES (api/main.py).
+            proxy_headers=False,
+            # A worker imports the app and its engine (~15 s on a loaded two-core machine);
+            # uvicorn's 5 s health check would kill it mid-start and respawn it forever.
+            timeout_worker_healthcheck=60,
+        )
     return 0
 
 

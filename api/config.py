@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="SLOTWISE_TRUSTED_PROXIES"
     )
+    # Prometheus metrics (docs/operations.md): "off"; "on" serves GET /metrics on the API's own
+    # port (put it behind a proxy that keeps it private); "port:9100" serves them only on
+    # 127.0.0.1:9100, beside the API, for a scraper on the same host.
+    metrics: str = Field(default="off", alias="SLOTWISE_METRICS")
+    # One JSON object per log line (production), or text for a person (`make demo`).
+    log_format: Literal["json", "text"] = Field(default="json", alias="SLOTWISE_LOG_FORMAT")
 
     # Mail (docs/notifications.md). Links in mails start with public_url, never with the
     # request's Host header, which a caller chooses.
@@ -59,6 +65,27 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, alias="SLOTWISE_SMTP_TIMEOUT")
     # A private CA for the mail server's certificate; empty means the system's trust store.
     smtp_ca_file: str = Field(default="", alias="SLOTWISE_SMTP_CA_FILE")
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_mode(cls, value: str) -> str:
+        text = value.strip().lower()
+        if text in ("off", "on"):
+            return text
+        kind, _, port = text.partition(":")
+        if kind == "port" and port.isdigit() and 1 <= int(port) <= 65535:
+            return f"port:{int(port)}"
+        raise ValueError(f"SLOTWISE_METRICS must be off, on or port:NNNN (got {value!r})")
+
+    @property
+    def metrics_route(self) -> bool:
+        """Whether the API itself answers GET /metrics."""
+        return self.metrics == "on"
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The 127.0.0.1 port `slotwise serve` serves metrics on, if one is set."""
+        return int(self.metrics[5:]) if self.metrics.startswith("port:") else None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

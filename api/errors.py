@@ -18,6 +18,8 @@ from sqlalchemy.exc import (
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.core import metrics
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -126,6 +128,8 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    if status == 409:
+        metrics.conflict(slug)
     body = {
         "type": PROBLEM_BASE + slug,
         "title": title,

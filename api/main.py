@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -18,8 +18,9 @@ from api.booking.router import router as booking_router
 from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
-from api.core import access_log, idempotency
+from api.core import access_log, idempotency, metrics
 from api.core.body_limit import BodyLimitMiddleware
+from api.core.observe import NoteRoute, ObserveRequests
 from api.core.request_id import request_id_middleware
 from api.core.retry import RetryMiddleware
 from api.core.security_headers import SecurityHeadersMiddleware
@@ -81,12 +82,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url, echo=settings.sql_echo)
+    metrics.instrument_engine(app.state.db.engine)
     app.state.idempotency_sweeper = idempotency.Sweeper(app.state.db)
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
     access_log.install()  # before serving: no token in a query string reaches the logs
     events.install(app)
     notifications.install(app)
+    app.add_middleware(NoteRoute)  # innermost: next to the router (api/core/observe.py)
     app.middleware("http")(request_id_middleware)
     # The booking widget's CORS: per-clinic website origins, read at run time.
     app.middleware("http")(portal_cors_middleware)
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outermost of all, so every response carries them: a 413, a CORS answer, an error.
     app.add_middleware(SecurityHeadersMiddleware)
+    # Around all of the above, so every answer is timed, counted and logged once.
+    app.add_middleware(ObserveRequests)
     if settings.trusted_proxies:
         # Before anything reads the client's address: forwarded headers are believed only when
         # the peer is one of these proxies, and then only the addresses the proxies appended.
@@ -113,6 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["ops"], include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    if settings.metrics_route:
+        # Off unless SLOTWISE_METRICS=on: the counts say how busy each clinic's routes are.
+        @app.get("/metrics", tags=["ops"], include_in_schema=False)
+        def prometheus_metrics() -> Response:
+            body, content_type = metrics.exposition()
+            return Response(body, media_type=content_type)
 
     return app
 

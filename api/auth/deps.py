@@ -13,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.auth.permissions import Permission, permissions_for
 from api.auth.tokens import decode_token
 from api.config import Settings
+from api.core import access_log
 from api.db import Database
 from api.errors import Forbidden, Unauthorized
 from api.models import User
@@ -64,6 +65,7 @@ def current_principal(
     # deactivated user loses access at once rather than when the token expires.
     if user is None or not user.active or user.clinic_id != claims.clinic_id:
         raise Unauthorized("This account is no longer active; sign in again.")
+    access_log.note_clinic(request.state, user.clinic_id)
     return Principal(
         user_id=user.id,
         clinic_id=user.clinic_id,

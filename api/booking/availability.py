@@ -20,6 +20,7 @@ from api.booking.schemas import (
     SlotRead,
     SuggestionRead,
 )
+from api.core import metrics
 from api.core.crud import find_in_clinic
 from api.errors import InvalidInput, NotFound
 from api.models import (
@@ -207,7 +208,8 @@ def find(
     zone = ZoneInfo(clinic.time_zone)
     try:
         if req.mode == "best":
-            result = best_fit(query, k=req.limit)
+            with metrics.engine_time("best_fit"):
+                result = best_fit(query, k=req.limit)
             return AvailabilityRead(
                 mode="best",
                 time_zone=clinic.time_zone,
@@ -228,7 +230,8 @@ def find(
                 treatment_plan_id=plan_id,
                 procedure_ids=procedure_ids,
             )
-        found = find_availability(query)
+        with metrics.engine_time("availability"):
+            found = find_availability(query)
     except InvalidQuery as exc:
         raise rules.invalid_input(exc) from exc
     slots = [to_slot_read(s, zone) for s in found.slots[: req.limit]]

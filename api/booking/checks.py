@@ -28,7 +28,7 @@ from api.booking.provider_time import (
     responsible_provider,
 )
 from api.booking.schemas import Override, PartInput
-from api.core import clock
+from api.core import clock, metrics
 from api.core.crud import find_in_clinic
 from api.errors import (
     Conflict,
@@ -286,7 +286,8 @@ def check_rules(
     )
     query = state.query(visit_for(parts), clock.now(), patient_id=patient_id)
     try:
-        violations = validate(query, [p.assignment() for p in parts])
+        with metrics.engine_time("validate"):
+            violations = validate(query, [p.assignment() for p in parts])
     except InvalidQuery as exc:
         raise rules.invalid_input(exc, "parts." if len(parts) > 1 else None) from exc
     if ctx.principal.role in STAFF_ROLES:

@@ -10,7 +10,7 @@ from api.booking.clinic_state import ClinicState
 from api.booking.create import insert
 from api.booking.provider_time import engine_provider
 from api.booking.schemas import AppointmentCreate, DuplicateRequest, PartInput
-from api.core import clock
+from api.core import clock, metrics
 from api.errors import Conflict
 from api.models import Appointment, AppointmentType, Clinic, Patient
 from solver import best_fit
@@ -121,7 +121,8 @@ def _next_best_fit(
             preferences=Preferences(usual_provider_id=provider_id),
             time_limit_seconds=time_limit,
         )
-        result = best_fit(query, k=1)
+        with metrics.engine_time("best_fit"):
+            result = best_fit(query, k=1)
         cut_short = cut_short or not result.complete
         if result.suggestions:
             slot = result.suggestions[0].slot.parts[0]

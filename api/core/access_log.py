@@ -1,4 +1,11 @@
-"""Keep secrets in query strings out of the server's logs.
+"""The server's access log: one line per request, and no secret from a query string in any line.
+
+`request_line` writes the line (logger `slotwise.access`; api/core/observe.py calls it once a
+request is answered): method, route template, path without its query string, status, duration,
+request id and the clinic when known. In JSON (SLOTWISE_LOG_FORMAT=json, api/core/logs.py) each is
+a field of its own. It replaces uvicorn's access line, which `slotwise serve` turns off.
+
+Keep secrets in query strings out of the server's logs.
 
 Browsers cannot set headers on a WebSocket, so the calendar may authenticate with
 `?token=<JWT>`, and an emailed confirmation link carries `?token=`. uvicorn writes the full path
@@ -20,6 +27,11 @@ _SECRET_VALUE = re.compile(
     re.IGNORECASE,
 )
 LOGGERS = ("uvicorn.access", "uvicorn.error")
+ACCESS_LOGGER = "slotwise.access"
+# request.state's key for the caller's clinic, set where a request learns it (signing in).
+CLINIC_KEY = "clinic_id"
+
+_access = logging.getLogger(ACCESS_LOGGER)
 
 
 def redact(text: str) -> str:
@@ -41,3 +53,42 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactQueryTokens) for f in logger.filters):
             logger.addFilter(RedactQueryTokens())
+
+
+def note_clinic(state: object, clinic_id: str) -> None:
+    """Name the request's clinic in its access line (`state` is `request.state`)."""
+    setattr(state, CLINIC_KEY, clinic_id)
+
+
+def request_line(
+    *,
+    method: str,
+    route: str,
+    path: str,
+    status: int,
+    seconds: float,
+    request_id: str | None,
+    clinic_id: str | None,
+) -> None:
+    if not _access.isEnabledFor(logging.INFO):
+        return
+    duration_ms = round(seconds * 1000, 2)
+    clinic = f" clinic={clinic_id}" if clinic_id else ""
+    _access.info(
+        "%s %s %d %.1f ms%s id=%s",
+        method,
+        path,
+        status,
+        duration_ms,
+        clinic,
+        request_id or "-",
+        extra={
+            "method": method,
+            "route": route,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "request_id": request_id,
+            "clinic_id": clinic_id,
+        },
+    )

@@ -24,6 +24,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from api.core import metrics
 from api.core.network import network_of
 from api.core.retry import REPLAY
 from api.errors import DomainError
@@ -40,7 +41,9 @@ class RateLimited(DomainError):
     slug = "rate-limited"
     title = "Too many requests"
 
-    def __init__(self, detail: str, retry_after: float) -> None:
+    def __init__(self, detail: str, retry_after: float, *, rule: str = "other") -> None:
+        # Counted when made: every refusal is raised right where it is made.
+        metrics.rate_limited(rule)
         seconds = max(1, math.ceil(retry_after))
         super().__init__(detail, retryAfter=seconds)
         self.headers = {"Retry-After": str(seconds)}
@@ -193,6 +196,7 @@ class Rule:
             f"Too many {self.what} ({self.limit} per {_span(self.window)}); "
             f"try again in {max(1, math.ceil(retry))} seconds.",
             retry,
+            rule=self.name,
         )
 
     def check(self, request: Request, key: str) -> None:

@@ -18,7 +18,7 @@ from api.booking import checks, repository, rules
 from api.booking.clinic_state import ClinicState
 from api.booking.conflict_names import name_doctor_time
 from api.booking.provider_time import fitted_pattern, responsible_provider, type_holds_provider
-from api.core import clock
+from api.core import clock, metrics
 from api.core.crud import find_in_clinic
 from api.errors import DomainError
 from api.models import Appointment, AppointmentType, Clinic
@@ -122,7 +122,8 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
     patient_id = req.patient_id or (moving.patient_id if moving else None)
     query = state.query(checks.visit_for([part]), clock.now(), patient_id=patient_id)
     try:
-        violations = validate(query, [part.assignment()])
+        with metrics.engine_time("validate"):
+            violations = validate(query, [part.assignment()])
     except InvalidQuery as exc:
         return _error(req, rules.invalid_input(exc).detail)
     # The probe is the staff calendar's: it may name the patient the doctor is busy with.

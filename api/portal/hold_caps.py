@@ -120,6 +120,7 @@ def check_guest_caps(session: Session, ask: HoldRequest) -> None:
             f"it may hold at once ({GUEST_HOLDS_PER_NETWORK}); book one of them, or choose "
             f"again in {max(1, math.ceil(retry))} seconds.",
             retry,
+            rule="guest-holds-per-network",
         )
     occupied_start, occupied_end = part.occupied
     check_day_share(session, clinic, caller, part.start, occupied_end - occupied_start, now)
