@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.appointment_types.router import router as appointment_types_router
+from api.assistants.router import router as assistants_router
 from api.auth.clients.router import router as clients_router
 from api.auth.clients.token_router import router as client_token_router
 from api.auth.router import router as auth_router
@@ -46,6 +47,7 @@ ROUTERS = (
     auth_router,
     clinics_router,
     chairs_router,
+    assistants_router,
     providers_router,
     rooms_router,
     patients_router,

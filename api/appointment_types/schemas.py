@@ -46,6 +46,11 @@ class AppointmentTypeCreate(StrictInput):
         default_factory=list, description="Providers who may do it; empty means any provider."
     )
     needs_chair: JsonBool = True
+    needs_assistant: JsonBool = False
+    assistant_ids: list[str] = Field(
+        default_factory=list,
+        description="Assistants who may assist it (read when needsAssistant); empty means any.",
+    )
     room_kind: RoomKind | None = None
     buffer_before: Buffer = 0
     buffer_after: Buffer = 0
@@ -66,6 +71,8 @@ class AppointmentTypeUpdate(StrictInput):
     needs_provider: JsonBool | None = None
     provider_ids: list[str] | None = None
     needs_chair: JsonBool | None = None
+    needs_assistant: JsonBool | None = None
+    assistant_ids: list[str] | None = None
     # null clears the room requirement (and below the time pattern): there null is meaningful.
     room_kind: RoomKind | None = None
     buffer_before: Buffer | None = None
@@ -90,6 +97,8 @@ class AppointmentTypeRead(ApiModel):
     needs_provider: bool
     provider_ids: list[str]
     needs_chair: bool
+    needs_assistant: bool
+    assistant_ids: list[str]
     room_kind: str | None
     buffer_before: int
     buffer_after: int
@@ -101,10 +110,13 @@ class AppointmentTypeRead(ApiModel):
 
     @classmethod
     def from_model(cls, obj: AppointmentType) -> AppointmentTypeRead:
-        # The ORM holds Provider rows; the API speaks ids, sorted so responses are stable.
+        # The ORM holds Provider and Assistant rows; the API speaks ids, sorted so responses
+        # are stable.
+        links = {"provider_ids", "assistant_ids"}
         return cls.model_validate(
             {
-                **{name: getattr(obj, name) for name in cls.model_fields if name != "provider_ids"},
+                **{name: getattr(obj, name) for name in cls.model_fields if name not in links},
                 "provider_ids": sorted(p.id for p in obj.providers),
+                "assistant_ids": sorted(a.id for a in obj.assistants),
             }
         )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,9 +10,11 @@ from api.auth.deps import Principal
 from api.core.crud import Resource, is_active
 from api.core.paging import PageQuery
 from api.errors import Conflict, InvalidInput
-from api.models import AppointmentType, Provider, ScheduleTemplate
+from api.models import AppointmentType, Assistant, Provider, ScheduleTemplate
 from solver.errors import InvalidQuery
 from solver.time_pattern import check_pattern
+
+M = TypeVar("M", Provider, Assistant)
 
 # Fields where an explicit null in a PUT means "clear it" rather than "leave it alone".
 _NULLABLE = frozenset({"room_kind", "time_pattern"})
@@ -48,13 +50,14 @@ def get_appointment_type(session: Session, principal: Principal, type_id: str) -
 def create_appointment_type(
     session: Session, principal: Principal, data: AppointmentTypeCreate
 ) -> AppointmentType:
-    values = data.model_dump(by_alias=False, exclude={"provider_ids"})
+    values = data.model_dump(by_alias=False, exclude={"provider_ids", "assistant_ids"})
     values["min_duration"] = values["min_duration"] or data.default_duration
     values["max_duration"] = values["max_duration"] or data.default_duration
     _check_durations(values, sent=set(data.model_fields_set))
     _check_time_pattern(values, sent=set(data.model_fields_set))
     appt_type = AppointmentType(clinic_id=principal.clinic_id, **values)
     appt_type.providers = _providers(session, principal.clinic_id, data.provider_ids)
+    appt_type.assistants = _assistants(session, principal.clinic_id, data.assistant_ids)
     return TYPES.add(session, appt_type)
 
 
@@ -67,6 +70,7 @@ def update_appointment_type(
         if v is not None or k in _NULLABLE
     }
     provider_ids: list[str] | None = changes.pop("provider_ids", None)
+    assistant_ids: list[str] | None = changes.pop("assistant_ids", None)
     # The bounds must hold for the row as it will be, not just for the fields sent.
     merged = {
         name: changes.get(name, getattr(appt_type, name))
@@ -76,6 +80,8 @@ def update_appointment_type(
     _check_time_pattern(merged, sent=set(changes))
     if provider_ids is not None:
         appt_type.providers = _providers(session, appt_type.clinic_id, provider_ids)
+    if assistant_ids is not None:
+        appt_type.assistants = _assistants(session, appt_type.clinic_id, assistant_ids)
     return TYPES.change(session, appt_type, changes)
 
 
@@ -139,17 +145,27 @@ def _camel(name: str) -> str:
 
 
 def _providers(session: Session, clinic_id: str, provider_ids: list[str]) -> list[Provider]:
-    wanted = list(dict.fromkeys(provider_ids))  # drop repeats, keep the caller's order
+    return _in_clinic(session, Provider, clinic_id, provider_ids, "providerIds", "provider")
+
+
+def _assistants(session: Session, clinic_id: str, assistant_ids: list[str]) -> list[Assistant]:
+    return _in_clinic(session, Assistant, clinic_id, assistant_ids, "assistantIds", "assistant")
+
+
+def _in_clinic(
+    session: Session, model: type[M], clinic_id: str, ids: list[str], field: str, what: str
+) -> list[M]:
+    wanted = list(dict.fromkeys(ids))  # drop repeats, keep the caller's order
     if not wanted:
         return []
     found = {
-        p.id: p
-        for p in session.scalars(
-            select(Provider).where(Provider.clinic_id == clinic_id, Provider.id.in_(wanted))
+        row.id: row
+        for row in session.scalars(
+            select(model).where(model.clinic_id == clinic_id, model.id.in_(wanted))
         )
     }
-    missing = [pid for pid in wanted if pid not in found]
+    missing = [rid for rid in wanted if rid not in found]
     if missing:
         listed = ", ".join(f"'{m}'" for m in missing)
-        raise InvalidInput("providerIds", f"No provider with id {listed} in your clinic.")
-    return [found[pid] for pid in wanted]
+        raise InvalidInput(field, f"No {what} with id {listed} in your clinic.")
+    return [found[rid] for rid in wanted]

@@ -20,7 +20,7 @@ AUDITED_FIELDS = (
     "end_time", "duration", "status", "treatment_plan_id", "notes", "patient_notes", "source",
     "template_slot_id", "visit_id", "deleted_at", "conflict_override", "override_reason",
     "cancellation_reason", "cancellation_fee_amount", "cancellation_fee_currency", "version",
-    "needs_confirmation",
+    "needs_confirmation", "assistant_id",
 )  # fmt: skip
 
 

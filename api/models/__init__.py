@@ -6,7 +6,11 @@ from api.models.appointment import (
     AppointmentStatus,
     appointment_procedures,
 )
-from api.models.appointment_type import AppointmentType, appointment_type_providers
+from api.models.appointment_type import (
+    AppointmentType,
+    appointment_type_assistants,
+    appointment_type_providers,
+)
 from api.models.audit import AuditEntry, IdempotencyRecord
 from api.models.base import Base
 from api.models.client import MachineClient
@@ -22,7 +26,7 @@ from api.models.patient import (
     TreatmentPlan,
 )
 from api.models.portal import PatientInvitation, PortalSettings, SlotHold
-from api.models.resources import Chair, Provider, Room
+from api.models.resources import Assistant, Chair, Provider, Room
 from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
 from api.models.user import User
 from api.models.waitlist import (
@@ -40,6 +44,7 @@ __all__ = [
     "AppointmentSource",
     "AppointmentStatus",
     "AppointmentType",
+    "Assistant",
     "AuditEntry",
     "Base",
     "Chair",
@@ -73,6 +78,7 @@ __all__ = [
     "WaitlistStatus",
     "WorkingHours",
     "appointment_procedures",
+    "appointment_type_assistants",
     "appointment_type_providers",
 ]
 

@@ -86,6 +86,9 @@ class Appointment(IdMixin, TimestampMixin, Base):
     provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
     chair_id: Mapped[str | None] = mapped_column(ForeignKey("chairs.id"))
     room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"))
+    # Set when the type needs an assistant (chosen by the engine unless pinned); held like the
+    # chair, for the whole occupied span.
+    assistant_id: Mapped[str | None] = mapped_column(ForeignKey("assistants.id"))
     # Doctor time (solver.time_pattern): this appointment's own pattern, fitted to its duration;
     # None holds the provider for the whole appointment as before.
     time_pattern: Mapped[str | None] = mapped_column(String(96))

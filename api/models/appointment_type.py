@@ -10,11 +10,12 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.models.base import Base, IdMixin, TimestampMixin
-from api.models.resources import Provider
+from api.models.resources import Assistant, Provider
 
 appointment_type_providers = Table(
     "appointment_type_providers",
@@ -25,6 +26,17 @@ appointment_type_providers = Table(
         primary_key=True,
     ),
     Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+appointment_type_assistants = Table(
+    "appointment_type_assistants",
+    Base.metadata,
+    Column(
+        "appointment_type_id",
+        ForeignKey("appointment_types.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("assistant_id", ForeignKey("assistants.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -51,6 +63,8 @@ class AppointmentType(IdMixin, TimestampMixin, Base):
     new_patient_bookable: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_provider: Mapped[bool] = mapped_column(Boolean, default=True)
     needs_chair: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Held for the whole appointment with its buffers, like the chair (issue 13, slice 7).
+    needs_assistant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     room_kind: Mapped[str | None] = mapped_column(String(50))
     buffer_before: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after: Mapped[int] = mapped_column(Integer, default=0)
@@ -64,4 +78,8 @@ class AppointmentType(IdMixin, TimestampMixin, Base):
     # Empty: every provider of the clinic may perform it.
     providers: Mapped[list[Provider]] = relationship(
         secondary=appointment_type_providers, lazy="selectin"
+    )
+    # Empty: every assistant of the clinic may assist (only read when needs_assistant).
+    assistants: Mapped[list[Assistant]] = relationship(
+        secondary=appointment_type_assistants, lazy="selectin"
     )

@@ -4,11 +4,11 @@ know, from one column, whether its copy is still the clinic's configuration. A t
 counter: one written by a transaction that rolled back is never issued again.
 
 Configuration is what ``api.booking.clinic_state`` reads besides appointments and holds:
-providers, chairs, rooms, appointment types, schedule templates and their hours, exceptions and
-slots. The bump rides on the unit of work (``before_flush``, registered when ``api.models`` is
-imported), so ORM writes anywhere are covered; a bulk ``update()`` of such a table must call
-``bump`` itself (``schedule_templates.service`` does). Writing those tables with raw SQL behind
-the application's back needs a bump too.
+providers, chairs, rooms, assistants, appointment types, schedule templates and their hours,
+exceptions and slots. The bump rides on the unit of work (``before_flush``, registered when
+``api.models`` is imported), so ORM writes anywhere are covered; a bulk ``update()`` of such a
+table must call ``bump`` itself (``schedule_templates.service`` does). Writing those tables with
+raw SQL behind the application's back needs a bump too.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from api.models.appointment_type import AppointmentType
 from api.models.base import new_id
 from api.models.clinic import Clinic
-from api.models.resources import Chair, Provider, Room
+from api.models.resources import Assistant, Chair, Provider, Room
 from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
 
-_OWNED_BY_CLINIC = (Provider, Chair, Room, AppointmentType, ScheduleTemplate)
+_OWNED_BY_CLINIC = (Provider, Chair, Room, Assistant, AppointmentType, ScheduleTemplate)
 _OWNED_BY_TEMPLATE = (WorkingHours, ScheduleException, TemplateSlot)
 
 

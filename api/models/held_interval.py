@@ -6,7 +6,8 @@ buffers but its provider only during the pattern's ``D`` runs (``solver.time_pat
 (resource, interval) lets a single PostgreSQL exclusion constraint
 ``(resource_id WITH =, tstzrange(start_time, end_time, '[)') WITH &&)`` (migration 0013) make an
 overlap of one resource's held time impossible whatever the application does, raw SQL included.
-Resource ids are random 128-bit ids, so a provider, a chair and a room never share one. SQLite has
+Resource ids are random 128-bit ids, so a provider, a chair, a room and an assistant never
+share one. SQLite has
 no exclusion constraints: the rows are written there by the same code, and BEGIN IMMEDIATE
 (``api/db.py``) keeps serialising the engine's check with the write, as before.
 
@@ -50,19 +51,23 @@ class ResourceKind(enum.StrEnum):
     PROVIDER = "provider"
     CHAIR = "chair"
     ROOM = "room"
+    ASSISTANT = "assistant"
 
 
 class HeldInterval(IdMixin, Base):
     __tablename__ = "held_intervals"
     __table_args__ = (
         CheckConstraint("end_time > start_time", name="time_order"),
-        CheckConstraint("resource_kind IN ('provider', 'chair', 'room')", name="resource_kind"),
+        CheckConstraint(
+            "resource_kind IN ('provider', 'chair', 'room', 'assistant')", name="resource_kind"
+        ),
         # The 409 body's "who won" lookup and SQLite's overlap queries: one resource, by time.
         Index("ix_held_intervals_resource_window", "resource_id", "start_time"),
     )
 
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
-    # The words working hours use for the same resources ("provider", "chair", "room").
+    # The words working hours use for the same resources ("provider", "chair", "room",
+    # "assistant").
     resource_kind: Mapped[str] = mapped_column(String(10))
     resource_id: Mapped[str] = mapped_column(String(32))
     appointment_id: Mapped[str] = mapped_column(
@@ -99,7 +104,8 @@ def _whole_minutes(delta: timedelta) -> int:
 
 
 def held_by(appointment: Appointment) -> list[Held]:
-    """What an appointment holds: chair and room for the whole span with buffers, the provider
+    """What an appointment holds: chair, room and assistant for the whole span with buffers
+    (an assistant seats the patient and cleans up, as the chair is turned over), the provider
     for ``provider_held``'s runs (the whole span without a pattern, the ``D`` runs with one, none
     when the appointment does not hold its provider). Empty when it holds no time at all."""
     if not holds_time(appointment):
@@ -109,6 +115,7 @@ def held_by(appointment: Appointment) -> list[Held]:
         for kind, resource_id in (
             (ResourceKind.CHAIR, appointment.chair_id),
             (ResourceKind.ROOM, appointment.room_id),
+            (ResourceKind.ASSISTANT, appointment.assistant_id),
         )
         if resource_id
     ]
@@ -149,6 +156,7 @@ DERIVED_FROM = (
     "provider_id",
     "chair_id",
     "room_id",
+    "assistant_id",
     "time_pattern",
     "holds_provider",
 )

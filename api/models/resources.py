@@ -1,4 +1,4 @@
-"""The clinic's bookable resources: providers, chairs and rooms."""
+"""The clinic's bookable resources: providers, chairs, rooms and assistants."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from api.models.base import Base, IdMixin, TimestampMixin
 
 
 class Provider(IdMixin, TimestampMixin, Base):
-    """A member of staff who sees patients (orthodontist, hygienist, assistant)."""
+    """A member of staff who sees patients (orthodontist, hygienist)."""
 
     __tablename__ = "providers"
 
@@ -36,4 +36,18 @@ class Room(IdMixin, TimestampMixin, Base):
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(50))  # "scanner", "x-ray", "consult"
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Assistant(IdMixin, TimestampMixin, Base):
+    """A chairside assistant: held for a whole appointment like a chair, for the types that
+    need one (``appointment_types.needs_assistant``). Optional: a clinic without assistants
+    books exactly as before."""
+
+    __tablename__ = "assistants"
+    __table_args__ = (UniqueConstraint("clinic_id", "name"),)
+
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    color: Mapped[str | None] = mapped_column(String(7))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

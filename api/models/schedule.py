@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.models.base import Base, IdMixin, TimestampMixin
 
-RESOURCE_TYPES = ("provider", "chair", "room")
+RESOURCE_TYPES = ("provider", "chair", "room", "assistant")
 
 
 class ScheduleTemplate(IdMixin, TimestampMixin, Base):

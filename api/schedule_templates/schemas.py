@@ -68,7 +68,7 @@ ClockTime = Annotated[
     WithJsonSchema({"type": "string", "pattern": _ON_GRID, "examples": ["08:30"]}),
 ]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday"), AsJsonInt]
-ResourceType = Literal["provider", "chair", "room"]
+ResourceType = Literal["provider", "chair", "room", "assistant"]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Trim, NotBlank, InlineText]
 
 

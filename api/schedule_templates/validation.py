@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.errors import InvalidInput
 from api.models import (
     AppointmentType,
+    Assistant,
     Chair,
     Clinic,
     Provider,
@@ -67,7 +68,12 @@ class _Clinic:
     @classmethod
     def load(cls, session: Session, clinic_id: str) -> _Clinic:
         resources: dict[str, dict[str, str]] = {}
-        for kind, model in (("provider", Provider), ("chair", Chair), ("room", Room)):
+        for kind, model in (
+            ("provider", Provider),
+            ("chair", Chair),
+            ("room", Room),
+            ("assistant", Assistant),
+        ):
             rows = session.execute(
                 select(model.id, model.name).where(model.clinic_id == clinic_id)
             ).all()

@@ -22,6 +22,7 @@ from api.config import Settings
 from api.models import (
     Appointment,
     AppointmentType,
+    Assistant,
     Chair,
     Room,
     ScheduleTemplate,
@@ -45,6 +46,7 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/api/patient-portal/appointments/{appointment_id}/cancel"): {"reason": "x"},
     ("PUT", "/api/chairs/{chair_id}"): {"name": "Taken"},
+    ("PUT", "/api/assistants/{assistant_id}"): {"name": "Taken"},
     ("PUT", "/api/rooms/{room_id}"): {"name": "Taken", "kind": "scanner"},
     ("PUT", "/api/providers/{provider_id}"): {"name": "Taken"},
     ("PUT", "/api/users/{user_id}"): {"role": "frontdesk"},
@@ -56,11 +58,12 @@ def _other_clinic_objects(db: Session, world: ClinicWorld, start: datetime) -> d
     cid = world.clinic.id
     chair = Chair(clinic_id=cid, name="Their chair")
     room = Room(clinic_id=cid, name="Their scanner", kind="scanner")
+    assistant = Assistant(clinic_id=cid, name="Their assistant")
     kind = AppointmentType(
         clinic_id=cid, name="Their type", code="THEIR", default_duration=30,
         min_duration=20, max_duration=40,
     )  # fmt: skip
-    db.add_all([chair, room, kind])
+    db.add_all([chair, room, assistant, kind])
     db.flush()
     plan = TreatmentPlan(clinic_id=cid, patient_id=world.patient.id, name="Their plan")
     template = ScheduleTemplate(clinic_id=cid, name="Their week", active=True)
@@ -83,7 +86,8 @@ def _other_clinic_objects(db: Session, world: ClinicWorld, start: datetime) -> d
     db.commit()
     return {
         "appointment_id": appt.id, "clinic_id": cid, "chair_id": chair.id, "room_id": room.id,
-        "provider_id": world.provider.id, "patient_id": world.patient.id, "plan_id": plan.id,
+        "assistant_id": assistant.id, "provider_id": world.provider.id,
+        "patient_id": world.patient.id, "plan_id": plan.id,
         "type_id": kind.id, "template_id": template.id, "user_id": world.users["frontdesk"].id,
     }  # fmt: skip
 
@@ -104,7 +108,7 @@ def _fingerprint(db: Session, clinic_id: str) -> str:
     db.rollback()
     digest = hashlib.sha256()
     for table in (
-        "appointments", "audit_log", "chairs", "rooms", "providers", "patients",
+        "appointments", "audit_log", "chairs", "rooms", "assistants", "providers", "patients",
         "treatment_plans", "appointment_types", "schedule_templates", "clinics", "users",
     ):  # fmt: skip
         column = "id" if table == "clinics" else "clinic_id"
@@ -145,7 +149,13 @@ def matrix(
         text("SELECT id FROM schedule_templates WHERE clinic_id = :c"),
         {"c": clinic.world.clinic.id},
     )
-    own = _own_objects(clinic, mine.json()["id"]) | {"template_id": template_id}
+    assistant = Assistant(clinic_id=clinic.world.clinic.id, name="Our assistant")
+    db.add(assistant)
+    db.commit()
+    own = _own_objects(clinic, mine.json()["id"]) | {
+        "template_id": template_id,
+        "assistant_id": assistant.id,
+    }
     routes = [r for r in route_table(app) if PARAM.search(r[1])]
     return rival, theirs, own, other_patient.json()["id"], routes
 
