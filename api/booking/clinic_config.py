@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from api.core import cache_stats
 from api.models import (
     AppointmentType,
     Chair,
@@ -221,16 +222,19 @@ class _ConfigCache:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, str], ClinicConfig] = OrderedDict()
 
-    def get(self, session: Session, clinic_id: str) -> ClinicConfig:
+    def get(self, session: Session, clinic_id: str, version: str | None) -> ClinicConfig:
         # Read in this transaction, after any of its own writes (autoflush): a version this
         # transaction wrote and then rolls back is a random token that no one issues again.
-        version = session.scalar(select(Clinic.config_version).where(Clinic.id == clinic_id))
+        if version is None:
+            version = session.scalar(select(Clinic.config_version).where(Clinic.id == clinic_id))
         key = (clinic_id, str(version))
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
+                cache_stats.record("config", "hit")
                 return found
+        cache_stats.record("config", "miss")
         # Loaded after the version was read: at worst newer than its key, never older.
         config = ClinicConfig.load(session, clinic_id)
         with self._lock:
@@ -248,10 +252,12 @@ _CACHES: WeakKeyDictionary[Pool, _ConfigCache] = WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
 
-def clinic_config(session: Session, clinic_id: str) -> ClinicConfig:
+def clinic_config(session: Session, clinic_id: str, version: str | None = None) -> ClinicConfig:
+    """The clinic's configuration as of `version` (its ``config_version``, read by the caller
+    in this transaction; read here when not given)."""
     pool = session.get_bind().engine.pool
     with _CACHES_LOCK:
         cache = _CACHES.get(pool)
         if cache is None:
             cache = _CACHES[pool] = _ConfigCache()
-    return cache.get(session, clinic_id)
+    return cache.get(session, clinic_id, version)

@@ -12,14 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from api.booking.busy_cache import busy_snapshot, versions
 from api.booking.clinic_config import clinic_config, policy, type_spec
 from api.booking.provider_time import hold_pattern, holds_provider, provider_busy
-from api.booking.repository import (
-    GUEST_OWNER_PREFIX,
-    active_holds,
-    busy_rows,
-    patient_appointments,
-)
+from api.booking.repository import GUEST_OWNER_PREFIX, patient_appointments
 from api.core.crud import in_clinic
 from api.models import (
     AppointmentType,
@@ -60,6 +56,8 @@ class ClinicState:
         so for them those holds are not busy time; a signed-in patient's hold still is."""
         self.session = session
         self.clinic = clinic
+        # Both versions in one read, before anything they key is loaded.
+        self.versions = versions(session, clinic.id)
         self.types = {t.id: t for t in session.scalars(in_clinic(AppointmentType, clinic.id))}
         max_buffer = max(
             (max(t.buffer_before, t.buffer_after) for t in self.types.values()), default=0
@@ -74,7 +72,7 @@ class ClinicState:
         self.window_start = window_start
         self.window_end = window_end
         self.exclude = frozenset(exclude_appointment_ids)
-        config = clinic_config(session, clinic.id)
+        config = clinic_config(session, clinic.id, self.versions.config)
         self.template_id = config.template_id
         hours = config.hours
         empty = WeeklyHours()
@@ -83,39 +81,38 @@ class ClinicState:
         self.rooms = config.rooms
 
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
-        for row in busy_rows(session, clinic.id, busy_from, busy_to):
-            appt_id, occupied_start, occupied_end, provider_id, chair_id, room_id = row[:6]
-            start_time, duration, pattern, holds = row[6:]
-            if appt_id in self.exclude:
+        # Read per worker once per busy_version (api/booking/busy_cache.py); what follows
+        # applies this request's own choices to it.
+        snapshot = busy_snapshot(session, clinic.id, self.versions.busy, busy_from, busy_to)
+        self.busy_valid_until = snapshot.valid_until
+        for appt in snapshot.appointments:
+            if appt.id in self.exclude:
                 continue
             # Chair and room for the whole occupied span; the provider only while held.
-            for resource_id in (chair_id, room_id):
+            for resource_id in (appt.chair_id, appt.room_id):
                 if resource_id:
-                    busy[resource_id].append(
-                        BusyInterval(occupied_start, occupied_end, ref=appt_id)
-                    )
-            occupied = (occupied_start, occupied_end)
-            for begin, end in provider_busy(start_time, occupied, duration, pattern, holds):
-                busy[provider_id].append(BusyInterval(begin, end, ref=appt_id))
+                    busy[resource_id].append(BusyInterval(*appt.occupied, ref=appt.id))
+            if appt.provider_id:
+                for begin, end in appt.provider_spans:
+                    busy[appt.provider_id].append(BusyInterval(begin, end, ref=appt.id))
         # Patient-portal slot holds are busy time for everyone but their owner (hold_owner).
-        for hold in active_holds(session, clinic.id, busy_from, busy_to):
+        for hold in snapshot.holds:
             if hold.owner == hold_owner or (
                 over_guest_holds and hold.owner.startswith(GUEST_OWNER_PREFIX)
             ):
                 continue
             ref = HOLD_REF + hold.id
-            occupied = (hold.occupied_start, hold.occupied_end)
             for resource_id in (hold.chair_id, hold.room_id):
                 if resource_id:
-                    busy[resource_id].append(BusyInterval(*occupied, ref=ref))
-            hold_type = self.types.get(hold.appointment_type_id)
+                    busy[resource_id].append(BusyInterval(*hold.occupied, ref=ref))
+            hold_type = self.types.get(hold.appointment_type_id or "")
             if hold_type is None or not hold.provider_id:
                 continue
             # A hold keeps the provider as the booking it stands for would: its type's pattern.
-            minutes = int((hold.end_time - hold.start_time).total_seconds() // 60)
+            minutes = int((hold.end - hold.start).total_seconds() // 60)
             pattern = hold_pattern(hold_type, minutes)
             held = holds_provider(hold_type, pattern, minutes)
-            for begin, end in provider_busy(hold.start_time, occupied, minutes, pattern, held):
+            for begin, end in provider_busy(hold.start, hold.occupied, minutes, pattern, held):
                 busy[hold.provider_id].append(BusyInterval(begin, end, ref=ref))
 
         resources: list[Resource] = []
