@@ -3,7 +3,7 @@
 Every availability query and booking check turns the same appointments and holds into the
 engine's busy intervals; on the demo clinic that read was most of a request (docs/performance.md).
 The database replaces ``clinics.busy_version`` in the same statement as any write to
-appointments, slot holds or new-patient confirmations (triggers, migration 0015), so a snapshot
+appointments, slot holds or new-patient confirmations (triggers, migration 0018), so a snapshot
 found under the version just read is the clinic's busy time as this transaction sees it.
 
 A snapshot holds every active appointment and unexpired hold, before the per-request choices

@@ -31,5 +31,5 @@ class Clinic(IdMixin, TimestampMixin, Base):
     # chairs, rooms, appointment types or schedule templates (api/models/config_version.py).
     config_version: Mapped[str] = mapped_column(String(32), server_default="initial")
     # A new random token on every write to the clinic's appointments, slot holds or new-patient
-    # confirmations, written by database triggers (migration 0015; docs/performance.md).
+    # confirmations, written by database triggers (migration 0018; docs/performance.md).
     busy_version: Mapped[str] = mapped_column(String(32), server_default="initial")

@@ -1,7 +1,7 @@
 """The clinic's busy_version moves with every write to busy time, however it is written, and the
 per-worker busy-time cache keyed by it never offers a time that was just taken.
 
-Written by database triggers (migration 0015), so a bulk UPDATE or a script's raw SQL moves it
+Written by database triggers (migration 0018), so a bulk UPDATE or a script's raw SQL moves it
 as surely as a booking through the API; a configuration write leaves it alone.
 """
 

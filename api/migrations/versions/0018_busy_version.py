@@ -15,8 +15,8 @@ bookings racing for one chair wait on it in one order instead of deadlocking.
 On SQLite a later migration that rebuilds one of these tables (``batch_alter_table`` copies it)
 drops its triggers with it and must create them again.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 """
 
 from collections.abc import Sequence
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
