@@ -28,6 +28,8 @@ from api.core.security_headers import SecurityHeadersMiddleware
 from api.db import Database
 from api.errors import install_handlers
 from api.events import router as events
+from api.fhir import errors as fhir_errors
+from api.fhir.router import router as fhir_router
 from api.notifications import dispatcher as notifications
 from api.patients.router import router as patients_router
 from api.portal import web as portal_web
@@ -63,6 +65,7 @@ ROUTERS = (
     users_router,
     clients_router,
     client_token_router,
+    fhir_router,
 )
 
 
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.idempotency_sweeper = idempotency.Sweeper(app.state.db)
     settings.signing_secret()  # create the persisted secret now, not inside a request
     install_handlers(app)
+    fhir_errors.install(app)  # under /fhir the same errors, as OperationOutcome
     access_log.install()  # before serving: no token in a query string reaches the logs
     events.install(app)
     notifications.install(app)

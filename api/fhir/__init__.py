@@ -1,0 +1,1 @@
+"""FHIR R4 scheduling under /fhir: resources, search, SMART Scheduling Links and IHE operations."""

@@ -1,0 +1,15 @@
+"""Everything under /fhir, in the order its routes must match (operations before `{id}`).
+
+Not in the OpenAPI schema: FHIR clients read /fhir/metadata (the CapabilityStatement), and the
+routes' scopes are SMART scopes, not the permissions the JSON API's matrix tests walk.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.fhir import appointment, location, metadata, patient, practitioner, schedule, slot
+
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+for module in (metadata, location, practitioner, schedule, slot, appointment, patient):
+    router.include_router(module.router)
