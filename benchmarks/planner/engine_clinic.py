@@ -39,6 +39,7 @@ class EngineClinic:
         "provider": ResourceKind.PROVIDER,
         "chair": ResourceKind.CHAIR,
         "room": ResourceKind.ROOM,
+        "assistant": ResourceKind.ASSISTANT,
     }
 
     def __init__(self, s: Scenario) -> None:
@@ -56,6 +57,7 @@ class EngineClinic:
                 room_kind=t.room_kind,
                 name=t.name,
                 time_pattern=t.time_pattern,
+                needs_assistant=t.needs_assistant,
             )
             for t in s.types
         )
@@ -81,7 +83,7 @@ class EngineClinic:
         self, busy: dict[str, list[BusyInterval]], only: frozenset[str] | None = None
     ) -> Clinic:
         """The clinic with ``busy``; ``only``: keep just these chairs and rooms (every provider
-        stays), as when a waiting patient is offered one freed chair's time."""
+        and assistant stays), as when a waiting patient is offered one freed chair's time."""
         return Clinic(
             time_zone=self.s.time_zone,
             policy=self.policy,
@@ -95,7 +97,7 @@ class EngineClinic:
                     name=r.name,
                 )
                 for r in self.s.resources
-                if only is None or r.kind == "provider" or r.id in only
+                if only is None or r.kind in ("provider", "assistant") or r.id in only
             ),
             types=self.types,
             template_slots=self.slots,

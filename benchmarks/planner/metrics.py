@@ -6,7 +6,8 @@
   one), so provider utilisation is provider time used / provider working time.
 - patients seen per orthodontist-day: visits with an orthodontist that the patient came to (no
   no-shows) / the days each orthodontist works in the horizon, summed over orthodontists.
-  Assistants are not a resource kind yet, so there is no assistant utilisation.
+- assistant utilisation: the same over the assistants (held for whole appointments, like
+  chairs); None for a clinic without assistants.
 - fragmentation: idle gaps inside a resource's working block, between two bookings or a booking
   and the block's edge, longer than 0 and shorter than the shortest bookable type: time nobody
   can book. Counted over chairs and providers; for a provider "shortest" is the shortest run of
@@ -147,6 +148,7 @@ def booked_minutes_by_day(s: Scenario, bookings: list[Booking]) -> dict[str, int
 def summarise(s: Scenario, o: Outcome) -> dict[str, Any]:
     chair_booked, chair_open, chair_u = utilisation(s, o.bookings, "chair")
     prov_booked, prov_open, prov_u = utilisation(s, o.bookings, "provider")
+    asst_booked, asst_open, asst_u = utilisation(s, o.bookings, "assistant")
     frag_n, frag_min = fragmentation(s, o.bookings)
     seen, ortho_days, per_ortho_day = patients_per_orthodontist_day(s, o.bookings)
     made = {q.id: q.made_at for q in s.requests}
@@ -163,10 +165,13 @@ def summarise(s: Scenario, o: Outcome) -> dict[str, Any]:
         "booked_minutes": sum(b.minutes for b in o.bookings),
         "chair_utilisation": chair_u,
         "provider_utilisation": prov_u,
+        "assistant_utilisation": asst_u if s.of_kind("assistant") else None,
         "chair_booked_minutes": chair_booked,
         "chair_open_minutes": chair_open,
         "provider_booked_minutes": prov_booked,
         "provider_open_minutes": prov_open,
+        "assistant_booked_minutes": asst_booked,
+        "assistant_open_minutes": asst_open,
         "orthodontist_visits_seen": seen,
         "orthodontist_days": ortho_days,
         "patients_per_orthodontist_day": per_ortho_day,

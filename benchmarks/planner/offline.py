@@ -13,6 +13,8 @@ Model, time in grid units (``granularity_minutes``) from the horizon's start:
   with an optional fixed-size interval and, when the resource is not open at every start of the
   domain (or a template slot reserved for other types lies on it), the start's domain restricted
   under that literal; NoOverlap per resource and per patient with several requests;
+- assistants (a type that needs one): one literal per assistant and its whole-part interval,
+  like chairs, so NoOverlap per assistant caps the chairs in use at once;
 - doctor time: a provider holds one interval per ``D`` run of the part's pattern, at its offset
   from the part's start (the whole part without a pattern), and only those runs must lie in the
   provider's working hours; a part with no ``D`` step records a provider (the patient's usual
@@ -166,6 +168,8 @@ class OfflineModel:
             pools["chair"] = [r.id for r in self.s.of_kind("chair")]
         if t.room_kind:
             pools["room"] = [r.id for r in self.s.of_kind("room") if r.room_kind == t.room_kind]
+        if t.needs_assistant:
+            pools["assistant"] = [r.id for r in self.s.of_kind("assistant")]
         return pools
 
     # -- model ---------------------------------------------------------------------------
@@ -365,7 +369,7 @@ class OfflineModel:
                 t = self.s.type(p.type_id)
                 held = {
                     kind: rid
-                    for kind in ("provider", "chair", "room")
+                    for kind in ("provider", "chair", "room", "assistant")
                     for rid, lit in self.choice[qid][i].items()
                     if self.s_kind(rid) == kind and solver.value(lit)
                 }
@@ -379,6 +383,7 @@ class OfflineModel:
                         held.get("chair"),
                         held.get("room"),
                         provider_time(t, start) if provider else None,
+                        held.get("assistant"),
                     )
                 )
             out.append(Booking(qid, q.patient_id, tuple(parts), q.made_at, q.no_show))

@@ -2,7 +2,8 @@
 
 They cost nothing in solutions: every cut only restates, for the visits that can only fall
 inside a time range when booked on a day, that their provider time (the ``D`` runs with
-patterns) and chair time fit in the open time of all providers (chairs) in that range.
+patterns), chair time and assistant time fit in the open time of all providers (chairs,
+assistants) in that range.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def add_day_cuts(model: OfflineModel) -> int:
             need = {
                 "provider": sum(d for t in types for _, d in model.runs(t)),
                 "chair": sum(durs[i] for i, t in enumerate(types) if t.needs_chair),
+                "assistant": sum(durs[i] for i, t in enumerate(types) if t.needs_assistant),
             }
             spans.append((lo - before, hi + after, need, lit))
-        for kind in ("provider", "chair"):
+        for kind in ("provider", "chair", "assistant"):
             blocks = [
                 (
                     model.unit_ceil(model.s.instant(day, b.start)),

@@ -418,6 +418,14 @@ def replay_all(
     names = [p for p in expand_policies(policies) if p in API_POLICIES]
     if not names:
         raise ValueError(f"--via-api replays {', '.join(API_POLICIES)}")
+    if s.of_kind("assistant"):
+        # The HTTP API has no assistants to create yet; a replay without them would measure a
+        # different clinic from the simulator's and say nothing about it.
+        raise ValueError(
+            f"--via-api cannot create assistants yet; scenario {s.name!r} has "
+            f"{len(s.of_kind('assistant'))}: replay it without them "
+            "(Scenario.without_assistants) or simulate it without --via-api"
+        )
     moved = shifted(s, datetime.now(UTC))
     outcomes = {p: replay(moved, p, base_url, email, password, progress) for p in names}
     return Run(moved, outcomes, collect(moved, outcomes))

@@ -8,6 +8,7 @@ from typing import Any
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("chair utilisation", "chair_utilisation", "pct"),
+    ("assistant utilisation", "assistant_utilisation", "pct"),
     ("provider time used / provider working time", "provider_utilisation", "pct"),
     ("patients seen per orthodontist-day", "patients_per_orthodontist_day", "x"),
     ("booked / turned away", "", "booked"),
@@ -55,11 +56,13 @@ def markdown(r: dict[str, Any]) -> str:
     pol = r["policies"]
     names = list(pol)
     load = f", {sc['load']:.0%} demand load" if sc.get("load") is not None else ""
+    assistants = f", {sc['assistants']} assistants" if sc.get("assistants") else ""
     lines = [
         f"Planner benchmark: scenario `{sc['name']}` (seed {sc['seed']}, "
         f"{sc['weeks']} week(s){load}: "
         f"{sc['requests']} requests, {sc['providers']} providers, {sc['chairs']} chairs, "
-        f"{sc['rooms']} rooms), {r['machine']['cpus']} CPUs, Python {r['machine']['python']}.",
+        f"{sc['rooms']} rooms{assistants}), {r['machine']['cpus']} CPUs, "
+        f"Python {r['machine']['python']}.",
         "",
         "| metric | " + " | ".join(names) + " |",
         "|---|" + "---:|" * len(names),

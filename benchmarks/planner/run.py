@@ -111,6 +111,7 @@ def collect(s: Scenario, outcomes: dict[str, Outcome]) -> dict[str, Any]:
             "providers": len(s.of_kind("provider")),
             "chairs": len(s.of_kind("chair")),
             "rooms": len(s.of_kind("room")),
+            "assistants": len(s.of_kind("assistant")),
             "template_slots": len(s.template_slots),
             "start": s.start.isoformat(),
             "time_zone": s.time_zone,

@@ -55,7 +55,8 @@ Interval = tuple[datetime, datetime]
 @dataclass(frozen=True)
 class Part:
     """One booked part. ``provider_time`` is when its provider is held (None: the whole span;
-    empty: recorded but not held, an assistant-only part)."""
+    empty: recorded but not held, an assistant-only part). Chair, room and assistant are held
+    for the whole span."""
 
     type_id: str
     start: datetime
@@ -64,13 +65,16 @@ class Part:
     chair_id: str | None
     room_id: str | None
     provider_time: tuple[Interval, ...] | None = None
+    assistant_id: str | None = None
 
     def resources(self) -> tuple[str, ...]:
-        return tuple(r for r in (self.provider_id, self.chair_id, self.room_id) if r)
+        ids = (self.provider_id, self.chair_id, self.room_id, self.assistant_id)
+        return tuple(r for r in ids if r)
 
     def held(self) -> list[tuple[str, datetime, datetime]]:
         """(resource id, start, end) of every interval this part holds."""
-        out = [(r, self.start, self.end) for r in (self.chair_id, self.room_id) if r]
+        whole = (self.chair_id, self.room_id, self.assistant_id)
+        out = [(r, self.start, self.end) for r in whole if r]
         if self.provider_id:
             times = ((self.start, self.end),) if self.provider_time is None else self.provider_time
             out += [(self.provider_id, a, z) for a, z in times]
@@ -242,6 +246,7 @@ def _part(s: Scenario, q: Request, a: PartAssignment) -> Part:
         a.chair_id,
         a.room_id,
         provider_time(t, a.start) if provider else None,
+        a.assistant_id,
     )
 
 

@@ -2,9 +2,10 @@
 
 Demand load = requested minutes of the bottleneck over its working minutes: requests are drawn
 until the provider time asked for (the ``D`` steps of a pattern, the whole appointment without
-one) or the chair time asked for reaches ``load`` times the providers' (chairs') working minutes,
-whichever comes first. At 0.9 the clinic could in principle see 90% of what is asked of it if
-every request fitted perfectly. Without patterns provider time is the bottleneck of every preset,
+one) or the chair time asked for (and, in a clinic with assistants, the assistant time) reaches
+``load`` times the providers' (chairs', assistants') working minutes, whichever comes first. At
+0.9 the clinic could in principle see 90% of what is asked of it if every request fitted
+perfectly. Without patterns provider time is the bottleneck of every preset,
 so this is the same stream as "requested provider minutes / the smaller of provider and chair
 working minutes".
 
@@ -23,7 +24,10 @@ before their window opens; windows last 5-14 days. 8% of bookings are cancelled 
 no-shows.
 
 ``ortho``: one orthodontist and five booked chair columns with an assistant each (a six-chair
-clinic booking one column fewer than it has chairs, the usual advice), one records/scanner room,
+clinic booking one column fewer than it has chairs, the usual advice), modelled as it reads: six
+chairs and five assistants, every chair appointment holding one assistant for its whole length
+(the engine's assistant resource kind), so at most five chairs are in use at once; one
+records/scanner room,
 weekdays 08:00-12:30 and 13:30-18:00, the same patient mix as above (so after school is the
 peak), 100% demand load, two weeks. Its types and patterns (``ORTHO_TYPES``) follow published
 practice figures, cited in docs/planner.md: adjustment 20 min with 5 min of doctor time
@@ -67,6 +71,7 @@ class Preset:
     load: float = 0.9
     patterns: bool = False  # the mixed practice's types with MIXED_PATTERNS
     practice: str = "mixed"  # "mixed" (orthodontists and therapists) or "ortho" (solo)
+    assistants: int = 0  # ortho: each chair appointment holds one (none: not modelled)
 
 
 PRESETS: dict[str, Preset] = {
@@ -80,8 +85,9 @@ PRESETS: dict[str, Preset] = {
     "ortho": Preset(
         orthodontists=1,
         therapists=0,
-        chairs=5,
+        chairs=6,
         scanners=1,
+        assistants=5,
         weeks=2,
         seed=17,
         load=1.0,
@@ -207,7 +213,9 @@ ORTHO_TYPES: tuple[tuple[TypeSpec, float], ...] = (
 
 
 def ortho_clinic(p: Preset) -> Clinic:
-    """One orthodontist, ``p.chairs`` chair columns (one assistant each), a records room."""
+    """One orthodontist, ``p.chairs`` chairs, ``p.assistants`` assistants (each chair
+    appointment holds one), a records room (records are taken there, as before, without one of
+    the chairside assistants)."""
     week = dict.fromkeys(range(5), ORTHO_DAY)
     providers = [
         ResourceSpec(f"prov-{i + 1}", "provider", week, name=f"Dr {i + 1}", role="orthodontist")
@@ -221,7 +229,14 @@ def ortho_clinic(p: Preset) -> Clinic:
         ResourceSpec(f"records-{i + 1}", "room", week, name="Records room", room_kind="records")
         for i in range(p.scanners)
     ]
-    return (*providers, *chairs, *rooms), tuple(t for t, _ in ORTHO_TYPES), ()
+    assistants = [
+        ResourceSpec(f"asst-{i + 1}", "assistant", week, name=f"Assistant {i + 1}")
+        for i in range(p.assistants)
+    ]
+    types = tuple(
+        replace(t, needs_assistant=p.assistants > 0 and t.needs_chair) for t, _ in ORTHO_TYPES
+    )
+    return (*providers, *chairs, *rooms, *assistants), types, ()
 
 
 VISITS: tuple[tuple[tuple[PartSpec, ...], float], ...] = (
@@ -268,7 +283,8 @@ def generate(
     rng = random.Random(seed)
     resources, types, slots = clinic(p)
     by_id = {t.id: t for t in types}
-    kinds = ("provider", "chair")
+    # Assistants count where a clinic has them: chair time is then capped by the assistants.
+    kinds = ("provider", "chair", *(("assistant",) if p.assistants else ()))
     targets = {k: load * _capacity(resources, k) * weeks for k in kinds}
     providers = [r.id for r in resources if r.kind == "provider"]
     orthos = list(by_id["consult"].provider_ids) or providers
@@ -284,6 +300,8 @@ def generate(
             t = by_id[q.type_id]
             asked["provider"] += sum(b - a for a, b in t.provider_runs())
             asked["chair"] += t.minutes if t.needs_chair else 0
+            if "assistant" in asked:
+                asked["assistant"] += t.minutes if t.needs_assistant else 0
         earliest = START + timedelta(days=rng.randrange(days))
         length = rng.randint(5, 14)
         latest = min(earliest + timedelta(days=length - 1), START + timedelta(days=days - 1))

@@ -21,7 +21,9 @@ JSON (``save_json`` writes it, ``load``/``load_json`` read it)::
                    "usualProviderId": "prov-1", "cancelFraction": null, "noShow": false}]}
 
 Hours are clinic-local "HH:MM-HH:MM" blocks per weekday (a missing weekday is closed). Providers
-may carry ``"role": "orthodontist"`` (or ``"therapist"``). Types have a fixed length in minutes
+may carry ``"role": "orthodontist"`` (or ``"therapist"``). A resource of kind ``"assistant"`` is
+held for the whole of every appointment whose type says ``"needsAssistant": true`` (optional,
+default false), like a chair. Types have a fixed length in minutes
 and no buffers; ``timePattern`` (optional, null = the provider for the whole appointment) is
 doctor time, one ``D`` (provider needed) or ``A`` (assistant time) per 5 minutes. A request's
 window is the local dates ``earliest`` to ``latest`` inclusive, on ``days``, within ``hours``.
@@ -155,6 +157,7 @@ def _clinic_dict(s: Scenario) -> dict[str, Any]:
                 "name": t.name,
                 "needsProvider": t.needs_provider,
                 "needsChair": t.needs_chair,
+                "needsAssistant": t.needs_assistant,
                 "roomKind": t.room_kind,
                 "providerIds": list(t.provider_ids),
                 "timePattern": t.time_pattern,
@@ -246,9 +249,11 @@ def from_dict(d: dict[str, Any], where: str = "scenario", requests: Any = None) 
             )
             for i, r in enumerate(d["resources"])
         )
-        bad = [r.id for r in resources if r.kind not in ("provider", "chair", "room")]
+        bad = [r.id for r in resources if r.kind not in ("provider", "chair", "room", "assistant")]
         if bad:
-            raise ScenarioError(f"{where}: resource kind must be provider, chair or room: {bad}")
+            raise ScenarioError(
+                f"{where}: resource kind must be provider, chair, room or assistant: {bad}"
+            )
         types = tuple(
             TypeSpec(
                 id=str(t["id"]),
@@ -256,6 +261,7 @@ def from_dict(d: dict[str, Any], where: str = "scenario", requests: Any = None) 
                 name=t.get("name") or "",
                 needs_provider=bool(t.get("needsProvider", True)),
                 needs_chair=bool(t.get("needsChair", True)),
+                needs_assistant=bool(t.get("needsAssistant", False)),
                 room_kind=t.get("roomKind"),
                 provider_ids=tuple(t.get("providerIds") or ()),
                 time_pattern=_pattern(t, f"{where}.types[{i}]"),

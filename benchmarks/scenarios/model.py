@@ -34,7 +34,7 @@ Hours = dict[int, tuple[Block, ...]]  # ISO weekday (0 = Monday) -> blocks; miss
 @dataclass(frozen=True)
 class ResourceSpec:
     id: str
-    kind: str  # "provider" | "chair" | "room"
+    kind: str  # "provider" | "chair" | "room" | "assistant"
     hours: Hours = field(hash=False)
     name: str = ""
     room_kind: str | None = None
@@ -60,6 +60,8 @@ class TypeSpec:
     room_kind: str | None = None
     provider_ids: tuple[str, ...] = ()  # empty: every provider may do it
     time_pattern: str | None = None
+    # An assistant is held for the whole appointment, like a chair (any of the clinic's).
+    needs_assistant: bool = False
 
     def provider_runs(self) -> tuple[tuple[int, int], ...]:
         """Minute offsets from the start during which the provider is held (none: not held)."""
@@ -172,6 +174,15 @@ class Scenario:
         """The same clinic and stream with the provider held for every whole appointment: the
         model before doctor time, and the planner's ``whole-appointment`` baseline."""
         return replace(self, types=tuple(replace(t, time_pattern=None) for t in self.types))
+
+    def without_assistants(self) -> Scenario:
+        """The same clinic and stream with no assistant held (the clinic before assistants were
+        a resource kind): assistants removed, no type needing one."""
+        return replace(
+            self,
+            resources=tuple(r for r in self.resources if r.kind != "assistant"),
+            types=tuple(replace(t, needs_assistant=False) for t in self.types),
+        )
 
     def orthodontists(self) -> tuple[ResourceSpec, ...]:
         """Providers whose role is orthodontist, or every provider when none has a role."""

@@ -51,8 +51,18 @@ def schedule_problems(s: Scenario, bookings: list[Booking]) -> list[str]:
                 problems.append(f"{q.id} part {i} lasts {p.end - p.start}")
             if not any(a <= p.start and p.end <= z for a, z in blocks):
                 problems.append(f"{q.id} part {i} at {p.start} is outside the patient's hours")
-            need = {"provider": t.needs_provider, "chair": t.needs_chair, "room": bool(t.room_kind)}
-            held = {"provider": p.provider_id, "chair": p.chair_id, "room": p.room_id}
+            need = {
+                "provider": t.needs_provider,
+                "chair": t.needs_chair,
+                "room": bool(t.room_kind),
+                "assistant": t.needs_assistant,
+            }
+            held = {
+                "provider": p.provider_id,
+                "chair": p.chair_id,
+                "room": p.room_id,
+                "assistant": p.assistant_id,
+            }
             for kind, needed in need.items():
                 rid = held[kind]
                 if needed != (rid is not None):

@@ -45,7 +45,7 @@ def test_ortho_preset_is_a_solo_practice_with_doctor_time_on_every_type() -> Non
     s = generate("ortho")
     assert PRESETS["ortho"].load == 1.0
     assert [r.role for r in s.of_kind("provider")] == ["orthodontist"]
-    assert len(s.of_kind("chair")) == 5 and len(s.of_kind("room")) == 1
+    assert len(s.of_kind("chair")) == 6 and len(s.of_kind("room")) == 1
     for t in s.types:
         assert t.time_pattern is not None, t.id
         check_pattern(t.time_pattern, t.minutes)
