@@ -19,6 +19,7 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import threading
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         load_after = _load_average()
     finally:
         drop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     throughput = {n: statistics.median(r["per_second"] for r in samples[n]) for n in (1, 2)}
     latency = {n: statistics.median(r["median_ms"] for r in samples[n]) for n in (1, 2)}
