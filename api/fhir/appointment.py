@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.core.crud import find_in_clinic
 from api.db import SessionDep
 from api.errors import InvalidInput, NotFound
-from api.fhir import params, repository
+from api.fhir import params, proposals, repository
 from api.fhir.access import ReadsAppointment
 from api.fhir.location import caller_location
 from api.fhir.responses import FhirResponse, Resource, instant, reference, searchset
@@ -65,6 +65,10 @@ def get(session: Session, clinic_id: str, appointment_id: str) -> Appointment:
 def read_appointment(
     appointment_id: str, session: SessionDep, caller: ReadsAppointment, response: Response
 ) -> FhirResponse:
+    if appointment_id.startswith("p-"):
+        # A proposal from $find: its id spells it out; nothing is stored until $book.
+        proposal = proposals.decode(session, caller.clinic_id, appointment_id)
+        return FhirResponse(proposals.to_fhir(proposal, caller.clinic_id))
     appt = get(session, caller.clinic_id, appointment_id)
     return FhirResponse(to_fhir(session, appt), headers={"ETag": etag(appt)})
 

@@ -39,7 +39,13 @@ SEARCH_PARAMS: dict[str, list[dict[str, str]]] = {
     ],
     "Patient": [],
 }
-OPERATIONS: dict[str, list[dict[str, str]]] = {}
+OPERATIONS = {
+    "Appointment": [
+        {"name": "find", "definition": IHE + "appointment-find"},
+        {"name": "hold", "definition": IHE + "appointment-hold"},
+        {"name": "book", "definition": IHE + "appointment-book"},
+    ]
+}
 
 
 def _resource(kind: str) -> dict[str, Any]:

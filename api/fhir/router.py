@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.fhir import appointment, location, metadata, patient, practitioner, schedule, slot
+from api.fhir import (
+    appointment,
+    book,
+    find,
+    hold,
+    location,
+    metadata,
+    patient,
+    practitioner,
+    schedule,
+    slot,
+)
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
-for module in (metadata, location, practitioner, schedule, slot, appointment, patient):
+OPERATIONS = (find, hold, book)
+RESOURCES = (metadata, location, practitioner, schedule, slot, appointment, patient)
+for module in (*OPERATIONS, *RESOURCES):
     router.include_router(module.router)
