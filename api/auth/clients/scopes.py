@@ -26,8 +26,31 @@ class Scope:
     def covers(self, other: Scope) -> bool:
         return self.resource in ("*", other.resource) and self.access in ("*", other.access)
 
+    def meet(self, other: Scope) -> Scope | None:
+        """The scope allowing what both allow, if they overlap at all."""
+        resource = _narrower(self.resource, other.resource)
+        access = _narrower(self.access, other.access)
+        return None if resource is None or access is None else Scope(resource, access)
+
+    def concrete(self) -> list[Scope]:
+        """The (resource, access) pairs it allows, wildcards spelled out."""
+        return [
+            Scope(r, a)
+            for r in RESOURCES
+            for a in ACCESS
+            if self.resource in ("*", r) and self.access in ("*", a)
+        ]
+
     def __str__(self) -> str:
         return f"system/{self.resource}.{self.access}"
+
+
+def _narrower(a: str, b: str) -> str | None:
+    if a == "*":
+        return b
+    if b in ("*", a):
+        return a
+    return None
 
 
 class ScopeError(ValueError):
@@ -56,14 +79,22 @@ def normalized(texts: Iterable[str]) -> list[str]:
 
 
 def covered(granted: Iterable[str], wanted: str) -> bool:
-    """Whether any granted scope covers `wanted` (itself possibly a wildcard)."""
-    want = parse(wanted)
-    return any(parse(scope).covers(want) for scope in granted)
+    """Whether the grant allows everything `wanted` (itself possibly a wildcard) allows:
+    `system/*.*` is covered by `system/*.read` with `system/*.write`."""
+    grant = [parse(scope) for scope in granted]
+    return all(any(g.covers(pair) for g in grant) for pair in parse(wanted).concrete())
 
 
 def not_covered(granted: Iterable[str], wanted: Iterable[str]) -> list[str]:
     grant = list(granted)
     return [scope for scope in wanted if not covered(grant, scope)]
+
+
+def intersection(first: Iterable[str], second: Iterable[str]) -> frozenset[str]:
+    """What both allow: a token's `system/*.read` under a grant now narrowed to
+    `system/Appointment.*` allows `system/Appointment.read`."""
+    left, right = [parse(s) for s in first], [parse(s) for s in second]
+    return frozenset(str(meet) for a in left for b in right if (meet := a.meet(b)) is not None)
 
 
 SUPPORTED = [f"system/{r}.{a}" for r in ("*", *RESOURCES) for a in ACCESS]
