@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.auth.clients.access import caller_for_token
 from api.auth.deps import Principal, SettingsDep, current_principal, oauth2_scheme
 from api.auth.permissions import Permission
 from api.errors import Forbidden
@@ -33,6 +34,9 @@ def _caller(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> FhirCaller:
+    # A machine client's token (api/auth/clients/access.py); anything else is read as staff's.
+    if token and (machine := caller_for_token(request, token)) is not None:
+        return machine
     principal = current_principal(request, settings, token)
     if principal.patient_id is not None:
         raise Forbidden(

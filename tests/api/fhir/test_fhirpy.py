@@ -1,0 +1,159 @@
+"""A partner system's view: a stock FHIR client (fhirpy) with a client-credentials token against
+a real uvicorn server holding the demo clinic. It finds the discovery document, gets a token
+with HTTP Basic as OAuth2 libraries do and lists free adjustment slots, only through /fhir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from fastapi import FastAPI
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import AuthorizationError, ResourceNotFound
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.clients import service
+from api.auth.clients.schemas import ClientCreate
+from api.demo import DEMO_PASSWORD, load_demo
+from api.models import Clinic
+from tests.support.server import running_server
+
+READ_AND_BOOK = ["system/*.read", "system/Appointment.write"]
+
+
+@dataclass
+class Partner:
+    """A partner system holding one machine client's id and secret."""
+
+    base: str
+    client_id: str
+    secret: str
+
+    def token(self, scope: str | None = None) -> requests.Response:
+        config = requests.get(f"{self.base}/fhir/.well-known/smart-configuration", timeout=30)
+        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+        return requests.post(
+            config.json()["token_endpoint"],
+            data=form,
+            auth=(self.client_id, self.secret),
+            timeout=30,
+        )
+
+    def fhir(self, scope: str | None = None) -> SyncFHIRClient:
+        resp = self.token(scope)
+        assert resp.status_code == 200, resp.text
+        return SyncFHIRClient(
+            f"{self.base}/fhir",
+            authorization=f"Bearer {resp.json()['access_token']}",
+            requests_config={"timeout": 120},
+        )
+
+
+@dataclass
+class Demo:
+    app: FastAPI
+    clinic: Clinic
+    base: str
+    admin: dict[str, str]
+
+    def partner(self, scopes: list[str], name: str = "Practice website") -> Partner:
+        resp = requests.post(
+            f"{self.base}/api/clients",
+            json={"name": name, "scopes": scopes},
+            headers=self.admin,
+            timeout=30,
+        )
+        assert resp.status_code == 201, resp.text
+        return Partner(self.base, resp.json()["id"], resp.json()["clientSecret"])
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The next seven clinic-local days from tomorrow: weekdays with free adjustments."""
+        zone = ZoneInfo(self.clinic.time_zone)
+        tomorrow = datetime.now(zone).date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, time(0, 0), zone).astimezone(UTC)
+        return start, start + timedelta(days=7)
+
+
+@pytest.fixture
+def demo(app: FastAPI, db: Session) -> Iterator[Demo]:
+    load_demo(db)
+    db.commit()
+    clinic = db.scalars(select(Clinic)).one()
+    with running_server(app) as base:
+        signed_in = requests.post(
+            f"{base}/api/auth/token",
+            data={"username": "admin@brightside.example", "password": DEMO_PASSWORD},
+            timeout=30,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        admin = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        yield Demo(app, clinic, base, admin)
+
+
+def _adjustment_schedule(fhir: SyncFHIRClient) -> Any:
+    schedules = fhir.resources("Schedule").search(service_type="ADJ").fetch()
+    assert len(schedules) == 1
+    return schedules[0]
+
+
+def test_a_partner_lists_the_demo_clinics_free_adjustments(demo: Demo) -> None:
+    fhir = demo.partner(READ_AND_BOOK).fhir()
+    schedule = _adjustment_schedule(fhir)
+    assert any(a["reference"] == f"Location/{demo.clinic.id}" for a in schedule["actor"])
+    start, end = demo.window()
+    slots = (
+        fhir.resources("Slot")
+        .search(schedule=f"Schedule/{schedule.id}", status="free")
+        .search(start__ge=start, start__lt=end)
+        .limit(20)
+        .fetch()
+    )
+    assert slots, "the demo clinic has free adjustments every weekday"
+    for slot in slots:
+        assert slot["status"] == "free"
+        assert slot["schedule"]["reference"] == f"Schedule/{schedule.id}"
+        assert start <= datetime.fromisoformat(slot["start"]) < end
+    again = fhir.reference("Slot", slots[0].id).to_resource()
+    assert again["start"] == slots[0]["start"]
+
+
+def test_a_client_of_another_clinic_sees_nothing_of_the_demo(demo: Demo) -> None:
+    fhir = demo.partner(["system/*.read"]).fhir()
+    schedule = _adjustment_schedule(fhir)
+    rival = _partner_of_another_clinic(demo).fhir()
+    with pytest.raises(ResourceNotFound):
+        rival.reference("Schedule", schedule.id).to_resource()
+    assert rival.resources("Schedule").search(service_type="ADJ").fetch() == []
+    with pytest.raises(ResourceNotFound):
+        rival.reference("Location", demo.clinic.id).to_resource()
+
+
+def _partner_of_another_clinic(demo: Demo) -> Partner:
+    """A machine client of a second clinic, made as `slotwise clients create` makes one."""
+    data = ClientCreate(name="Rival website", scopes=["system/*.read"])
+    with demo.app.state.db.write() as session:
+        other = Clinic(name="Rival Orthodontics", time_zone="Europe/London")
+        session.add(other)
+        session.flush()
+        client, secret = service.create_client(session, other.id, data, created_by="cli")
+        session.commit()
+    return Partner(demo.base, client.id, secret)
+
+
+def test_a_revoked_partner_is_refused_at_once(demo: Demo) -> None:
+    partner = demo.partner(["system/*.read"])
+    fhir = partner.fhir()
+    _adjustment_schedule(fhir)
+    revoked = requests.post(
+        f"{demo.base}/api/clients/{partner.client_id}/revoke", headers=demo.admin, timeout=30
+    )
+    assert revoked.status_code == 200
+    with pytest.raises(AuthorizationError):
+        fhir.resources("Schedule").fetch()
+    assert partner.token().json()["error"] == "invalid_client"
