@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 LogFormat = Literal["json", "text"]
 
-# Record attributes every JSON line carries under these names, besides a request line's fields.
-_JSON_FIELDS = ("levelname", "name", "message")
+# Record attributes every JSON line carries, besides a request line's fields; `process` (the
+# worker's pid) tells which of several workers wrote a line.
+_JSON_FIELDS = ("levelname", "name", "process", "message")
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -21,7 +22,7 @@ def formatter_config(fmt: LogFormat) -> dict[str, Any]:
         return {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": list(_JSON_FIELDS),
-            "rename_fields": {"levelname": "level", "name": "logger"},
+            "rename_fields": {"levelname": "level", "name": "logger", "process": "pid"},
             # ISO 8601 in UTC, under "timestamp".
             "timestamp": True,
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -68,6 +69,7 @@ def test_one_json_line_per_request_with_its_route_status_duration_clinic_and_id(
     assert first["clinic_id"] == clinic.world.clinic.id
     assert isinstance(first["duration_ms"], float) and first["duration_ms"] > 0
     assert first["level"] == "INFO" and first["timestamp"].endswith("+00:00")
+    assert first["pid"] == os.getpid()
     # A booking is replayed by the retry middleware on a serialization failure; still one line.
     assert second["route"] == "/api/booking/appointments"
     assert second["method"] == "POST" and second["status"] == 201
