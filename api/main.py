@@ -43,6 +43,8 @@ from api.schedule.router import router as schedule_router
 from api.schedule_templates.router import router as schedule_templates_router
 from api.treatment_plans.router import router as treatment_plans_router
 from api.users.router import router as users_router
+from api.waitlist.portal_router import router as waitlist_portal_router
+from api.waitlist.router import router as waitlist_router
 
 ROUTERS = (
     booking_router,
@@ -66,6 +68,8 @@ ROUTERS = (
     clients_router,
     client_token_router,
     fhir_router,
+    waitlist_router,
+    waitlist_portal_router,
 )
 
 

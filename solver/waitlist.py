@@ -18,7 +18,7 @@ when there is one (one more search, shared the same way), else the first start w
 Score terms (points, higher first; ties: waiting longest, then id), each with a reason:
 
 - ``gap_fill`` +3.0 x the share of the gap's minutes the visit spans;
-- ``earlier`` +0.1 per day earlier than the booking it replaces, at most +3.0;
+- ``earlier`` +0.1 per clinic-local day earlier than the booking it replaces, at most +3.0;
 - ``waited`` +0.1 per whole day on the list, at most +2.0;
 - ``priority`` +1.0 per step;
 - ``preferred_provider`` +1.0 when every part needing a provider has the preferred one.
@@ -295,8 +295,10 @@ def score_terms(
         )
     ]
     if request.replaces_start is not None:
-        days = _days(request.replaces_start - slot.start)
-        local = request.replaces_start.astimezone(ZoneInfo(clinic.time_zone))
+        # Calendar days as the patient counts them: clinic-local dates, not 24-hour spans.
+        zone = ZoneInfo(clinic.time_zone)
+        local = request.replaces_start.astimezone(zone)
+        days = max((local.date() - slot.start.astimezone(zone).date()).days, 0)
         terms.append(
             ScoreTerm(
                 "earlier",

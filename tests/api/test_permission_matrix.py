@@ -31,6 +31,10 @@ PUBLIC = {
     ("POST", "/api/patient-portal/accept-invite"),
     # A new patient's emailed confirmation link: the signed token is the credential.
     ("POST", "/api/patient-portal/new-patient-bookings/confirm"),
+    # A waitlist offer's emailed link: the signed token names the one recipient it can book.
+    ("GET", "/api/patient-portal/waitlist-offer"),
+    ("POST", "/api/patient-portal/waitlist-offer/accept"),
+    ("POST", "/api/patient-portal/waitlist-offer/decline"),
     # Machine clients: the token endpoint authenticates the client itself (its id and secret
     # are the credential), and SMART's discovery document is public by definition.
     ("POST", "/fhir/auth/token"),

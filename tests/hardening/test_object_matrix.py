@@ -27,6 +27,8 @@ from api.models import (
     Room,
     ScheduleTemplate,
     TreatmentPlan,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
 )
 from tests.api.booking.conftest import Clinic, book
@@ -83,13 +85,33 @@ def _other_clinic_objects(db: Session, world: ClinicWorld, start: datetime) -> d
         provider_id=world.provider.id, chair_id=chair.id, booked_by=world.users["admin"].id,
     )  # fmt: skip
     db.add_all([plan, template, appt])
+    db.flush()
+    entry, offer = _waitlist_objects(db, cid, world.patient.id, kind.id, start)
     db.commit()
     return {
+        "entry_id": entry, "offer_id": offer,
         "appointment_id": appt.id, "clinic_id": cid, "chair_id": chair.id, "room_id": room.id,
         "assistant_id": assistant.id, "provider_id": world.provider.id,
         "patient_id": world.patient.id, "plan_id": plan.id,
         "type_id": kind.id, "template_id": template.id, "user_id": world.users["frontdesk"].id,
     }  # fmt: skip
+
+
+def _waitlist_objects(
+    db: Session, clinic_id: str, patient_id: str, type_id: str, start: datetime
+) -> tuple[str, str]:
+    """A waiting entry and an open offer of the clinic (ids for /waitlist/{entry_id} ...)."""
+    entry = WaitlistEntry(
+        clinic_id=clinic_id, patient_id=patient_id, appointment_type_id=type_id,
+        parts=[{"appointmentTypeId": type_id, "duration": 30}], created_by="matrix",
+    )  # fmt: skip
+    offer = WaitlistOffer(
+        clinic_id=clinic_id, gap_start=start, gap_end=start + timedelta(minutes=30),
+        expires_at=start, created_by="matrix", booked_appointment_ids=[],
+    )  # fmt: skip
+    db.add_all([entry, offer])
+    db.flush()
+    return entry.id, offer.id
 
 
 def _own_objects(clinic: Clinic, appointment_id: str) -> dict[str, str]:
@@ -110,6 +132,7 @@ def _fingerprint(db: Session, clinic_id: str) -> str:
     for table in (
         "appointments", "audit_log", "chairs", "rooms", "assistants", "providers", "patients",
         "treatment_plans", "appointment_types", "schedule_templates", "clinics", "users",
+        "waitlist_entries", "waitlist_offers",
     ):  # fmt: skip
         column = "id" if table == "clinics" else "clinic_id"
         rows = db.execute(
@@ -151,11 +174,15 @@ def matrix(
     )
     assistant = Assistant(clinic_id=clinic.world.clinic.id, name="Our assistant")
     db.add(assistant)
+    # The waitlist entry is another patient's: the patient's own portal routes must refuse it.
+    entry, offer = _waitlist_objects(
+        db, clinic.world.clinic.id, clinic.patients[1].id, clinic.adj.id, clinic.at(9)
+    )
     db.commit()
     own = _own_objects(clinic, mine.json()["id"]) | {
-        "template_id": template_id,
-        "assistant_id": assistant.id,
-    }
+        "template_id": template_id, "assistant_id": assistant.id, "entry_id": entry,
+        "offer_id": offer,
+    }  # fmt: skip
     routes = [r for r in route_table(app) if PARAM.search(r[1])]
     return rival, theirs, own, other_patient.json()["id"], routes
 
