@@ -1,4 +1,4 @@
-"""Twenty patients accepting one offer at the same moment: one booking, nineteen told it is taken."""
+"""Twenty patients accepting one offer at once: one booking, nineteen told it is taken."""
 
 from __future__ import annotations
 
