@@ -20,6 +20,7 @@ from api.chairs.router import router as chairs_router
 from api.clinics.router import router as clinics_router
 from api.config import Settings, get_settings
 from api.core import access_log, idempotency, metrics
+from api.core import cache as availability_cache
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.observe import NoteRoute, ObserveRequests
 from api.core.request_id import request_id_middleware
@@ -91,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url, echo=settings.sql_echo)
+    # Availability answers shared through Redis when configured (docs/performance.md).
+    availability_cache.configure(
+        app.state.db.engine.pool, settings.database_url, settings.redis_url
+    )
     metrics.instrument_engine(app.state.db.engine)
     app.state.idempotency_sweeper = idempotency.Sweeper(app.state.db)
     settings.signing_secret()  # create the persisted secret now, not inside a request

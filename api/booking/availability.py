@@ -33,7 +33,7 @@ from api.models import (
     TreatmentPlan,
 )
 from solver import InvalidQuery, best_fit, find_availability
-from solver.problem import Preferences, Visit, VisitPart
+from solver.problem import Preferences, SlotQuery, Visit, VisitPart
 from solver.result import Slot
 
 DEFAULT_DAYS = 14
@@ -61,7 +61,9 @@ class AvailabilityRequest:
     online_only: bool = False
 
 
-def _window(req: AvailabilityRequest, clinic: Clinic, now: datetime) -> tuple[datetime, datetime]:
+def request_window(
+    req: AvailabilityRequest, clinic: Clinic, now: datetime
+) -> tuple[datetime, datetime]:
     start = max(req.window_start or now, now)
     end = req.window_end or start + timedelta(days=DEFAULT_DAYS)
     return window_for(start, end, clinic, now)
@@ -134,17 +136,17 @@ def to_slot_read(slot: Slot, zone: ZoneInfo) -> SlotRead:
     )
 
 
-def find(
-    session: Session,
-    clinic: Clinic,
-    req: AvailabilityRequest,
-    now: datetime,
-    *,
-    time_limit: float,
-    exclude_appointment_ids: tuple[str, ...] = (),
-    hold_owner: str | None = None,
-    over_guest_holds: bool = False,
-) -> AvailabilityRead:
+@dataclass(frozen=True)
+class Resolved:
+    """What a request asks for once its patient and planned procedure are looked up."""
+
+    patient: Patient | None
+    type_ids: list[str]
+    plan_id: str | None
+    procedure_ids: list[str]
+
+
+def resolve(session: Session, clinic: Clinic, req: AvailabilityRequest) -> Resolved:
     patient = None
     if req.patient_id:
         patient = find_in_clinic(session, Patient, req.patient_id, clinic.id)
@@ -163,8 +165,24 @@ def find(
         type_ids, plan_id, procedure_ids = [procedure.appointment_type_id], plan.id, [procedure.id]
     if req.durations and len(req.durations) != len(type_ids):
         raise InvalidInput("duration", "Give one duration per appointment type, in order.")
+    return Resolved(patient, type_ids, plan_id, procedure_ids)
 
-    start, end = _window(req, clinic, now)
+
+def engine_query(
+    session: Session,
+    clinic: Clinic,
+    req: AvailabilityRequest,
+    resolved: Resolved,
+    window: tuple[datetime, datetime],
+    now: datetime,
+    *,
+    time_limit: float,
+    exclude_appointment_ids: tuple[str, ...],
+    hold_owner: str | None,
+    over_guest_holds: bool,
+) -> tuple[ClinicState, SlotQuery]:
+    start, end = window
+    type_ids, patient = resolved.type_ids, resolved.patient
     state = ClinicState(
         session,
         clinic,
@@ -205,11 +223,38 @@ def find(
         preferences=Preferences(preferred_start=req.preferred_start, usual_provider_id=usual),
         time_limit_seconds=time_limit,
     )
+    return state, query
+
+
+def find(
+    session: Session,
+    clinic: Clinic,
+    req: AvailabilityRequest,
+    now: datetime,
+    *,
+    time_limit: float,
+    exclude_appointment_ids: tuple[str, ...] = (),
+    hold_owner: str | None = None,
+    over_guest_holds: bool = False,
+) -> AvailabilityRead:
+    resolved = resolve(session, clinic, req)
+    patient, plan_id, procedure_ids = resolved.patient, resolved.plan_id, resolved.procedure_ids
+    _state, query = engine_query(
+        session,
+        clinic,
+        req,
+        resolved,
+        request_window(req, clinic, now),
+        now,
+        time_limit=time_limit,
+        exclude_appointment_ids=exclude_appointment_ids,
+        hold_owner=hold_owner,
+        over_guest_holds=over_guest_holds,
+    )
     zone = ZoneInfo(clinic.time_zone)
     try:
         if req.mode == "best":
-            with metrics.engine_time("best_fit"):
-                result = best_fit(query, k=req.limit)
+            result = best_fit(query, k=req.limit)
             return AvailabilityRead(
                 mode="best",
                 time_zone=clinic.time_zone,

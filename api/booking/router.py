@@ -18,7 +18,7 @@ from api.auth.deps import (
     SettingsDep,
     ViewCalendar,
 )
-from api.booking import availability, checks, repository, service
+from api.booking import availability, cached_availability, checks, repository, service
 from api.booking.cancel import cancel
 from api.booking.create import create
 from api.booking.duplicate import duplicate
@@ -348,7 +348,7 @@ def get_availability(
     same_chair: Annotated[QueryBool, Query(alias="sameChair")] = False,
     min_gap: Annotated[int, Query(alias="minGap", ge=0, le=24 * 60)] = 0,
     max_gap: Annotated[int, Query(alias="maxGap", ge=0, le=24 * 60)] = 30,
-) -> AvailabilityRead:
+) -> AvailabilityRead | JSONResponse:
     """Bookable starts (`mode=all`) or ranked best-fit suggestions (`mode=best`, top `limit`).
 
     Without `appointmentTypeId` but with `patientId`, this finds the patient's next planned
@@ -381,6 +381,19 @@ def get_availability(
         min_gap_minutes=min_gap,
         max_gap_minutes=max_gap,
     )
+    if mode == "all":
+        # The body as plain JSON, from the availability cache when current
+        # (api/booking/cached_availability.py): no pydantic object per start.
+        return JSONResponse(
+            cached_availability.find_all(
+                session,
+                clinic,
+                req,
+                clock.now(),
+                time_limit=settings.solver_time_limit_seconds,
+                over_guest_holds=True,
+            )
+        )
     return availability.find(
         session,
         clinic,

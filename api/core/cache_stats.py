@@ -1,8 +1,9 @@
 """Hit and miss counts of the request path's caches, for metrics to export.
 
 Plain counters in the worker process, one pair per cache name ("config", "busy_time",
-"availability"): `snapshot()` is what a Prometheus collector (api/core metrics) reads, and what
-tests and benchmarks read to prove that a cache answered or did not.
+"availability"), each also counted in Prometheus' ``slotwise_cache_requests`` (api/core/metrics.py,
+summed over workers there); `snapshot()` is this worker's counts, what tests and benchmarks read
+to prove that a cache answered or did not.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from typing import Literal
+
+from api.core import metrics
 
 Outcome = Literal["hit", "miss"]
 
@@ -20,6 +23,7 @@ _counts: Counter[tuple[str, Outcome]] = Counter()
 def record(cache: str, outcome: Outcome) -> None:
     with _lock:
         _counts[(cache, outcome)] += 1
+    (metrics.cache_hit if outcome == "hit" else metrics.cache_miss)(cache)
 
 
 def snapshot() -> dict[str, dict[Outcome, int]]:

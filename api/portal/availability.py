@@ -122,13 +122,12 @@ def _cached_free_times(
         caller.owner,
         now,
     )
-    cache = availability_cache.cache_for(session)
-    entry = cache.get(found.key, now)
-    if entry is not None:
-        return entry.times, True
+    cached = availability_cache.get(session, found.key)
+    if cached is not None:
+        return cached, True
     times, complete = _free_times(session, replace(query, start=days_from, end=days_to))
     if complete:  # a search cut short by its time limit is not an answer to keep
-        cache.put(found.key, availability_cache.Entry(times, found.valid_until))
+        availability_cache.put(session, found.key, times, found.valid_until)
     return times, complete
 
 

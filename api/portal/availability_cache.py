@@ -1,42 +1,37 @@
-"""A small per-worker cache of portal availability, keyed on what the answer depends on.
+"""Portal availability from the shared availability cache (api/core/cache.py), keyed on what the
+answer depends on.
 
 Every widget asks the same question (this type, the next two weeks), and answering it costs an
 engine run over weeks of busy time; one address asking it in a loop slowed staff for everyone.
 An entry is the engine's grid-filtered free times for whole clinic-local days, under a key that
 names everything they were computed from (docs/availability-cache.md):
 
-- the clinic's `config_version` (resources, types, templates, hours, exceptions, slots), and the
-  clinic's own booking policy and portal settings, read from the rows this request loaded;
-- an *availability token* read in one query per table from the data itself: for appointments in
-  the days around the window their count, the sum of their versions (every ORM or bulk change
-  bumps it) and the latest `updated_at`; the ids of the unexpired slot holds that are busy time
-  for this caller. Read from the data, so no write path (a script, a bulk statement) can forget
-  to invalidate it, and no write has to touch a shared row;
-- the patient, whose own appointments are busy time for them (guests share entries).
+- the clinic's `config_version` (resources, types, templates, hours, exceptions, slots) and
+  `busy_version` (appointments, slot holds, new-patient confirmations), both replaced by the
+  database in the same transaction as any write to them, read before the engine runs;
+- the clinic's own booking policy and portal settings, read from the rows this request loaded;
+- the caller's own holds in the days (the only holds that are not busy time for them: guests
+  with none share entries) and the patient, whose own appointments are busy time for them.
 
-An entry also stops at the first instant its answer could change by itself: when one of its
-holds expires or an unconfirmed new patient's booking lapses, and at most `TTL` seconds. Reads
+An entry also stops at the first instant its answer could change by itself: when a hold in the
+days expires or an unconfirmed new patient's booking lapses, and at most `TTL` seconds. Reads
 drop starts that have passed the lead time since, so a hit is never more permissive than a fresh
 run; what a hit can miss for at most `TTL` is a start that has just come inside the horizon.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import Pool
 
+from api.booking.busy_cache import busy_snapshot, versions
+from api.core import cache
 from api.models import Clinic
-from api.portal import repository
 
 TTL = timedelta(seconds=60)
-SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -51,14 +46,8 @@ class FreeTime:
 
 
 @dataclass(frozen=True)
-class Entry:
-    times: tuple[FreeTime, ...]
-    valid_until: datetime
-
-
-@dataclass(frozen=True)
 class Lookup:
-    key: Hashable
+    key: str
     # The entry may live no longer than this (the first hold expiry or lapse it depends on).
     valid_until: datetime
 
@@ -73,61 +62,40 @@ def lookup(
     now: datetime,
 ) -> Lookup:
     """The key for `question` over busy time in [busy_from, busy_to), as the data stands now."""
-    appointments = repository.appointments_token(session, clinic.id, busy_from, busy_to)
-    holds = repository.holds_of_others(session, clinic.id, hold_owner, busy_from, busy_to, now)
-    lapse = repository.first_lapse(session, clinic.id, now)
-    bounds = [now + TTL, *(expires for _, expires in holds)]
-    if lapse is not None:
-        bounds.append(lapse)
-    token = (
-        clinic.config_version,
+    current = versions(session, clinic.id)
+    # Per worker, read once per busy_version: no query on a repeated question.
+    snapshot = busy_snapshot(session, clinic.id, current.busy, busy_from, busy_to)
+    own_holds = tuple(sorted(h.id for h in snapshot.holds if h.owner == hold_owner))
+    bounds = [now + TTL]
+    if snapshot.valid_until is not None:
+        bounds.append(snapshot.valid_until)
+    parts = (
+        "portal",
+        clinic.id,
+        current,
         clinic.time_zone,
         clinic.slot_granularity_minutes,
         clinic.min_lead_time_minutes,
         clinic.max_horizon_days,
-        appointments.count,
-        appointments.versions,
-        appointments.changed,
-        tuple(sorted(hold_id for hold_id, _ in holds)),
+        question,
+        own_holds,
     )
-    return Lookup(key=(clinic.id, question, token), valid_until=min(bounds))
+    return Lookup(key=cache.for_session(session).key(parts), valid_until=min(bounds))
 
 
-class AvailabilityCache:
-    """The last few answers a worker computed, least recently used dropped first."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: OrderedDict[Hashable, Entry] = OrderedDict()
-
-    def get(self, key: Hashable, now: datetime) -> Entry | None:
-        with self._lock:
-            entry = self._items.get(key)
-            if entry is None:
-                return None
-            if entry.valid_until <= now:
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return entry
-
-    def put(self, key: Hashable, entry: Entry) -> None:
-        with self._lock:
-            self._items[key] = entry
-            self._items.move_to_end(key)
-            while len(self._items) > SIZE:
-                self._items.popitem(last=False)
+def get(session: Session, key: str) -> tuple[FreeTime, ...] | None:
+    found = cache.for_session(session).get(key)
+    if found is None:
+        return None
+    return tuple(
+        FreeTime(datetime.fromisoformat(start), datetime.fromisoformat(end), provider, chair, room)
+        for start, end, provider, chair, room in found
+    )
 
 
-# One cache per connection pool (per database a worker talks to), as the configuration cache.
-_CACHES: WeakKeyDictionary[Pool, AvailabilityCache] = WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def cache_for(session: Session) -> AvailabilityCache:
-    pool = session.get_bind().engine.pool
-    with _CACHES_LOCK:
-        cache = _CACHES.get(pool)
-        if cache is None:
-            cache = _CACHES[pool] = AvailabilityCache()
-    return cache
+def put(session: Session, key: str, times: tuple[FreeTime, ...], until: datetime) -> None:
+    value = [
+        [t.start.isoformat(), t.end.isoformat(), t.provider_id, t.chair_id, t.room_id]
+        for t in times
+    ]
+    cache.for_session(session).put(key, value, until)

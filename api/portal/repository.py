@@ -117,32 +117,6 @@ def bookings_by(session: Session, clinic_id: str, user_id: str) -> int:
     )
 
 
-@dataclass(frozen=True)
-class AppointmentsToken:
-    """What changes whenever any appointment in a span is added, edited or removed."""
-
-    count: int
-    versions: int
-    changed: datetime | None
-
-
-def appointments_token(
-    session: Session, clinic_id: str, busy_from: datetime, busy_to: datetime
-) -> AppointmentsToken:
-    """Count, sum of versions and latest change of every appointment (any status) occupying
-    time in [busy_from, busy_to): a cancellation changes it as much as a booking."""
-    count, versions, changed = session.execute(
-        in_clinic(Appointment, clinic_id)
-        .with_only_columns(
-            func.count(),
-            func.coalesce(func.sum(Appointment.version), 0),
-            func.max(Appointment.updated_at),
-        )
-        .where(Appointment.occupied_start < busy_to, Appointment.occupied_end > busy_from)
-    ).one()
-    return AppointmentsToken(int(count), int(versions), changed)
-
-
 # --------------------------------------------------------------------------- new patients
 
 
@@ -183,19 +157,6 @@ def unconfirmed_starting(
             Appointment.start_time < day_end,
             active_appointment(),
         ),
-    )
-
-
-def first_lapse(session: Session, clinic_id: str, now: datetime) -> datetime | None:
-    """When the next unconfirmed new patient's booking stops holding its time."""
-    return session.scalar(
-        in_clinic(EmailConfirmation, clinic_id)
-        .with_only_columns(func.min(EmailConfirmation.hold_until))
-        .where(
-            EmailConfirmation.confirmed_at.is_(None),
-            EmailConfirmation.released_at.is_(None),
-            EmailConfirmation.hold_until > now,
-        )
     )
 
 
@@ -290,28 +251,6 @@ def holder(owner: str, network: str | None) -> list[ColumnElement[bool]]:
             and_(SlotHold.network == network, SlotHold.owner.startswith(GUEST_OWNER_PREFIX))
         )
     return same
-
-
-def holds_of_others(
-    session: Session,
-    clinic_id: str,
-    owner: str,
-    busy_from: datetime,
-    busy_to: datetime,
-    now: datetime,
-) -> list[tuple[str, datetime]]:
-    """(id, expiry) of every unexpired hold but the owner's occupying time in the span."""
-    rows = session.execute(
-        in_clinic(SlotHold, clinic_id)
-        .with_only_columns(SlotHold.id, SlotHold.expires_at)
-        .where(
-            SlotHold.owner != owner,
-            SlotHold.expires_at > now,
-            SlotHold.occupied_start < busy_to,
-            SlotHold.occupied_end > busy_from,
-        )
-    )
-    return [(hold_id, expires) for hold_id, expires in rows]
 
 
 def delete_holds_of(session: Session, owner: str) -> int:
