@@ -84,7 +84,10 @@ def markdown(r: dict[str, Any]) -> str:
             f"{opt.get('offline_warm_start') or 'nothing'}, {opt['offline_hinted_visits']} visits "
             f"hinted). {opt['offline_requests_cancelled_left_out']} requests that cancel later are "
             f"left out with hindsight; {opt['offline_requests_without_any_start']} have no "
-            "feasible start at all (their window is closed or cut by the horizon).",
+            "feasible start at all (their window is closed or cut by the horizon); the "
+            f"{opt['offline_requests_modelled']} that have one come to "
+            f"{opt.get('offline_modelled_minutes') or 0:,} minutes, the bound no model can "
+            "exceed.",
         ]
     t = r["targets"]
     if t:
