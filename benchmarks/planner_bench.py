@@ -3,10 +3,11 @@
 first-available, best-fit (and its realistic top-3 mode) booked as requests arrive, the
 whole-appointment baseline (best fit with the provider held for every whole appointment, the
 model before doctor time) and the offline CP-SAT optimum with hindsight, on the same seeded
-demand. ``small`` has no doctor-time patterns; ``ortho`` (one orthodontist, five chair columns)
-runs at 100% and 120% demand load, where the issue's doctor-time targets are measured: patients
-seen per orthodontist-day with patterns against the baseline, and best-fit's share of the
-booked-minutes gap from first-available to the offline optimum and its proven bound. On
+demand. ``small`` has no doctor-time patterns; ``ortho`` (one orthodontist, six chairs, five
+assistants) runs at 100% and 120% demand load, where the issue's doctor-time targets are
+measured: patients seen per orthodontist-day with patterns against the baseline, and
+best-fit's share of the booked-minutes gap from first-available to the offline optimum and its
+proven bound. On
 ``ortho`` first-available and best-fit also run with the waitlist (issue 15: cancelled time
 offered to waiting requests, taken with the scenario's probability), on the same stream, for the
 fill rate of the cancelled minutes some waiting request could fit. Everything is measured in
