@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from benchmarks.planner.offline import solve_offline
+import pytest
+
+from benchmarks.planner.offline import OfflineModel, solve_offline
+from benchmarks.planner.offline_pools import assign
 from benchmarks.planner.simulate import simulate
-from benchmarks.scenarios import Block, PartSpec, Request, ResourceSpec, Scenario, TypeSpec
+from benchmarks.scenarios import (
+    Block,
+    PartSpec,
+    Request,
+    ResourceSpec,
+    Scenario,
+    TypeSpec,
+    generate,
+)
 from tests.planner.conftest import schedule_problems
 
 MONDAY = date(2026, 1, 5)
@@ -61,3 +72,17 @@ def test_hindsight_books_what_first_available_turns_away() -> None:
         "early-flexible": time(9, 30),
     }
     assert schedule_problems(s, o.bookings) == []
+
+
+def test_interchangeable_chairs_share_one_pool_unless_a_template_slot_names_one() -> None:
+    ortho = OfflineModel(generate("ortho", weeks=1, load=0.2))
+    chairs = tuple(f"chair-{i}" for i in range(1, 7))
+    assistants = tuple(f"asst-{i}" for i in range(1, 6))
+    assert ortho.pools == {chairs, assistants}  # one records room: nothing to pool
+    # small reserves consult mornings on chair-1, so its chairs keep a literal each.
+    assert OfflineModel(generate("small", weeks=1)).pools == set()
+    # Three parts, two at once at most: two ids suffice and overlapping parts never share one.
+    got = assign(("a", "b"), [(0, 4), (2, 6), (4, 8)])
+    assert got == ["a", "b", "a"]
+    with pytest.raises(AssertionError, match="more parts at once"):
+        assign(("a",), [(0, 4), (2, 6)])
