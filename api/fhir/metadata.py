@@ -106,6 +106,12 @@ def capability_statement(base: str) -> dict[str, Any]:
                     ],
                 },
                 "resource": [_resource(kind) for kind in SEARCH_PARAMS],
+                "operation": [
+                    {
+                        "name": "bulk-publish",
+                        "definition": SMART_LINKS + "OperationDefinition/bulk-publish",
+                    }
+                ],
             }
         ],
     }

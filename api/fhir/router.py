@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from api.fhir import (
     appointment,
     book,
+    bulk_publish,
     find,
     hold,
     location,
@@ -22,7 +23,7 @@ from api.fhir import (
 )
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
-OPERATIONS = (find, hold, book)
+OPERATIONS = (find, hold, book, bulk_publish)
 RESOURCES = (metadata, location, practitioner, schedule, slot, appointment, patient)
 for module in (*OPERATIONS, *RESOURCES):
     router.include_router(module.router)

@@ -117,10 +117,12 @@ def search(
     now: datetime,
     *,
     time_limit: float,
+    published: bool = False,
 ) -> SlotSearch:
+    """``published``: for the public feed, where a guest's hold is busy whoever asks."""
     # Staff book over anonymous guests' holds, so for them those times are free (as in the
     # staff API); for a machine client a guest's hold is busy, as it is for the portal.
-    over_guest_holds = caller.principal.role in STAFF_ROLES
+    over_guest_holds = caller.principal.role in STAFF_ROLES and not published
     out: list[PublishedSlot] = []
     complete = True
     for kind in kinds:
