@@ -167,6 +167,38 @@ def test_rate_limit_refusals_are_counted_by_rule(
     assert delta(before, after, count, route="/api/auth/token", method="POST", status="429") == 2
 
 
+def test_the_request_paths_caches_report_their_hits(
+    settings: Settings,
+    clinic: Clinic,  # noqa: F811
+) -> None:
+    def availability(client: TestClient, until: int) -> dict[str, object]:
+        params = {
+            "from": clinic.iso(8),
+            "to": clinic.iso(until),
+            "appointmentTypeId": clinic.adj.id,
+        }
+        resp = client.get("/api/booking/availability", params=params, headers=clinic.headers())
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+    lookups = "slotwise_cache_requests_total"
+    with TestClient(metrics_app(settings)) as client:
+        first = availability(client, 18)
+        before = scrape(client)
+        # The same question with nothing changed: the whole answer comes from the cache.
+        assert availability(client, 18) == first
+        repeated = scrape(client)
+        # Another window: a new answer, from cached configuration and busy time.
+        availability(client, 17)
+        other = scrape(client)
+    assert delta(before, repeated, lookups, cache="availability", result="hit") == 1
+    assert delta(before, repeated, lookups, cache="availability", result="miss") == 0
+    assert delta(repeated, other, lookups, cache="availability", result="miss") == 1
+    for cache in ("config", "busy_time"):
+        assert delta(repeated, other, lookups, cache=cache, result="hit") >= 1
+        assert delta(repeated, other, lookups, cache=cache, result="miss") == 0
+
+
 def test_cache_lookups_reported_by_the_caches_are_exported(settings: Settings) -> None:
     with TestClient(metrics_app(settings)) as client:
         before = scrape(client)
