@@ -42,6 +42,14 @@ class WaitlistPart(StrictInput):
     max_gap_minutes: GapMinutes = 30
 
 
+def window_order(window: Any) -> None:
+    """The acceptable window's two sides in order (dates inclusive, hours end after start)."""
+    if window.earliest_date and window.latest_date and window.latest_date < window.earliest_date:
+        raise ValueError("latestDate must not be before earliestDate")
+    if window.earliest_time and window.latest_time and window.latest_time <= window.earliest_time:
+        raise ValueError("latestTime must be after earliestTime")
+
+
 class _Window(StrictInput):
     earliest_date: IsoDate | None = None
     latest_date: IsoDate | None = None
@@ -54,10 +62,7 @@ class _Window(StrictInput):
 
     @model_validator(mode="after")
     def _window_order(self) -> _Window:
-        if self.earliest_date and self.latest_date and self.latest_date < self.earliest_date:
-            raise ValueError("latestDate must not be before earliestDate")
-        if self.earliest_time and self.latest_time and self.latest_time <= self.earliest_time:
-            raise ValueError("latestTime must be after earliestTime")
+        window_order(self)
         return self
 
 
@@ -284,6 +289,11 @@ class PortalJoin(StrictInput):
     earliest_time: ClockTime | None = None
     latest_time: ClockTime | None = None
     notes: Notes | None = Field(None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _window_order(self) -> PortalJoin:
+        window_order(self)
+        return self
 
 
 class PortalWaitlistEntry(ApiModel):

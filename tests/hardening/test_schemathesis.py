@@ -67,6 +67,17 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/patient-portal/new-patient-bookings/confirm": "a token we signed and emailed",
     "GET /api/schedule/hours": "resource ids; from before to; a window of at most 42 days",
     "PUT /api/users/{user_id}": "a provider id of this clinic for (only) the provider role",
+    "POST /api/booking/waitlist": "patient, type, provider and appointment ids; duration bounds; "
+    "a type or parts; the booking replaced is this patient's and upcoming",
+    "PUT /api/booking/waitlist/{entry_id}": "type, provider and appointment ids; durations",
+    "GET /api/booking/waitlist/matches": "appointment, chair and provider ids; appointmentId "
+    "or start and end; end after start, at most a day",
+    "POST /api/booking/waitlist/offers": "the freed time as for matches; entry ids that fit",
+    "POST /api/booking/waitlist/{entry_id}/book": "the entry's parts; ids; times",
+    "GET /api/patient-portal/waitlist-offer": "a token we signed and emailed",
+    "POST /api/patient-portal/waitlist-offer/accept": "a token we signed and emailed",
+    "POST /api/patient-portal/waitlist-offer/decline": "a token we signed and emailed",
+    "POST /api/patient-portal/waitlist": "one of your own upcoming bookings",
 }
 CONFIG = SchemathesisConfig.from_dict(
     {
