@@ -36,7 +36,8 @@ PAGE_POLICY = "; ".join(
 RESOURCE_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 DOCS_POLICY = "frame-ancestors 'none'"
 
-PAGE_PATHS = ("/calendar", "/demo/")
+# The waitlist offer page is a page with script, served beside the widget's assets.
+PAGE_PATHS = ("/calendar", "/demo/", "/widget/waitlist-offer")
 DOCS_PATHS = ("/docs", "/redoc")
 
 COMMON = {

@@ -22,6 +22,10 @@ WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "web" / "widget"
 ASSETS = {
     "slotwise-widget.js": "text/javascript; charset=utf-8",
     "slotwise-widget.css": "text/css; charset=utf-8",
+    # The page a waitlist offer mail links to (docs/waitlist.md): the patient books or declines.
+    "waitlist-offer.html": "text/html; charset=utf-8",
+    "waitlist-offer.js": "text/javascript; charset=utf-8",
+    "waitlist-offer.css": "text/css; charset=utf-8",
 }
 
 router = APIRouter(include_in_schema=False)

@@ -4,7 +4,7 @@
 // shown at once and put back, with the server's explanation, when the server refuses them.
 //
 // Module map (docs/calendar.md): state.js what the page holds; appointments.js, schedule.js,
-// suggestions.js the event sources; mutations.js every change sent; probe.js the drag probe;
+// suggestions.js, waitlist.js the event sources; mutations.js every change sent; probe.js the drag probe;
 // dialogs.js the menu and dialogs; patient.js the patient panel; keyboard.js the shortcuts;
 // api.js, live.js, tz.js, dom.js the plumbing. This file signs in and assembles the page.
 
@@ -41,6 +41,7 @@ import {
 } from "./state.js";
 import { clearSuggestions, suggest, suggestionContent, suggestionSource } from "./suggestions.js";
 import * as tz from "./tz.js";
+import { onAppointmentChanged, openWaitlist, waitlistContent, waitlistSource, wireWaitlist } from "./waitlist.js";
 
 /** @param {EC.Event} ev */
 function eventContent(ev) {
@@ -48,6 +49,7 @@ function eventContent(ev) {
   if (kind === "appointment" || kind === "pending") return appointmentContent(ev);
   if (kind === "suggestion") return suggestionContent(ev);
   if (kind === "bar" || kind === "overlap") return barContent(ev);
+  if (kind === "waitlist") return waitlistContent(ev);
   return backgroundContent(ev);
 }
 
@@ -57,6 +59,8 @@ function onEventClick(info) {
   if (props.kind === "appointment") {
     const appt = state.appointments.get(info.event.id);
     if (appt) openMenu(appt, info.jsEvent.clientX, info.jsEvent.clientY);
+  } else if (props.kind === "waitlist") {
+    openWaitlist(props.gapId);
   } else if (props.kind === "suggestion") {
     const p = state.suggestions[props.rank].parts[0];
     openCreate({
@@ -139,7 +143,7 @@ function buildCalendar() {
     slotEventOverlap: false,
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
-    eventSources: [scheduleSource, appointmentSource, suggestionSource],
+    eventSources: [scheduleSource, appointmentSource, suggestionSource, waitlistSource],
     /** @param {{event: EC.Event}} info */
     eventContent: (info) => eventContent(info.event),
     /** @param {EC.DatesInfo} info */
@@ -194,6 +198,7 @@ async function onLiveAppointment(msg) {
   const appt = msg.appointment;
   if (appt.startTime) await ensurePatients([appt.patientId]);
   applyServer(appt);
+  onAppointmentChanged(appt);
   if (appt.startTime) onPatientAppointment(appt);
 }
 
@@ -280,6 +285,7 @@ function wire() {
   form("#visit-form").onsubmit = bookVisit;
   form("#cancel-form").onsubmit = submitCancel;
   wireCreate();
+  wireWaitlist();
   for (const btn of document.querySelectorAll("[data-close]")) {
     if (btn instanceof HTMLElement) btn.onclick = () => btn.closest("dialog")?.close();
   }

@@ -10,6 +10,7 @@ import { minutesBetween, money, toast, uuid } from "./dom.js";
 import { probeHover, stopProbe } from "./probe.js";
 import { calendar, columnField, patientName, refetch, resourceName, state, typeName } from "./state.js";
 import * as tz from "./tz.js";
+import { findWaitlistFits } from "./waitlist.js";
 
 /** @param {Appointment} appt */
 function ifMatch(appt) {
@@ -242,7 +243,10 @@ export async function cancel(appt, reason, waiveFee) {
       return /** @type {CancelledAppointment} */ (data);
     });
     const fee = data.cancellationFee;
-    toast(`Cancelled${fee ? `; late-cancellation fee ${money(fee.amount, fee.currency)} recorded` : ""}.`, "ok");
+    const cancelled = `Cancelled${fee ? `; late-cancellation fee ${money(fee.amount, fee.currency)} recorded` : ""}.`;
+    toast(cancelled, "ok");
+    const fits = await findWaitlistFits(appt);
+    if (fits) toast(`${cancelled} ${fits} on the waitlist fit${fits === 1 ? "s" : ""} this time: click the freed time to see who.`, "ok");
   } catch (err) {
     toast(`Not cancelled: ${explain(err)}`, "error");
   }

@@ -96,6 +96,45 @@ interface Availability {
   procedureIds?: string[];
 }
 
+/** docs/waitlist.md: a waiting patient, as the matches endpoint lists them. */
+interface WaitlistEntry {
+  id: string;
+  patientId: string;
+  patient?: { id: string; name: string };
+  appointmentTypeId: string;
+  status: string;
+  priority: number;
+  notes: string | null;
+  replacesAppointmentId: string | null;
+  replacesStartTime: string | null;
+}
+
+interface ScoreTerm {
+  rule: string;
+  points: number;
+  reason: string;
+}
+
+interface WaitlistMatch {
+  entry: WaitlistEntry;
+  slot: { startTime: string; endTime: string; parts: SuggestionPart[] };
+  score: number;
+  terms: ScoreTerm[];
+}
+
+interface WaitlistMatches {
+  total: number;
+  complete: boolean;
+  matches: WaitlistMatch[];
+}
+
+interface WaitlistOffer {
+  id: string;
+  status: string;
+  expiresAt: string;
+  recipients: { id: string; entryId: string; patientId: string; status: string }[];
+}
+
 interface CancellationFee {
   amount: string;
   currency: string;
@@ -179,7 +218,8 @@ declare namespace EC {
     | { kind: "suggestion"; rank: number; part: number; label: string }
     | { kind: "background"; label: string }
     | { kind: "bar"; label: string }
-    | { kind: "overlap"; label: string };
+    | { kind: "overlap"; label: string }
+    | { kind: "waitlist"; gapId: string; label: string };
 
   /** An event as the page gives it to the calendar (floating wall-clock strings). */
   interface EventInput {

@@ -1,8 +1,8 @@
 // @ts-check
-// Over 500 lines on purpose (about 740, 120 of them JSDoc types), in one file: it loads on a
+// Over 500 lines on purpose (about 790, 120 of them JSDoc types), in one file: it loads on a
 // patient's phone inside a practice's page, and without a bundler in the project every extra
 // module is another round trip before the widget shows. It is one class, the booking flow, whose
-// methods follow the steps in order (types, days, times, who, confirm, done; manage/cancel), with
+// methods follow the steps in order (types, days, times, who, confirm, done; manage/cancel/waitlist), with
 // small DOM helpers above it. Split it into modules once a build step bundles them into one file.
 //
 // Slotwise online booking widget: a framework-free ES module that renders the booking flow for
@@ -32,6 +32,7 @@ const SCRIPT_URL = new URL(import.meta.url);
  * @typedef {{id: string, appointmentTypeName: string, localStart: string, timeZone: string,
  *   needsConfirmation: boolean, ics: string}} Confirmation
  * @typedef {{firstName: string, lastName: string, dateOfBirth: string, email: string, phone: string}} Details
+ * @typedef {{id: string, replacesAppointmentId: string | null, status: string}} WaitlistSpot
  * @typedef {{message: string, alternatives: Slot[]}} SlotConflict
  * @typedef {{detail?: string, type?: string, alternatives?: Slot[]}} Problem
  * @typedef {"days" | "manage" | "confirm"} AfterSignIn
@@ -291,22 +292,40 @@ export class SlotwiseWidget {
   async showManage(error, notice) {
     /** @type {OwnAppointment[]} */
     let appointments = [];
+    /** @type {Map<string, WaitlistSpot>} the waitlist entries by the booking they would replace */
+    const waiting = new Map();
     try {
-      appointments = await this.request("GET", "/api/patient-portal/appointments", {
-        token: this.state.patientToken,
-      });
+      const token = this.state.patientToken;
+      // The waitlist only adds a line per appointment: the list still shows without it.
+      const [own, spots] = await Promise.all([
+        this.request("GET", "/api/patient-portal/appointments", { token }),
+        this.request("GET", "/api/patient-portal/waitlist", { token }).catch(() => []),
+      ]);
+      appointments = own;
+      for (const spot of /** @type {WaitlistSpot[]} */ (spots)) {
+        if (spot.replacesAppointmentId) waiting.set(spot.replacesAppointmentId, spot);
+      }
     } catch (err) {
       error = err;
     }
     /** @param {OwnAppointment} a */
-    const item = (a) => el("li", { class: "sw-appointment", "data-appointment-id": a.id },
-      el("span", { class: "sw-choice-main" }, a.appointmentTypeName),
-      el("span", {}, `${this.dayLabel(a.localStart.slice(0, 10))} at ${a.localStart.slice(11)} (${a.timeZone})`),
-      a.canCancel ? el("button", {
-        type: "button", class: "sw-secondary",
-        "aria-label": `Cancel ${a.appointmentTypeName} on ${this.dayLabel(a.localStart.slice(0, 10))}`,
-        onclick: () => this.showCancel(a),
-      }, "Cancel") : null);
+    const item = (a) => {
+      const spot = waiting.get(a.id);
+      const day = this.dayLabel(a.localStart.slice(0, 10));
+      return el("li", { class: "sw-appointment", "data-appointment-id": a.id },
+        el("span", { class: "sw-choice-main" }, a.appointmentTypeName),
+        el("span", {}, `${day} at ${a.localStart.slice(11)} (${a.timeZone})`),
+        spot ? el("span", { class: "sw-muted sw-waitlisted" }, "On the waitlist for an earlier time") : null,
+        spot ? el("button", {
+          type: "button", class: "sw-secondary", "aria-label": `Leave the waitlist for ${a.appointmentTypeName} on ${day}`,
+          onclick: () => this.leaveWaitlist(spot),
+        }, "Leave the waitlist") : null,
+        a.canCancel ? el("button", {
+          type: "button", class: "sw-secondary",
+          "aria-label": `Cancel ${a.appointmentTypeName} on ${day}`,
+          onclick: () => this.showCancel(a),
+        }, "Cancel") : null);
+    };
     this.render("manage", "Your appointments",
       this.errorBox(error),
       notice ? el("p", { class: "sw-notice", role: "status" }, notice) : null,
@@ -348,6 +367,17 @@ export class SlotwiseWidget {
       return;
     }
     await this.showManage(undefined, `Your ${appointment.appointmentTypeName} is cancelled.`);
+  }
+
+  /** @param {WaitlistSpot} spot */
+  async leaveWaitlist(spot) {
+    try {
+      await this.request("DELETE", `/api/patient-portal/waitlist/${spot.id}`, { token: this.state.patientToken });
+    } catch (error) {
+      await this.showManage(error);
+      return;
+    }
+    await this.showManage(undefined, "You have left the waitlist; your booking stays as it is.");
   }
 
   /** @param {TypeOption} type */
@@ -705,9 +735,29 @@ export class SlotwiseWidget {
         ? el("p", {}, "As a new patient, the clinic will contact you to confirm this appointment.")
         : el("p", {}, "We look forward to seeing you."),
       el("p", { class: "sw-muted" }, `Reference: ${c.id}`),
+      // Open Dental's "notify me if earlier": only a signed-in patient has a list to be on.
+      this.state.patientToken && !c.needsConfirmation ? el("div", { class: "sw-earlier" },
+        el("button", { type: "button", class: "sw-secondary", onclick: () => this.joinWaitlist(c) },
+          "Tell me if an earlier time frees up")) : null,
       el("div", { class: "sw-actions" }, link,
         el("button", { type: "button", class: "sw-secondary", onclick: () => this.restart() }, "Book another")),
     );
+  }
+
+  /** Puts the booking just made on the waitlist for an earlier time. @param {Confirmation} c */
+  async joinWaitlist(c) {
+    const box = this.root.querySelector(".sw-earlier");
+    try {
+      await this.request("POST", "/api/patient-portal/waitlist", {
+        token: this.state.patientToken, json: { replacesAppointmentId: c.id },
+      });
+    } catch (error) {
+      box?.replaceChildren(this.errorBox(error) || "");
+      return;
+    }
+    box?.replaceChildren(el("p", { class: "sw-notice", role: "status" },
+      "You are on the waitlist. If an earlier time frees up we will email you a link to take it; " +
+      "until then this booking stays as it is."));
   }
 
   restart() {

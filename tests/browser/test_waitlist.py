@@ -1,0 +1,168 @@
+"""The waitlist as staff and patients use it, in Chromium against a real server: a cancellation in
+the calendar shows who on the waitlist fits and books one in two clicks; an offer mailed to two
+waiting patients is taken by the first to open the link and accept, and the second is told it
+was taken."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.config import Settings
+from api.models import Appointment, AppointmentSource, AppointmentStatus, Patient
+from tests.api.booking.conftest import Clinic
+from tests.browser.calendar_pages import api, block_of, book, open_calendar, stored
+from tests.support.server import running_server
+from tests.support.smtp import Inbox, smtp, text_of  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+OFFER_LINK = re.compile(r"https?://\S+/widget/waitlist-offer\.html\?token=[\w.\-%]+")
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp: Inbox) -> Settings:  # noqa: F811
+    return settings.model_copy(
+        update={
+            "mail_sender": "smtp",
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            "mail_from": "Smile Clinic <bookings@smile.example>",
+        }
+    )
+
+
+@pytest.fixture
+def site(app: FastAPI, db: Session, clinic: Clinic) -> Iterator[str]:
+    for i, patient in enumerate(clinic.patients):
+        patient.email = f"patient{i}@example.org"
+    db.commit()
+    with running_server(app) as base:
+        yield base
+
+
+def _waiting(site: str, clinic: Clinic, patient: Patient, later_days: int) -> dict[str, Any]:
+    """A patient with an adjustment some days after the test day who would rather come sooner."""
+    later = book(
+        site,
+        clinic,
+        patientId=patient.id,
+        startTime=clinic.iso(11, days=later_days),
+        chairId=clinic.chairs[0].id,
+    )
+    with api(site, clinic) as http:
+        resp = http.post(
+            "/api/booking/waitlist",
+            json={
+                "patientId": patient.id,
+                "replacesAppointmentId": later["id"],
+                "notes": "Any time",
+            },
+        )
+    assert resp.status_code == 201, resp.text
+    return {"entry": resp.json(), "later": later}
+
+
+def _cancel_in_calendar(page: Any, appointment_id: str) -> None:
+    block_of(page, appointment_id).click()
+    page.click("#menu [data-action=cancel]")
+    page.fill("#cancel-form input[name=reason]", "Patient unwell")
+    page.click("#cancel-form button[type=submit]")
+    block_of(page, appointment_id).wait_for(state="detached")
+
+
+def test_a_cancellation_shows_who_fits_and_books_one_in_two_clicks(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    freed = book(site, clinic, startTime=clinic.iso(15))
+    waiting = _waiting(site, clinic, clinic.patients[1], later_days=9)
+    page = open_calendar(browser, site, clinic)
+    _cancel_in_calendar(page, freed["id"])
+
+    chip = page.locator(".waitlist-chip")
+    expect(chip).to_have_text("1 on the waitlist fits", timeout=10000)
+    expect(page.locator("#toast")).to_contain_text("1 on the waitlist fits")
+    chip.click()  # first click: who fits, and why
+    match = page.locator(f'.waitlist-match[data-entry-id="{waiting["entry"]["id"]}"]')
+    expect(match).to_contain_text("P0 Test")
+    expect(match).to_contain_text("days earlier")
+    match.locator("button", has_text="Book").click()  # second click: booked
+    expect(page.locator("#toast")).to_contain_text("from the waitlist", timeout=10000)
+    expect(chip).to_have_count(0)
+
+    with app.state.db.read() as session:
+        booked = session.scalars(
+            select(Appointment).where(
+                Appointment.patient_id == clinic.patients[1].id,
+                Appointment.start_time == clinic.at(15),
+                Appointment.status == AppointmentStatus.SCHEDULED,
+            )
+        ).all()
+    assert [a.source for a in booked] == [AppointmentSource.WAITLIST]
+    assert stored(app, waiting["later"]["id"]).status == AppointmentStatus.CANCELLED
+    block_of(page, booked[0].id).wait_for()  # the calendar shows the waitlist booking
+    page.context.close()
+
+
+def test_an_offer_goes_to_the_first_patient_who_accepts_and_the_second_is_told(
+    browser: Any,
+    site: str,
+    app: FastAPI,
+    clinic: Clinic,
+    smtp: Inbox,  # noqa: F811
+) -> None:
+    freed = book(site, clinic, startTime=clinic.iso(15))
+    first = _waiting(site, clinic, clinic.patients[1], later_days=9)
+    second = _waiting(site, clinic, clinic.patients[2], later_days=10)
+    page = open_calendar(browser, site, clinic)
+    _cancel_in_calendar(page, freed["id"])
+    page.locator(".waitlist-chip").click()
+    expect(page.locator(".waitlist-match")).to_have_count(2)
+    page.click("#waitlist-offer")
+    expect(page.locator("#toast")).to_contain_text("Offered to 2 patients", timeout=10000)
+
+    mails = smtp.wait_for(2)
+    links = {m["To"]: OFFER_LINK.search(text_of(m)) for m in mails}
+    assert all(links.values()), [text_of(m) for m in mails]
+
+    def offer_page(address: str) -> Any:
+        link = links[address]
+        assert link is not None
+        token = parse_qs(urlsplit(link.group(0)).query)["token"][0]
+        patient_page = browser.new_context().new_page()
+        # The link's host is the configured public URL; the page is the same on this server.
+        patient_page.goto(f"{site}/widget/waitlist-offer.html?token={token}")
+        expect(patient_page.locator("#offer-actions")).to_be_visible(timeout=10000)
+        return patient_page
+
+    one, two = offer_page("patient1@example.org"), offer_page("patient2@example.org")
+    expect(one.locator("#offer-type")).to_have_text("Adjustment")
+    assert "token" not in one.url  # the credential leaves the address bar once read
+    one.click("#offer-accept")
+    expect(one.locator("body")).to_have_attribute("data-status", "accepted", timeout=10000)
+    expect(one.locator("#offer-message")).to_contain_text("Booked")
+    two.click("#offer-accept")
+    expect(two.locator("body")).to_have_attribute("data-status", "taken", timeout=10000)
+    expect(two.locator("#offer-message")).to_contain_text("still on the waitlist")
+
+    with app.state.db.read() as session:
+        taken = session.scalars(
+            select(Appointment).where(Appointment.source == AppointmentSource.WAITLIST)
+        ).all()
+    assert [a.patient_id for a in taken] == [clinic.patients[1].id]
+    assert stored(app, first["later"]["id"]).status == AppointmentStatus.CANCELLED
+    assert stored(app, second["later"]["id"]).status == AppointmentStatus.SCHEDULED
+    with api(site, clinic) as http:
+        entry = http.get(f"/api/booking/waitlist/{second['entry']['id']}").json()
+    assert entry["status"] == "waiting"
+    for p in (page, one, two):
+        p.context.close()
