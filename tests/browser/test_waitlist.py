@@ -149,7 +149,7 @@ def test_an_offer_goes_to_the_first_patient_who_accepts_and_the_second_is_told(
     assert "token" not in one.url  # the credential leaves the address bar once read
     one.click("#offer-accept")
     expect(one.locator("body")).to_have_attribute("data-status", "accepted", timeout=10000)
-    expect(one.locator("#offer-message")).to_contain_text("Booked")
+    expect(one.locator("#offer-message")).to_contain_text("you are booked")
     two.click("#offer-accept")
     expect(two.locator("body")).to_have_attribute("data-status", "taken", timeout=10000)
     expect(two.locator("#offer-message")).to_contain_text("still on the waitlist")

@@ -7,7 +7,7 @@
 /**
  * @typedef {{status: string, clinicName: string, timeZone: string, appointmentTypeName: string,
  *   startTime: string, endTime: string, localStart: string, providerName?: string | null,
- *   expiresAt: string, bookedAppointmentId: string | null}} Offer
+ *   expiresAt: string, bookedAppointmentId: string | null, message?: string}} Offer
  * @typedef {{detail?: string, title?: string, status?: string}} Problem
  */
 
@@ -16,7 +16,7 @@ const API = "/api/patient-portal/waitlist-offer";
 /** What each status means for the patient, in their words. */
 const SAY = {
   open: "This time has become free. It is yours if you book it before the offer closes.",
-  accepted: "Booked. We look forward to seeing you; your earlier booking has been cancelled.",
+  accepted: "Booked. Your later booking has been cancelled, and we look forward to seeing you sooner.",
   taken: "Another patient took this time a moment before you. You are still on the waitlist.",
   declined: "No problem: you are still on the waitlist, and we will tell you if another time frees up.",
   expired: "This offer has closed. You are still on the waitlist.",
@@ -54,7 +54,8 @@ function show(offer) {
   $("offer-provider").textContent = offer.providerName || "";
   $("offer-expires").textContent = local(offer.expiresAt, offer.timeZone);
   const status = /** @type {keyof typeof SAY} */ (offer.status);
-  say(SAY[status] ?? `This offer is ${offer.status}.`, status === "accepted" ? "ok" : status === "open" ? "info" : "error");
+  const words = offer.message || SAY[status] || `This offer is ${offer.status}.`;
+  say(words, status === "accepted" ? "ok" : status === "open" ? "info" : "error");
   $("offer-actions").hidden = offer.status !== "open";
   document.body.dataset.status = offer.status;
 }
@@ -78,13 +79,8 @@ async function respond(token, action) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ token }),
     });
-    if (ok) return show(body);
-    // 409: no longer open (taken, expired, withdrawn); the answer says which and why.
-    if (body.status && body.status in SAY) {
-      $("offer-actions").hidden = true;
-      document.body.dataset.status = body.status;
-      return say(body.detail || SAY[/** @type {keyof typeof SAY} */ (body.status)], "error");
-    }
+    // A 409 is the offer as it now stands (taken, expired, withdrawn), with the reason.
+    if (ok || (body.status && body.status in SAY && body.startTime)) return show(body);
     say(body.detail || body.title || "That did not work; please try again or call the practice.", "error");
   } catch {
     say("The practice's booking service cannot be reached; check your connection and try again.", "error");
