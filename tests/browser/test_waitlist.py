@@ -1,7 +1,7 @@
 """The waitlist as staff and patients use it, in Chromium against a real server: a cancellation in
 the calendar shows who on the waitlist fits and books one in two clicks; an offer mailed to two
 waiting patients is taken by the first to open the link and accept, and the second is told it
-was taken."""
+was taken; a patient joins the waitlist from the widget and leaves it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.models import Appointment, AppointmentSource, AppointmentStatus, Patient
+from api.models.waitlist import WaitlistEntry, WaitlistSource, WaitlistStatus
 from tests.api.booking.conftest import Clinic
 from tests.browser.calendar_pages import api, block_of, book, open_calendar, stored
+from tests.conftest import PASSWORD
 from tests.support.server import running_server
 from tests.support.smtp import Inbox, smtp, text_of  # noqa: F401
 
@@ -166,3 +168,46 @@ def test_an_offer_goes_to_the_first_patient_who_accepts_and_the_second_is_told(
     assert entry["status"] == "waiting"
     for p in (page, one, two):
         p.context.close()
+
+
+def test_a_patient_joins_the_waitlist_from_the_widget_and_leaves_it(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    page = browser.new_context(viewport={"width": 390, "height": 900}).new_page()
+    page.goto(f"{site}/demo/practice-site?clinic={clinic.world.clinic.id}")
+    widget = page.locator("#slotwise-booking")
+    widget.get_by_role("button", name=re.compile("Adjustment")).click()
+    widget.get_by_label("Email").fill(clinic.world.users["patient"].email)
+    widget.get_by_label("Password").fill(PASSWORD)
+    widget.get_by_role("button", name="Sign in").click()
+    widget.locator(f'.sw-step[data-step=day] [data-date="{clinic.day.isoformat()}"]').click()
+    widget.locator(f'.sw-step[data-step=time] [data-start="{clinic.iso(15, 30)}"]').click()
+    widget.get_by_role("button", name="Confirm booking").click()
+    expect(widget.locator(".sw-step[data-step=done]")).to_contain_text("You are booked")
+    widget.get_by_role("button", name="Tell me if an earlier time frees up").click()
+    expect(widget.locator(".sw-notice")).to_contain_text("You are on the waitlist")
+
+    def entries() -> list[WaitlistEntry]:
+        with app.state.db.read() as session:
+            return list(
+                session.scalars(
+                    select(WaitlistEntry).where(WaitlistEntry.patient_id == clinic.world.patient.id)
+                )
+            )
+
+    [entry] = entries()
+    assert (entry.status, entry.source) == (WaitlistStatus.WAITING, WaitlistSource.PORTAL)
+    booked = stored(app, str(entry.replaces_appointment_id))
+    assert booked.start_time == clinic.at(15, 30) and booked.patient_id == entry.patient_id
+
+    widget.get_by_role("button", name="Book another").click()
+    widget.get_by_role("button", name="Manage my appointments").click()
+    item = widget.locator(f'.sw-appointment[data-appointment-id="{booked.id}"]')
+    expect(item).to_contain_text("On the waitlist for an earlier time")
+    item.get_by_role("button", name=re.compile("Leave the waitlist")).click()
+    expect(widget.locator(".sw-notice")).to_contain_text("You have left the waitlist")
+    expect(item).not_to_contain_text("On the waitlist")
+    [entry] = entries()
+    assert entry.status == WaitlistStatus.WITHDRAWN
+    assert stored(app, booked.id).status == AppointmentStatus.SCHEDULED  # the booking stays
+    page.context.close()

@@ -302,8 +302,10 @@ export class SlotwiseWidget {
         this.request("GET", "/api/patient-portal/waitlist", { token }).catch(() => []),
       ]);
       appointments = own;
+      // Every entry the patient ever had is listed; only a waiting or offered one is "on" it.
       for (const spot of /** @type {WaitlistSpot[]} */ (spots)) {
-        if (spot.replacesAppointmentId) waiting.set(spot.replacesAppointmentId, spot);
+        const on = spot.status === "waiting" || spot.status === "offered";
+        if (on && spot.replacesAppointmentId) waiting.set(spot.replacesAppointmentId, spot);
       }
     } catch (err) {
       error = err;
