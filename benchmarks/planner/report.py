@@ -180,7 +180,11 @@ def waitlist_lines(w: dict[str, Any]) -> list[str]:
         ),
         (
             f"target: {w[names[0]]['target']}",
-            lambda x: "yes" if x["met"] else "NO",
+            lambda x: (
+                "yes"
+                if x["met"]
+                else ("- (nothing fittable)" if x["fill_rate_of_fittable"] is None else "NO")
+            ),
         ),
     )
     lines = [
