@@ -1,6 +1,7 @@
 """A partner system's view: a stock FHIR client (fhirpy) with a client-credentials token against
 a real uvicorn server holding the demo clinic. It finds the discovery document, gets a token
-with HTTP Basic as OAuth2 libraries do and lists free adjustment slots, only through /fhir."""
+with HTTP Basic as OAuth2 libraries do, lists free adjustment slots, finds, holds and books one,
+reads it back and cancels it, only through /fhir."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ import pytest
 import requests
 from fastapi import FastAPI
 from fhirpy import SyncFHIRClient
-from fhirpy.base.exceptions import AuthorizationError, ResourceNotFound
+from fhirpy.base.exceptions import AuthorizationError, ForbiddenError, ResourceNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.clients import service
 from api.auth.clients.schemas import ClientCreate
 from api.demo import DEMO_PASSWORD, load_demo
-from api.models import Clinic
+from api.models import AuditEntry, Clinic, Patient
 from tests.support.server import running_server
 
 READ_AND_BOOK = ["system/*.read", "system/Appointment.write"]
@@ -59,6 +60,7 @@ class Partner:
 class Demo:
     app: FastAPI
     clinic: Clinic
+    patient: Patient
     base: str
     admin: dict[str, str]
 
@@ -85,6 +87,8 @@ def demo(app: FastAPI, db: Session) -> Iterator[Demo]:
     load_demo(db)
     db.commit()
     clinic = db.scalars(select(Clinic)).one()
+    patient = db.scalars(select(Patient).order_by(Patient.last_name, Patient.id)).first()
+    assert patient is not None
     with running_server(app) as base:
         signed_in = requests.post(
             f"{base}/api/auth/token",
@@ -93,7 +97,7 @@ def demo(app: FastAPI, db: Session) -> Iterator[Demo]:
         )
         assert signed_in.status_code == 200, signed_in.text
         admin = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-        yield Demo(app, clinic, base, admin)
+        yield Demo(app, clinic, patient, base, admin)
 
 
 def _adjustment_schedule(fhir: SyncFHIRClient) -> Any:
@@ -157,3 +161,100 @@ def test_a_revoked_partner_is_refused_at_once(demo: Demo) -> None:
     with pytest.raises(AuthorizationError):
         fhir.resources("Schedule").fetch()
     assert partner.token().json()["error"] == "invalid_client"
+
+
+def _parameters(**values: Any) -> dict[str, Any]:
+    """A FHIR Parameters body: references as valueReference, the rest as valueString."""
+    parameter = []
+    for name, value in values.items():
+        name = name if name.startswith("_") else name.replace("_", "-")
+        if isinstance(value, dict) and "resourceType" in value:
+            parameter.append({"name": name, "resource": value})
+        elif isinstance(value, dict):
+            parameter.append({"name": name, "valueReference": value})
+        else:
+            parameter.append({"name": name, "valueString": value})
+    return {"resourceType": "Parameters", "parameter": parameter}
+
+
+def _only(bundle: Any) -> Any:
+    assert bundle["resourceType"] == "Bundle" and bundle["total"] == 1, bundle
+    return bundle["entry"][0]["resource"]
+
+
+def _find(fhir: SyncFHIRClient, demo: Demo, count: int = 3) -> list[Any]:
+    start, end = demo.window()
+    found = fhir.execute(
+        "Appointment/$find",
+        data=_parameters(
+            start=start.isoformat(),
+            end=end.isoformat(),
+            service_type="ADJ",
+            patient={"reference": f"Patient/{demo.patient.id}"},
+            _count=str(count),
+        ),
+    )
+    return [entry["resource"] for entry in found["entry"]]
+
+
+def test_a_partner_finds_holds_books_reads_back_and_cancels(demo: Demo, db: Session) -> None:
+    partner = demo.partner(READ_AND_BOOK)
+    fhir = partner.fhir()
+    proposals = _find(fhir, demo)
+    assert proposals and {p["status"] for p in proposals} == {"proposed"}
+    chosen = proposals[0]
+    held = _only(
+        fhir.execute(
+            "Appointment/$hold",
+            data=_parameters(appointment_reference={"reference": f"Appointment/{chosen['id']}"}),
+        )
+    )
+    assert held["status"] == "pending" and held["start"] == chosen["start"]
+    booked = _only(
+        fhir.execute(
+            "Appointment/$book",
+            data=_parameters(
+                appointment_reference={"reference": f"Appointment/{held['id']}"},
+                comment="Booked from the practice website",
+            ),
+        )
+    )
+    assert booked["status"] == "booked"
+    assert booked["start"] == chosen["start"]
+
+    read = fhir.reference("Appointment", booked["id"]).to_resource()
+    assert read["status"] == "booked"
+    assert f"Patient/{demo.patient.id}" in [p["actor"]["reference"] for p in read["participant"]]
+    mine = fhir.resources("Appointment").search(patient=demo.patient.id, status="booked").fetch()
+    assert booked["id"] in [a.id for a in mine]
+
+    cancelled = _only(
+        fhir.execute(
+            "Appointment/$book",
+            data=_parameters(
+                appointment_resource={**read.serialize(), "status": "cancelled"},
+                comment="Patient rang to cancel",
+            ),
+        )
+    )
+    assert cancelled["status"] == "cancelled"
+    assert fhir.reference("Appointment", booked["id"]).to_resource()["status"] == "cancelled"
+    # The audit trail names the partner's client for both writes.
+    db.rollback()
+    actors = db.scalars(
+        select(AuditEntry.actor_id)
+        .where(AuditEntry.entity_id == booked["id"])
+        .order_by(AuditEntry.id)
+    ).all()
+    assert actors == [partner.client_id, partner.client_id]
+
+
+def test_a_read_only_partner_cannot_hold_or_book(demo: Demo) -> None:
+    fhir = demo.partner(["system/*.read"], name="Reminder service").fhir()
+    chosen = _find(fhir, demo, count=1)[0]
+    reference = _parameters(appointment_reference={"reference": f"Appointment/{chosen['id']}"})
+    for operation in ("Appointment/$hold", "Appointment/$book"):
+        with pytest.raises(ForbiddenError) as refused:
+            fhir.execute(operation, data=reference)
+        assert "system/Appointment.write" in str(refused.value)
+        assert "OperationOutcome" in str(refused.value)
