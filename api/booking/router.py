@@ -348,7 +348,7 @@ def get_availability(
     same_chair: Annotated[QueryBool, Query(alias="sameChair")] = False,
     min_gap: Annotated[int, Query(alias="minGap", ge=0, le=24 * 60)] = 0,
     max_gap: Annotated[int, Query(alias="maxGap", ge=0, le=24 * 60)] = 30,
-) -> AvailabilityRead | JSONResponse:
+) -> AvailabilityRead | Response:
     """Bookable starts (`mode=all`) or ranked best-fit suggestions (`mode=best`, top `limit`).
 
     Without `appointmentTypeId` but with `patientId`, this finds the patient's next planned
@@ -384,16 +384,15 @@ def get_availability(
     if mode == "all":
         # The body as plain JSON, from the availability cache when current
         # (api/booking/cached_availability.py): no pydantic object per start.
-        return JSONResponse(
-            cached_availability.find_all(
-                session,
-                clinic,
-                req,
-                clock.now(),
-                time_limit=settings.solver_time_limit_seconds,
-                over_guest_holds=True,
-            )
+        body = cached_availability.find_all(
+            session,
+            clinic,
+            req,
+            clock.now(),
+            time_limit=settings.solver_time_limit_seconds,
+            over_guest_holds=True,
         )
+        return Response(body, media_type="application/json")
     return availability.find(
         session,
         clinic,
