@@ -13,6 +13,8 @@
 //   <script type="module" src="https://booking.example/widget/slotwise-widget.js"></script>
 //
 // Optional: data-api="https://booking.example" (defaults to where this script came from).
+// Deep link (SMART Scheduling Links' booking-deep-link, docs/fhir.md): a page URL carrying
+// ?slotwise-type=TYPE_ID&slotwise-start=INSTANT opens the widget holding that time if it is free.
 // Flow: type -> day -> time (held for a few minutes) -> sign in or new-patient details ->
 // confirm -> confirmation with an .ics calendar file.
 
@@ -118,6 +120,9 @@ export class SlotwiseWidget {
     this.frame = el("section", { class: "sw", "aria-live": "polite" });
     this.started = false;
     this.root.append(css, this.frame);
+    const linked = new URL(window.location.href).searchParams;
+    /** The deep link's type and time, followed once. @type {{typeId: string | null, start: string | null}} */
+    this.linked = { typeId: linked.get("slotwise-type"), start: linked.get("slotwise-start") };
   }
 
   // ------------------------------------------------------------------ HTTP
@@ -245,7 +250,10 @@ export class SlotwiseWidget {
       this.frame.replaceChildren(...(box ? [box] : []));
       return;
     }
-    this.showTypes();
+    const linkedType = this.clinic().appointmentTypes.find((t) => t.id === this.linked.typeId);
+    this.linked.typeId = null;
+    if (linkedType) await this.chooseType(linkedType);
+    else this.showTypes();
   }
 
   /** @param {unknown} [error] */
@@ -404,6 +412,18 @@ export class SlotwiseWidget {
     } catch (err) {
       this.showTypes(err);
       return;
+    }
+    const linked = this.linked.start;
+    this.linked.start = null;
+    if (linked) {
+      const when = Date.parse(linked);
+      const slot = this.availability().days.flatMap((d) => d.slots)
+        .find((s) => Date.parse(s.startTime) === when);
+      if (slot) {
+        await this.chooseTime(slot);
+        return;
+      }
+      error = new Error("The time you followed a link to is no longer free; please choose another.");
     }
     this.showDays(error);
   }
