@@ -32,6 +32,7 @@ from pathlib import Path
 import httpx
 import psutil
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from api.auth.tokens import TokenClaims, issue_token
 from api.config import Settings
@@ -71,11 +72,29 @@ def _cpu_seconds(procs: list[psutil.Process]) -> float:
     return total
 
 
+def _database_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving `database` (none for SQLite, whose work
+    is inside the server's processes)."""
+    out: dict[int, float] = {}
+    if not database:
+        return out
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if cmd.startswith("postgres:") and f" {database} " in f"{cmd} ":
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            out[proc.pid] = times.user + times.system
+    return out
+
+
 class Load:
     """`clients` threads sending availability queries to `base` for `seconds`."""
 
-    def __init__(self, base: str, token: str, type_id: str, clients: int) -> None:
+    def __init__(self, base: str, token: str, type_id: str, clients: int, database: str) -> None:
         self.base, self.type_id, self.clients = base, type_id, clients
+        self.database = database
         self.server = _server_processes(base)
         self.headers = {"Authorization": f"Bearer {token}"}
         self._offsets = itertools.count()
@@ -116,6 +135,7 @@ class Load:
         cpu_before = _cpu_seconds(self.server)
         me = psutil.Process()
         client_before = sum(me.cpu_times()[:2])
+        db_before = _database_cpu(self.database)
         started = time.perf_counter()
         for t in threads:
             t.start()
@@ -124,6 +144,8 @@ class Load:
         wall = time.perf_counter() - started
         cpu = _cpu_seconds(self.server) - cpu_before
         client_cpu = sum(me.cpu_times()[:2]) - client_before
+        db_after = _database_cpu(self.database)
+        db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
         for t in threads:
             t.join(timeout=120)
         ordered = sorted(latencies)
@@ -138,6 +160,7 @@ class Load:
             "server_cores": cpu / wall,
             "server_cpu_ms_per_query": cpu * 1000 / len(ordered) if ordered else 0.0,
             "client_cores": client_cpu / wall,
+            "database_cores": db_cpu / wall,
         }
 
 
@@ -181,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         samples: dict[int, list[dict[str, float]]] = {1: [], 2: []}
         with ExitStack() as servers:
             bases = {n: servers.enter_context(served(settings, workers=n)) for n in (1, 2)}
-            loads = {n: Load(bases[n], token, type_id, args.clients) for n in (1, 2)}
+            db_name = make_url(url).database if backend == "postgresql" else ""
+            loads = {n: Load(bases[n], token, type_id, args.clients, db_name or "") for n in (1, 2)}
             for n in (1, 2):
                 loads[n].run(min(seconds, 2.0))  # warm every worker's caches; not measured
             for _ in range(rounds):
@@ -196,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     latency = {n: statistics.median(r["median_ms"] for r in samples[n]) for n in (1, 2)}
     cores = {n: statistics.median(r["server_cores"] for r in samples[n]) for n in (1, 2)}
     client = {n: statistics.median(r["client_cores"] for r in samples[n]) for n in (1, 2)}
+    database = {n: statistics.median(r["database_cores"] for r in samples[n]) for n in (1, 2)}
     cpu_ms = {
         n: statistics.median(r["server_cpu_ms_per_query"] for r in samples[n]) for n in (1, 2)
     }
@@ -219,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         "server_cores_used": {str(n): cores[n] for n in (1, 2)},
         "server_cpu_ms_per_query": {str(n): cpu_ms[n] for n in (1, 2)},
         "client_cores_used": {str(n): client[n] for n in (1, 2)},
+        "database_cores_used": {str(n): database[n] for n in (1, 2)},
         "ratio_2_over_1": ratio,
         "ratio_per_round": per_round,
         "errors": errors,
@@ -236,14 +262,14 @@ def main(argv: list[str] | None = None) -> None:
         "machine).",
         "",
         "| workers | queries/s (median of rounds) | median latency ms | server cores used "
-        "| server CPU ms per query | errors |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| server CPU ms per query | database cores used | errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in (1, 2):
         errs = sum(int(r["errors"]) for r in samples[n])
         lines.append(
             f"| {n} | {throughput[n]:.1f} | {latency[n]:.1f} | {cores[n]:.2f} "
-            f"| {cpu_ms[n]:.1f} | {errs} |"
+            f"| {cpu_ms[n]:.1f} | {database[n]:.2f} | {errs} |"
         )
     met = "yes" if report["met"] else "NO"
     rounds_text = ", ".join(f"{r:.2f}" for r in per_round)
@@ -257,8 +283,8 @@ def main(argv: list[str] | None = None) -> None:
         f"Two workers used {cores[2]:.2f} cores against one worker's {cores[1]:.2f} "
         f"({cores[2] / cores[1]:.2f}x), at {cpu_ms[2]:.1f} vs {cpu_ms[1]:.1f} CPU ms per query: "
         "throughput follows the cores the server gets, which on a shared machine is what the "
-        f"clients ({client[2]:.2f} cores in the two-worker rounds) and everything else running "
-        "leave it.",
+        f"database ({database[2]:.2f} cores in the two-worker rounds), the clients "
+        f"({client[2]:.2f}) and everything else running leave it.",
         "",
     ]
     (RESULTS / "workers.md").write_text("\n".join(lines))
