@@ -24,6 +24,7 @@ from api.models import (
     AppointmentType,
     Assistant,
     Chair,
+    MachineClient,
     Room,
     ScheduleTemplate,
     TreatmentPlan,
@@ -52,6 +53,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/rooms/{room_id}"): {"name": "Taken", "kind": "scanner"},
     ("PUT", "/api/providers/{provider_id}"): {"name": "Taken"},
     ("PUT", "/api/users/{user_id}"): {"role": "frontdesk"},
+    ("PUT", "/api/clients/{client_id}"): {"name": "Taken"},
 }
 PARAMS = {"reason": "matrix", "waiveFee": "true"}
 
@@ -87,9 +89,10 @@ def _other_clinic_objects(db: Session, world: ClinicWorld, start: datetime) -> d
     db.add_all([plan, template, appt])
     db.flush()
     entry, offer = _waitlist_objects(db, cid, world.patient.id, kind.id, start)
+    machine = _machine_client(db, cid)
     db.commit()
     return {
-        "entry_id": entry, "offer_id": offer,
+        "entry_id": entry, "offer_id": offer, "client_id": machine,
         "appointment_id": appt.id, "clinic_id": cid, "chair_id": chair.id, "room_id": room.id,
         "assistant_id": assistant.id, "provider_id": world.provider.id,
         "patient_id": world.patient.id, "plan_id": plan.id,
@@ -114,6 +117,17 @@ def _waitlist_objects(
     return entry.id, offer.id
 
 
+def _machine_client(db: Session, clinic_id: str) -> str:
+    """A machine client of the clinic (ids for /api/clients/{client_id} ...)."""
+    machine = MachineClient(
+        clinic_id=clinic_id, name="Matrix partner", secret_hash="not-a-hash",
+        scopes=["system/*.read"], active=True, created_by="matrix",
+    )  # fmt: skip
+    db.add(machine)
+    db.flush()
+    return machine.id
+
+
 def _own_objects(clinic: Clinic, appointment_id: str) -> dict[str, str]:
     db_template = clinic.adj_slot.template_id if hasattr(clinic.adj_slot, "template_id") else ""
     return {
@@ -132,7 +146,7 @@ def _fingerprint(db: Session, clinic_id: str) -> str:
     for table in (
         "appointments", "audit_log", "chairs", "rooms", "assistants", "providers", "patients",
         "treatment_plans", "appointment_types", "schedule_templates", "clinics", "users",
-        "waitlist_entries", "waitlist_offers",
+        "waitlist_entries", "waitlist_offers", "machine_clients",
     ):  # fmt: skip
         column = "id" if table == "clinics" else "clinic_id"
         rows = db.execute(
@@ -178,10 +192,11 @@ def matrix(
     entry, offer = _waitlist_objects(
         db, clinic.world.clinic.id, clinic.patients[1].id, clinic.adj.id, clinic.at(9)
     )
+    machine = _machine_client(db, clinic.world.clinic.id)
     db.commit()
     own = _own_objects(clinic, mine.json()["id"]) | {
         "template_id": template_id, "assistant_id": assistant.id, "entry_id": entry,
-        "offer_id": offer,
+        "offer_id": offer, "client_id": machine,
     }  # fmt: skip
     routes = [r for r in route_table(app) if PARAM.search(r[1])]
     return rival, theirs, own, other_patient.json()["id"], routes
