@@ -2,8 +2,9 @@
 
 Booking goes through the staff booking operation (`api.booking.create`: the engine's check,
 the database guarantees, the audit row naming the caller); the caller's own $hold is not in
-its way and is consumed. Per the profile, an `appointment-resource` whose status is
-`cancelled` cancels that appointment (`api.booking.cancel`, the late-cancel fee included).
+its way and is consumed (a refused booking keeps it). Per the profile, an
+`appointment-resource` whose status is `cancelled` cancels that appointment
+(`api.booking.cancel`, the late-cancel fee included).
 """
 
 from __future__ import annotations
@@ -130,10 +131,11 @@ def book(
     body: Annotated[Any, Body()],
 ) -> FhirResponse:
     inputs = Inputs.from_body(body)
-    owner = hold_owner(caller)
-    ctx = checks.Context(
-        session, caller.principal, getattr(request.state, "request_id", None), hold_owner=owner
-    )
+    # The caller's own $hold goes first, so it is not in the booking's way (a refused booking
+    # rolls the deletion back with it); with no hold owner in the context, staff book over
+    # guests' holds as they do in the calendar and as their Slot search showed.
+    portal_repository.delete_holds_of(session, hold_owner(caller))
+    ctx = checks.Context(session, caller.principal, getattr(request.state, "request_id", None))
     res = inputs.resource("appointment-resource", "Appointment")
     ref = inputs.reference("appointment-reference")
     if res is not None and res.get("status") == "cancelled":
@@ -175,5 +177,4 @@ def book(
             else AppointmentSource.ONLINE,
         ),
     )
-    portal_repository.delete_holds_of(session, owner)  # booking inside the hold consumes it
     return _bundle(request, appointment.to_fhir(session, rows[0]))

@@ -169,3 +169,33 @@ def test_read_only_callers_cannot_hold_or_book(client: TestClient, clinic: Clini
         text = outcome["issue"][0]["details"]["text"]
         assert "system/Appointment.write" in text, text
     fhir_get(client, f"/fhir/Appointment/{proposal['id']}x", clinic.headers(), 404)
+
+
+def test_a_refused_book_keeps_the_callers_hold(
+    client: TestClient, clinic: Clinic, db: Session
+) -> None:
+    proposal = find(client, clinic, _count="1")[0]
+    ref = {"reference": f"Appointment/{proposal['id']}"}
+    operation(client, clinic, "hold", _params(appointment_reference=ref))
+    # Another patient's booking the caller tries for a time the provider is taken.
+    taken = client.post(
+        "/api/booking/appointments",
+        headers=clinic.headers(),
+        json=clinic.booking(startTime=clinic.iso(16), patientId=clinic.patients[3].id),
+    )
+    assert taken.status_code == 201, taken.text
+    clash = _params(appointment_resource={
+        "resourceType": "Appointment", "status": "pending",
+        "serviceType": [{"coding": [{"code": "ADJ"}]}], "start": clinic.iso(16),
+        "participant": [
+            {"actor": {"reference": f"Patient/{clinic.patients[2].id}"}, "status": "accepted"},
+            {"actor": {"reference": f"Practitioner/{clinic.providers[0].id}"},
+             "status": "accepted"},
+        ],
+        "extension": [{"url": "https://slotwise.dev/fhir/StructureDefinition/chair",
+                       "valueString": clinic.chairs[1].id}],
+    })  # fmt: skip
+    outcome = operation(client, clinic, "book", clash, 409)
+    assert "busy" in " ".join(i["details"]["text"] for i in outcome["issue"])
+    db.rollback()
+    assert len(db.scalars(select(SlotHold)).all()) == 1
