@@ -1,14 +1,16 @@
 """The demo clinic: a realistic orthodontic practice with three weeks of bookings.
 
 Brightside runs the way orthodontic practices schedule (docs/planner.md cites the figures): two
-orthodontists, eight chairs with an assistant each, a scanner room, and a doctor-time pattern on
-every type (``D`` the orthodontist is needed, ``A`` the assistant works alone, per 5 minutes).
-Each doctor runs a bank of four chairs: while an assistant seats a patient and changes wires,
-the doctor checks and adjusts in another chair, and is never needed in two chairs at once.
+orthodontists, eight chairs, six chairside assistants (two of them part-time), a scanner room,
+and a doctor-time pattern on every type (``D`` the orthodontist is needed, ``A`` the assistant
+works alone, per 5 minutes). Each doctor runs a bank of four chairs: while an assistant seats a
+patient and changes wires, the doctor checks and adjusts in another chair, and is never needed
+in two chairs at once. Every chairside type and the scan need an assistant for the whole
+appointment, so with fewer assistants than chairs a chair stands empty when all are busy.
 
 Deterministic (seeded) so screenshots and walkthroughs look the same each time, and
 idempotent: it is keyed by the demo admin's email and does nothing when that user exists.
-Over 400 lines on purpose: it is data (staff, types, hours, patients, bookings) read top to
+Over 500 lines on purpose: it is data (staff, types, hours, patients, bookings) read top to
 bottom like the clinic it describes; no logic lives here that a booking depends on.
 """
 
@@ -29,6 +31,7 @@ from api.models import (
     AppointmentSource,
     AppointmentStatus,
     AppointmentType,
+    Assistant,
     Chair,
     Clinic,
     Patient,
@@ -123,6 +126,8 @@ class TypeSpec:
     buffer_after: int = 0
     procedures: tuple[str, ...] = ()
     pattern: str = ""  # doctor time, one D/A per 5 minutes of ``default``
+    # Chairside work and scans; a consult is the orthodontist with the family, no assistant.
+    assistant: bool = True
 
 
 TYPES = (
@@ -155,6 +160,7 @@ TYPES = (
         new_patients=True,
         procedures=("CONSULT",),
         pattern="DDDDDD",
+        assistant=False,
     ),
     TypeSpec(
         "REP",
@@ -192,12 +198,26 @@ TYPES = (
     ),
 )
 CHAIRS_PER_DOCTOR = 4
+# Six assistants for eight chairs, as a busy practice staffs them; two work part of the week.
+ASSISTANTS = (
+    ("Maya Lee", "#f39c12", "full"),
+    ("Priya Shah", "#d35400", "full"),
+    ("Tom Reed", "#7f8c8d", "full"),
+    ("Ellie Carter", "#9b59b6", "full"),
+    ("Sam Osei", "#2c3e50", "afternoons"),
+    ("Hannah Price", "#e84393", "mornings"),
+)
 # Long appointments before 15:00 keep the after-school hours for short ones (docs/planner.md).
 AFTER_SCHOOL = time(15, 0)
 
 
 def _hours_for(weekday: int) -> list[tuple[time, time]]:
     return [MORNING, LATE_AFTERNOON if weekday == 3 else AFTERNOON]
+
+
+def _assistant_hours(weekday: int, week: str) -> list[tuple[time, time]]:
+    morning, afternoon = _hours_for(weekday)
+    return {"full": [morning, afternoon], "mornings": [morning], "afternoons": [afternoon]}[week]
 
 
 def load_demo(session: Session, today: date | None = None) -> str:
@@ -233,7 +253,8 @@ def load_demo(session: Session, today: date | None = None) -> str:
         for i in range(1, CHAIRS_PER_DOCTOR * len(providers) + 1)
     ]
     scanner = Room(clinic_id=clinic.id, name="Scanner Room", kind="scanner")
-    session.add_all([*providers, *chairs, scanner])
+    assistants = [Assistant(clinic_id=clinic.id, name=n, color=c) for n, c, _ in ASSISTANTS]
+    session.add_all([*providers, *chairs, scanner, *assistants])
     session.flush()
 
     types: dict[str, AppointmentType] = {}
@@ -254,6 +275,7 @@ def load_demo(session: Session, today: date | None = None) -> str:
             buffer_after=spec.buffer_after,
             procedure_codes=list(spec.procedures),
             time_pattern=spec.pattern,
+            needs_assistant=spec.assistant,
         )
     session.add_all(types.values())
     session.flush()
@@ -276,6 +298,17 @@ def load_demo(session: Session, today: date | None = None) -> str:
                     )
                     for rid in ids
                 )
+        for assistant, (*_, week) in zip(assistants, ASSISTANTS, strict=True):
+            template.working_hours.extend(
+                WorkingHours(
+                    resource_type="assistant",
+                    resource_id=assistant.id,
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                )
+                for start, end in _assistant_hours(weekday, week)
+            )
         # Mornings on chairs 1-2 are kept for adjustments, the bread and butter of the week.
         template.template_slots.extend(
             TemplateSlot(
@@ -369,15 +402,23 @@ def load_demo(session: Session, today: date | None = None) -> str:
     )
     session.flush()
 
-    count = _book_three_weeks(
-        session, rng, clinic, admin, today, tz, providers, chairs, scanner, types, patients
-    )
+    staff = Staff(providers, chairs, scanner, assistants)
+    count = _book_three_weeks(session, rng, clinic, admin, today, tz, staff, types, patients)
     session.flush()
     return (
         f"Loaded the demo clinic '{clinic.name}' ({TIME_ZONE}): {len(providers)} providers, "
-        f"{len(chairs)} chairs, 1 scanner room, {len(types)} appointment types with doctor time, "
+        f"{len(chairs)} chairs, {len(assistants)} assistants, 1 scanner room, "
+        f"{len(types)} appointment types with doctor time, "
         f"{len(patients)} patients, {count} appointments.\n" + _logins()
     )
+
+
+@dataclass(frozen=True)
+class Staff:
+    providers: list[Provider]
+    chairs: list[Chair]
+    scanner: Room
+    assistants: list[Assistant]
 
 
 def _book_three_weeks(
@@ -387,16 +428,31 @@ def _book_three_weeks(
     admin: User,
     today: date,
     tz: ZoneInfo,
-    providers: list[Provider],
-    chairs: list[Chair],
-    scanner: Room,
+    staff: Staff,
     types: dict[str, AppointmentType],
     patients: list[Patient],
 ) -> int:
     """Greedy fill, chair by chair: the chair is held for the whole appointment and its buffer,
     the doctor of the chair's bank only for the pattern's ``D`` runs, and no two of a doctor's
-    runs overlap (the rule every ortho schedule is built around)."""
+    runs overlap (the rule every ortho schedule is built around). A type that needs an assistant
+    takes the first one working and free for the whole appointment and its buffer; with none
+    free the chair waits, as it would in the practice."""
+    providers, chairs, scanner = staff.providers, staff.chairs, staff.scanner
     busy: dict[str, list[tuple[datetime, datetime]]] = {}
+    weeks = {a.id: week for a, (*_, week) in zip(staff.assistants, ASSISTANTS, strict=True)}
+
+    def assistant_for(start: datetime, until: datetime) -> str | None:
+        """The first assistant at work and free over [start, until); None when none is."""
+        day = start.date()
+        for assistant in staff.assistants:
+            hours = _assistant_hours(day.weekday(), weeks[assistant.id])
+            at_work = any(
+                datetime.combine(day, a, tz) <= start and until <= datetime.combine(day, z, tz)
+                for a, z in hours
+            )
+            if at_work and free(assistant.id, [(start, until)]):
+                return assistant.id
+        return None
 
     def free(key: str, spans: list[tuple[datetime, datetime]]) -> bool:
         return all(e <= a or s >= z for a, z in spans for s, e in busy.get(key, []))
@@ -461,13 +517,23 @@ def _book_three_weeks(
                         continue
                     patient = rng.choice(patients)
                     runs = doctor_time(kind, cursor)
-                    if not free(doctor.id, runs) or not free(patient.id, [(cursor, end)]):
-                        # The doctor is busy in another chair then: the assistant waits 5 min.
+                    helper = assistant_for(cursor, occupied_end)
+                    if (
+                        not free(doctor.id, runs)
+                        or not free(patient.id, [(cursor, end)])
+                        or (kind.needs_assistant and helper is None)
+                    ):
+                        # The doctor is busy in another chair then, or every assistant is
+                        # with a patient: the chair waits 5 minutes.
                         cursor += timedelta(minutes=5)
                         continue
                     hold(doctor.id, runs)
                     hold(patient.id, [(cursor, end)])
-                    book(kind, cursor, doctor, patient, chair_id=chair.id)
+                    where = {"chair_id": chair.id}
+                    if kind.needs_assistant and helper is not None:
+                        hold(helper, [(cursor, occupied_end)])
+                        where["assistant_id"] = helper
+                    book(kind, cursor, doctor, patient, **where)
                     count += 1
                     cursor = occupied_end
         # A few scans a day in the scanner room: assistant time, the doctor only recorded.
@@ -476,10 +542,14 @@ def _book_three_weeks(
             kind = types["SCAN"]
             end = start + timedelta(minutes=kind.default_duration)
             patient = rng.choice(patients)
-            if not free(patient.id, [(start, end)]):
+            until = end + timedelta(minutes=kind.buffer_after)
+            helper = assistant_for(start, until)
+            if not free(patient.id, [(start, end)]) or helper is None:
                 continue
             hold(patient.id, [(start, end)])
-            book(kind, start, patient_doctor(providers, patient), patient, room_id=scanner.id)
+            hold(helper, [(start, until)])
+            doctor = patient_doctor(providers, patient)
+            book(kind, start, doctor, patient, room_id=scanner.id, assistant_id=helper)
             count += 1
     return count
 

@@ -49,6 +49,7 @@ class AvailabilityRequest:
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
+    assistant_id: str | None = None
     patient_id: str | None = None
     template_slot_id: str | None = None
     mode: str = "all"
@@ -127,6 +128,7 @@ def to_slot_read(slot: Slot, zone: ZoneInfo) -> SlotRead:
                 chair_id=p.chair_id,
                 room_id=p.room_id,
                 template_slot_id=p.template_slot_id,
+                assistant_id=p.assistant_id,
                 provider_time=[
                     ProviderTime(start_time=begin, end_time=end) for begin, end in p.provider_time
                 ],
@@ -206,6 +208,8 @@ def engine_query(
                 provider_id=req.provider_id if type_holds_provider(state.types[type_id]) else None,
                 chair_id=req.chair_id if state.types[type_id].needs_chair else None,
                 room_id=req.room_id if state.types[type_id].room_kind else None,
+                # Like chairId and roomId: only for the parts whose type holds one.
+                assistant_id=req.assistant_id if state.types[type_id].needs_assistant else None,
                 template_slot_id=req.template_slot_id if i == 0 else None,
                 min_gap_minutes=req.min_gap_minutes if i else 0,
                 max_gap_minutes=req.max_gap_minutes if i else 0,

@@ -54,6 +54,8 @@ class BusyAppointment(NamedTuple):
     occupied: tuple[datetime, datetime]
     # The provider's busy spans (only while the pattern holds them).
     provider_spans: tuple[tuple[datetime, datetime], ...]
+    # Held for the whole occupied span, like the chair (issue 13, slice 7).
+    assistant_id: str | None = None
 
 
 class BusyHold(NamedTuple):
@@ -82,11 +84,13 @@ class BusySnapshot:
         appointments = []
         for row in busy_rows(session, clinic_id, start, end):
             appt_id, occupied_start, occupied_end, provider_id, chair_id, room_id = row[:6]
-            start_time, duration, pattern, holds = row[6:]
+            start_time, duration, pattern, holds, assistant_id = row[6:11]
             occupied = (occupied_start, occupied_end)
             spans = tuple(provider_busy(start_time, occupied, duration, pattern, holds))
             appointments.append(
-                BusyAppointment(appt_id, provider_id, chair_id, room_id, occupied, spans)
+                BusyAppointment(
+                    appt_id, provider_id, chair_id, room_id, occupied, spans, assistant_id
+                )
             )
         rows = active_holds(session, clinic_id, start, end)
         holds = tuple(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
 from api.auth.permissions import Permission, Role
-from api.booking import rules
+from api.booking import assistants, rules
 from api.booking.clinic_config import template_slot_spec
 from api.booking.clinic_state import ClinicState
 from api.booking.conflict_names import name_doctor_time
@@ -42,6 +42,7 @@ from api.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    Assistant,
     Chair,
     Clinic,
     Provider,
@@ -116,6 +117,7 @@ def resource_kinds(state: ClinicState) -> dict[str, str]:
     kinds = {p.id: "provider" for p in state.providers}
     kinds.update({c.id: "chair" for c in state.chairs})
     kinds.update({r.id: "room" for r in state.rooms})
+    kinds.update({a.id: "assistant" for a in state.assistants})
     return kinds
 
 
@@ -141,6 +143,10 @@ class PlannedPart:
     procedure_ids: list[str]
     # This part's own doctor-time pattern, fitted to its minutes; None: the whole appointment.
     time_pattern: str | None = None
+    # The pinned assistant; with ``choose_assistant``, the one to try first (check_rules then
+    # sets the one booked: api/booking/assistants.py).
+    assistant_id: str | None = None
+    choose_assistant: bool = False
 
     @property
     def holds_provider(self) -> bool:
@@ -170,6 +176,7 @@ class PlannedPart:
             chair_id=self.chair_id,
             room_id=self.room_id,
             template_slot_id=self.template_slot_id,
+            assistant_id=self.assistant_id,
         )
 
 
@@ -203,6 +210,10 @@ def plan_parts(
         )
         require_in_clinic(session, Chair, part.chair_id, clinic.id, f"{where}chairId", "chair")
         require_in_clinic(session, Room, part.room_id, clinic.id, f"{where}roomId", "room")
+        assistant = require_in_clinic(
+            session, Assistant, part.assistant_id, clinic.id, f"{where}assistantId", "assistant"
+        )
+        assistants.check_pin(kind, assistant, f"{where}assistantId")
         planned.append(
             PlannedPart(
                 kind=kind,
@@ -216,6 +227,8 @@ def plan_parts(
                 # Copied from the type at booking, so a later change of the type's pattern
                 # never moves the doctor time of appointments already in the diary.
                 time_pattern=fitted_pattern(kind.time_pattern, minutes, f"{where}duration"),
+                assistant_id=part.assistant_id,
+                choose_assistant=kind.needs_assistant and part.assistant_id is None,
             )
         )
     return planned
@@ -234,6 +247,8 @@ def visit_for(parts: list[PlannedPart]) -> Visit:
                 min_gap_minutes=0,
                 max_gap_minutes=VISIT_MAX_GAP_MINUTES,
                 time_pattern=p.time_pattern,
+                # Left open where booking chooses: one query checks every assistant it tries.
+                assistant_id=None if p.choose_assistant else p.assistant_id,
             )
             for p in parts
         )
@@ -285,11 +300,13 @@ def check_rules(
         over_guest_holds=ctx.over_guest_holds,
     )
     query = state.query(visit_for(parts), clock.now(), patient_id=patient_id)
+    prefix = "parts." if len(parts) > 1 else None
     try:
         with metrics.engine_time("validate"):
+            assistants.choose(state, query, parts, prefix or "")
             violations = validate(query, [p.assignment() for p in parts])
     except InvalidQuery as exc:
-        raise rules.invalid_input(exc, "parts." if len(parts) > 1 else None) from exc
+        raise rules.invalid_input(exc, prefix) from exc
     if ctx.principal.role in STAFF_ROLES:
         violations = name_doctor_time(ctx.session, clinic.id, violations)
     return rules.raise_for(

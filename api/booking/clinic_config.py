@@ -23,6 +23,7 @@ from sqlalchemy.pool import Pool
 from api.core import cache_stats
 from api.models import (
     AppointmentType,
+    Assistant,
     Chair,
     Clinic,
     Provider,
@@ -156,6 +157,8 @@ def type_spec(kind: AppointmentType) -> AppointmentTypeSpec:
         room_kind=kind.room_kind,
         name=kind.name,
         time_pattern=kind.time_pattern,
+        needs_assistant=kind.needs_assistant,
+        qualified_assistant_ids=frozenset(a.id for a in kind.assistants) or None,
     )
 
 
@@ -185,12 +188,16 @@ class ClinicConfig:
     providers: tuple[ResourceRow, ...]
     chairs: tuple[ResourceRow, ...]
     rooms: tuple[ResourceRow, ...]
+    # Empty for a clinic that has none: it books as it did before assistants existed.
+    assistants: tuple[ResourceRow, ...] = ()
 
     @classmethod
     def load(cls, session: Session, clinic_id: str) -> ClinicConfig:
         template_id = active_template_id(session, clinic_id)
 
-        def active(model: type[Provider] | type[Chair]) -> tuple[ResourceRow, ...]:
+        def active(
+            model: type[Provider] | type[Chair] | type[Assistant],
+        ) -> tuple[ResourceRow, ...]:
             rows = session.execute(
                 select(model.id, model.name).where(
                     model.clinic_id == clinic_id, model.active.is_(True)
@@ -210,6 +217,7 @@ class ClinicConfig:
             providers=active(Provider),
             chairs=active(Chair),
             rooms=tuple(ResourceRow(rid, name, kind) for rid, name, kind in rooms),
+            assistants=active(Assistant),
         )
 
 

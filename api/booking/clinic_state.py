@@ -79,6 +79,7 @@ class ClinicState:
         self.providers = config.providers
         self.chairs = config.chairs
         self.rooms = config.rooms
+        self.assistants = config.assistants
 
         busy: dict[str, list[BusyInterval]] = defaultdict(list)
         # Read per worker once per busy_version (api/booking/busy_cache.py); what follows
@@ -88,8 +89,8 @@ class ClinicState:
         for appt in snapshot.appointments:
             if appt.id in self.exclude:
                 continue
-            # Chair and room for the whole occupied span; the provider only while held.
-            for resource_id in (appt.chair_id, appt.room_id):
+            # Chair, room and assistant for the whole occupied span; the provider only while held.
+            for resource_id in (appt.chair_id, appt.room_id, appt.assistant_id):
                 if resource_id:
                     busy[resource_id].append(BusyInterval(*appt.occupied, ref=appt.id))
             if appt.provider_id:
@@ -120,6 +121,7 @@ class ClinicState:
             (ResourceKind.PROVIDER, self.providers),
             (ResourceKind.CHAIR, self.chairs),
             (ResourceKind.ROOM, self.rooms),
+            (ResourceKind.ASSISTANT, self.assistants),
         ):
             for row in rows:
                 resources.append(

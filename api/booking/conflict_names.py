@@ -1,5 +1,6 @@
 """Provider conflicts that say where the doctor is needed (issue 13): "Dr Okafor is needed in
-Chair 3 10:05-10:10 (Adjustment, Olivia Hart)".
+Chair 3 10:05-10:10 (Adjustment, Olivia Hart)", and assistant conflicts that say whom the
+assistant is with: "Assistant Maya Lee is with Olivia Hart in Chair 3 10:00-10:20 (Adjustment)".
 
 The engine names the busy appointment by id only (it knows no chairs' patients); staff reading
 a refused booking, or the calendar's probe, need to know which chair the doctor is busy in and
@@ -33,6 +34,8 @@ def _named(session: Session, clinic_id: str, violation: Violation) -> Violation:
     if violation.code != "resource_busy" or not violation.ref:
         return violation
     other = find_in_clinic(session, Appointment, violation.ref, clinic_id)
+    if other is not None and other.assistant_id == violation.resource_id:
+        return _assistant_with(session, violation, other)
     if other is None or other.provider_id != violation.resource_id:
         return violation  # a hold, or a chair or room conflict
     suffix = f" ({violation.ref})"
@@ -42,16 +45,8 @@ def _named(session: Session, clinic_id: str, violation: Violation) -> Violation:
         return violation
     head, _, busy = message.rpartition(NEEDED_BUT_BUSY if doctor_form else BUSY)
     where = _place(session, other)
-    kind = session.get(AppointmentType, other.appointment_type_id)
-    patient = session.get(Patient, other.patient_id)
-    whom = ", ".join(
-        part
-        for part in (
-            kind.name if kind else None,
-            f"{patient.first_name} {patient.last_name}" if patient else None,
-        )
-        if part
-    )
+    kind, patient = _type_name(session, other), _patient_name(session, other)
+    whom = ", ".join(part for part in (kind, patient) if part)
     needed = f"is needed{' in ' + where if where else ''} {busy} ({whom})"
     text = f"{head} but {needed}" if doctor_form else f"{head} {needed}"
     return replace(violation, message=text)
@@ -65,3 +60,30 @@ def _place(session: Session, appointment: Appointment) -> str | None:
         room = session.get(Room, appointment.room_id)
         return room.name if room else None
     return None
+
+
+def _assistant_with(session: Session, violation: Violation, other: Appointment) -> Violation:
+    message = violation.message.removesuffix(f" ({violation.ref})")
+    head, found, busy = message.rpartition(BUSY)
+    if not found:
+        return violation
+    patient, where, kind = (
+        _patient_name(session, other),
+        _place(session, other),
+        _type_name(session, other),
+    )
+    text = (
+        f"{head} is with {patient or 'another patient'}{' in ' + where if where else ''} {busy}"
+        + (f" ({kind})" if kind else "")
+    )
+    return replace(violation, message=text)
+
+
+def _type_name(session: Session, appointment: Appointment) -> str | None:
+    kind = session.get(AppointmentType, appointment.appointment_type_id)
+    return kind.name if kind else None
+
+
+def _patient_name(session: Session, appointment: Appointment) -> str | None:
+    patient = session.get(Patient, appointment.patient_id)
+    return f"{patient.first_name} {patient.last_name}" if patient else None

@@ -129,6 +129,7 @@ def insert(
             time_pattern=part.time_pattern,
             chair_id=part.chair_id,
             room_id=part.room_id,
+            assistant_id=part.assistant_id,
             status=AppointmentStatus.SCHEDULED,
             treatment_plan_id=plan.id if plan else None,
             notes=body.notes,

@@ -62,8 +62,11 @@ def duplicate(
     parts = checks.plan_parts(
         ctx.session, clinic, [part], "", usual_provider_id=patient.usual_provider_id
     )
-    # A copy is the same appointment at another time: its own pattern too, not the type's.
+    # A copy is the same appointment at another time: its own pattern too, not the type's,
+    # and its assistant first while free.
     parts[0].time_pattern = source.time_pattern
+    if parts[0].choose_assistant:
+        parts[0].assistant_id = source.assistant_id
     overridden = checks.check_rules(ctx, clinic, parts, patient.id, body)
     rows = insert(
         ctx,

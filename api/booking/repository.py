@@ -23,6 +23,7 @@ from api.models import (
     AppointmentSource,
     AppointmentStatus,
     AppointmentType,
+    Assistant,
     Chair,
     HeldInterval,
     Patient,
@@ -55,7 +56,8 @@ def busy_rows(
     session: Session, clinic_id: str, start: datetime, end: datetime
 ) -> Iterable[Sequence[Any]]:
     """(id, occupied start and end, provider, chair, room, start, duration, time pattern,
-    holds provider) of each active appointment whose occupied time overlaps [start, end).
+    holds provider, assistant) of each active appointment whose occupied time overlaps
+    [start, end).
 
     Plain rows, not ORM objects: a two-week query reads hundreds of appointments.
     """
@@ -71,6 +73,7 @@ def busy_rows(
             Appointment.duration,
             Appointment.time_pattern,
             Appointment.holds_provider,
+            Appointment.assistant_id,
         ).where(
             Appointment.clinic_id == clinic_id,
             active_appointment(),
@@ -224,6 +227,7 @@ class AppointmentFilter:
     patient_id: str | None = None
     appointment_type_id: str | None = None
     visit_id: str | None = None
+    assistant_id: str | None = None
     statuses: Sequence[AppointmentStatus] = field(default_factory=tuple)
     sources: Sequence[AppointmentSource] = field(default_factory=tuple)
     include_cancelled: bool = False
@@ -245,6 +249,7 @@ class AppointmentFilter:
             (Appointment.patient_id, self.patient_id),
             (Appointment.appointment_type_id, self.appointment_type_id),
             (Appointment.visit_id, self.visit_id),
+            (Appointment.assistant_id, self.assistant_id),
         ):
             if value is not None:
                 where.append(column == value)
@@ -292,6 +297,7 @@ class Related:
     room: Room | None
     plan: TreatmentPlan | None
     visit_appointment_ids: list[str]
+    assistant: Assistant | None = None
 
 
 def related(session: Session, appointment: Appointment) -> Related:
@@ -305,6 +311,9 @@ def related(session: Session, appointment: Appointment) -> Related:
         provider=provider,
         chair=session.get(Chair, appointment.chair_id) if appointment.chair_id else None,
         room=session.get(Room, appointment.room_id) if appointment.room_id else None,
+        assistant=session.get(Assistant, appointment.assistant_id)
+        if appointment.assistant_id
+        else None,
         plan=session.get(TreatmentPlan, appointment.treatment_plan_id)
         if appointment.treatment_plan_id
         else None,

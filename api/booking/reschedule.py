@@ -6,12 +6,12 @@ from datetime import datetime
 
 from api.audit import service as audit
 from api.auth.permissions import Role
-from api.booking import checks, persist
+from api.booking import assistants, checks, persist
 from api.booking.checks import Context, check_version
 from api.booking.provider_time import fitted_pattern, own_pattern
 from api.booking.schemas import Override, RescheduleRequest
 from api.errors import Conflict, Forbidden
-from api.models import Appointment, AppointmentType, Chair, Clinic, Provider, Room
+from api.models import Appointment, AppointmentType, Assistant, Chair, Clinic, Provider, Room
 
 
 def apply_move(
@@ -27,9 +27,12 @@ def apply_move(
     room_id: str | None,
     set_pattern: bool = False,
     time_pattern: str | None = None,
+    assistant_id: str | None = None,
 ) -> None:
     """``set_pattern``: staff set this appointment's own ``time_pattern`` (None: the provider for
-    all of it); otherwise its pattern is kept, fitted to a new duration."""
+    all of it); otherwise its pattern is kept, fitted to a new duration. ``assistant_id`` pins
+    the assistant; None keeps the current one while it is free, else booking chooses another
+    (api/booking/assistants.py)."""
     kind = ctx.session.get(AppointmentType, appointment.appointment_type_id)
     assert kind is not None
     minutes = minutes if minutes is not None else appointment.duration
@@ -51,6 +54,11 @@ def apply_move(
         )
     checks.require_in_clinic(ctx.session, Chair, chair_id, clinic.id, "chairId", "chair")
     checks.require_in_clinic(ctx.session, Room, room_id, clinic.id, "roomId", "room")
+    assistant = checks.require_in_clinic(
+        ctx.session, Assistant, assistant_id, clinic.id, "assistantId", "assistant"
+    )
+    assistants.check_pin(kind, assistant, "assistantId")
+    choose = kind.needs_assistant and assistant_id is None
     part = checks.PlannedPart(
         kind=kind,
         start=start,
@@ -61,6 +69,8 @@ def apply_move(
         template_slot_id=None,
         procedure_ids=[],
         time_pattern=pattern,
+        assistant_id=appointment.assistant_id if choose else assistant_id,
+        choose_assistant=choose,
     )
     overridden = checks.check_rules(
         ctx, clinic, [part], appointment.patient_id, override, exclude=[appointment.id]
@@ -75,6 +85,7 @@ def apply_move(
         chair_id,
         room_id,
     )
+    appointment.assistant_id = part.assistant_id
     # Re-derived on every move: the type may have stopped (or started) needing its provider.
     appointment.holds_provider = part.holds_provider
     appointment.time_pattern = pattern
@@ -105,6 +116,7 @@ def reschedule(
         provider_id=body.provider_id,
         chair_id=body.chair_id if "chair_id" in body.model_fields_set else appointment.chair_id,
         room_id=body.room_id if "room_id" in body.model_fields_set else appointment.room_id,
+        assistant_id=body.assistant_id,
     )
     persist.save_and_audit(ctx, clinic, appointment, "reschedule", before, body)
     return appointment

@@ -98,6 +98,8 @@ def _field_for(item: ConflictItem) -> str:
     }
     if item.code == "not_qualified" and item.resource == "assistant":
         return "assistantId"
+    if item.code == "missing_resource" and item.message.endswith("needs an assistant"):
+        return "assistantId"
     return fields.get(item.code, "startTime")
 
 

@@ -57,11 +57,23 @@ ProviderId = Annotated[
 ]
 
 
+# Only for types that need an assistant (needsAssistant): a pin; absent, booking picks a free
+# qualified one.
+AssistantId = Annotated[
+    str | None,
+    Field(
+        description="Pins the assistant for a type that needs one; absent or null lets booking "
+        "choose a free qualified assistant."
+    ),
+]
+
+
 class PartInput(StrictInput):
     appointment_type_id: str
     provider_id: ProviderId = None
     chair_id: str | None = None
     room_id: str | None = None
+    assistant_id: AssistantId = None
     start_time: IsoDateTime
     end_time: IsoDateTime | None = None
     duration: Duration | None = None
@@ -82,6 +94,7 @@ class AppointmentCreate(Override):
     provider_id: ProviderId = None
     chair_id: str | None = None
     room_id: str | None = None
+    assistant_id: AssistantId = None
     start_time: IsoDateTime | None = None
     end_time: IsoDateTime | None = None
     duration: Duration | None = None
@@ -101,7 +114,8 @@ class AppointmentCreate(Override):
             extra = [
                 k for k, v in {**single, "providerId": self.provider_id}.items() if v is not None
             ]
-            if extra or self.chair_id or self.room_id or self.duration or self.template_slot_id:
+            resources = (self.chair_id, self.room_id, self.assistant_id)
+            if extra or any(resources) or self.duration or self.template_slot_id:
                 raise ValueError(
                     "send either the appointment's fields or `parts`, not both "
                     f"(found {', '.join(extra) or 'resource fields'} beside parts)"
@@ -124,6 +138,7 @@ class AppointmentCreate(Override):
                 provider_id=self.provider_id,
                 chair_id=self.chair_id,
                 room_id=self.room_id,
+                assistant_id=self.assistant_id,
                 start_time=self.start_time,
                 end_time=self.end_time,
                 duration=self.duration,
@@ -139,6 +154,8 @@ class AppointmentUpdate(Override):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
+    # A pin; null lets booking choose again (the current assistant first, while free).
+    assistant_id: AssistantId = None
     duration: Duration | None = None
     # This appointment's own pattern (D/A per 5 minutes of its duration); null: the provider
     # for the whole appointment. Absent: kept, fitted to a new duration.
@@ -154,6 +171,8 @@ class RescheduleRequest(Override):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
+    # Absent or null: the current assistant if free at the new time, else another qualified one.
+    assistant_id: AssistantId = None
 
 
 class DuplicateRequest(Override):
@@ -189,6 +208,8 @@ class AppointmentRead(ApiModel):
     provider_id: str
     chair_id: str | None
     room_id: str | None
+    # Set when the type needs an assistant; null otherwise.
+    assistant_id: str | None
     status: AppointmentStatus
     treatment_plan_id: str | None
     procedure_ids: list[str]
@@ -245,6 +266,7 @@ class AppointmentDetail(AppointmentRead):
     provider: NamedRef
     chair: NamedRef | None
     room: RoomRef | None
+    assistant: NamedRef | None
     treatment_plan: NamedRef | None
     procedures: list[ProcedureRef]
     visit_appointment_ids: list[str]
@@ -277,6 +299,8 @@ class PartSlot(ApiModel):
     room_id: str | None
     template_slot_id: str | None
     provider_time: list[ProviderTime] = Field(default_factory=list)
+    # The assistant the engine chose for a type that needs one (staff side only).
+    assistant_id: str | None = None
 
 
 class SlotRead(ApiModel):

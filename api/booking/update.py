@@ -46,7 +46,7 @@ def update(
     moving = {
         k: v
         for k, v in changes.items()
-        if k in ("provider_id", "chair_id", "room_id", "duration", "time_pattern")
+        if k in ("provider_id", "chair_id", "room_id", "duration", "time_pattern", "assistant_id")
     }
     if moving:
         if appointment.status not in checks.MOVABLE:
@@ -68,6 +68,7 @@ def update(
             room_id=moving.get("room_id", appointment.room_id),
             set_pattern="time_pattern" in moving,
             time_pattern=moving.get("time_pattern"),
+            assistant_id=moving.get("assistant_id"),
         )
     for name in ("notes", "patient_notes"):
         if name in changes:

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth.deps import Principal
-from api.booking import checks, repository, rules
+from api.booking import assistants, checks, repository, rules
 from api.booking.clinic_state import ClinicState
 from api.booking.conflict_names import name_doctor_time
 from api.booking.provider_time import fitted_pattern, responsible_provider, type_holds_provider
@@ -40,6 +40,8 @@ class ProbeRequest(StrictInput):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
+    # A drop onto an assistant's column; absent or null: as booking, the current one while free.
+    assistant_id: str | None = None
 
 
 def parse(message: dict[str, Any]) -> ProbeRequest:
@@ -98,6 +100,11 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
         template_slot_id=None,
         procedure_ids=[],
     )
+    pinned = req.assistant_id if "assistant_id" in fields else None
+    part.choose_assistant = kind.needs_assistant and pinned is None
+    part.assistant_id = (
+        (moving.assistant_id if moving else None) if part.choose_assistant else pinned
+    )
     try:
         # A moved appointment keeps its own pattern, a new one takes its type's: as booking.
         own = moving.time_pattern if moving else kind.time_pattern
@@ -123,9 +130,12 @@ def check(session: Session, principal: Principal, req: ProbeRequest) -> dict[str
     query = state.query(checks.visit_for([part]), clock.now(), patient_id=patient_id)
     try:
         with metrics.engine_time("validate"):
+            assistants.choose(state, query, [part], "")
             violations = validate(query, [part.assignment()])
     except InvalidQuery as exc:
         return _error(req, rules.invalid_input(exc).detail)
+    except DomainError as exc:
+        return _error(req, exc.detail)
     # The probe is the staff calendar's: it may name the patient the doctor is busy with.
     violations = name_doctor_time(session, clinic.id, violations)
     items = rules.conflict_items(violations, checks.resource_kinds(state))

@@ -401,6 +401,7 @@ def _still_free(ctx: checks.Context, clinic: Clinic, appt: Appointment) -> bool:
         room_id=appt.room_id,
         template_slot_id=appt.template_slot_id,
         procedure_ids=[],
+        assistant_id=appt.assistant_id,
     )
     try:
         checks.check_rules(ctx, clinic, [part], appt.patient_id, Override(), exclude=[appt.id])

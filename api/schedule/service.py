@@ -60,6 +60,7 @@ def _resources(config: ClinicConfig) -> list[tuple[ResourceKind, ResourceRow]]:
             (ResourceKind.PROVIDER, config.providers),
             (ResourceKind.CHAIR, config.chairs),
             (ResourceKind.ROOM, config.rooms),
+            (ResourceKind.ASSISTANT, config.assistants),
         )
         for row in rows
     ]

@@ -7,8 +7,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.booking.clinic_state import ClinicState
 from api.demo import DEMO_PASSWORD, load_demo
-from api.models import Appointment, AppointmentType, Clinic, Patient, User
+from api.models import (
+    Appointment,
+    AppointmentType,
+    Assistant,
+    Clinic,
+    HeldInterval,
+    Patient,
+    User,
+)
+from solver import validate
+from solver.problem import Visit, VisitPart
+from solver.result import PartAssignment
 from solver.time_pattern import provider_held
 
 
@@ -103,3 +115,60 @@ def test_the_doctor_is_never_needed_in_two_chairs_at_once_but_runs_several(db: S
     for provider, visits in spans.items():
         peak = max(len({c for s, e, c in visits if s <= moment < e}) for moment, _, _ in visits)
         assert peak >= 3, provider
+
+
+def test_assistants_hold_their_chairs_appointments_and_the_engine_agrees(db: Session) -> None:
+    """Six assistants for eight chairs: every chairside appointment and scan has one, none is
+    with two patients at once, and the engine (asked about each appointment of the first
+    booked day as if it were booked again) finds nothing wrong with what the seed wrote."""
+    load_demo(db)
+    db.commit()
+    clinic = db.scalars(select(Clinic)).one()
+    assert db.scalar(select(func.count()).select_from(Assistant)) == 6
+    rows = db.execute(
+        select(Appointment, AppointmentType).join(
+            AppointmentType, Appointment.appointment_type_id == AppointmentType.id
+        )
+    ).all()
+    assert all((a.assistant_id is not None) == k.needs_assistant for a, k in rows)
+    assert {k.code for _, k in rows if not k.needs_assistant} == {"NPC"}
+    held = sorted(
+        db.execute(
+            select(HeldInterval.resource_id, HeldInterval.start_time, HeldInterval.end_time).where(
+                HeldInterval.resource_kind == "assistant"
+            )
+        ).all()
+    )
+    assert len(held) == sum(1 for a, _ in rows if a.assistant_id)
+    for (r1, _s1, e1), (r2, s2, _e2) in itertools.pairwise(held):
+        if r1 == r2:
+            assert s2 >= e1
+    # Fewer assistants than chairs: at the busiest moment every assistant at work (four full
+    # time and one of the two part-timers, mornings or afternoons) is with a patient.
+    starts = [s for _, s, _ in held]
+    assert max(sum(1 for _, s, e in held if s <= t < e) for t in starts) == 5
+
+    first_day = min(a.start_time for a, _ in rows).date()
+    day = [(a, k) for a, k in rows if a.start_time.date() == first_day]
+    assert day
+    for appt, kind in day:
+        state = ClinicState(
+            db,
+            clinic,
+            appt.occupied_start - timedelta(hours=1),
+            appt.occupied_end + timedelta(hours=1),
+            exclude_appointment_ids=[appt.id],
+        )
+        part = PartAssignment(
+            type_id=kind.id,
+            start=appt.start_time,
+            end=appt.end_time,
+            provider_id=appt.provider_id if appt.holds_provider else None,
+            chair_id=appt.chair_id,
+            room_id=appt.room_id,
+            template_slot_id=appt.template_slot_id,
+            assistant_id=appt.assistant_id,
+        )
+        visit = Visit(parts=(VisitPart(type_id=kind.id, duration_minutes=appt.duration),))
+        now = appt.start_time - timedelta(days=1)
+        assert validate(state.query(visit, now), [part]) == [], (kind.code, appt.start_time)
