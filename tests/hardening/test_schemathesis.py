@@ -42,7 +42,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "minGap <= maxGap; durations within each type's bounds; at most 50 suggestions",
     "POST /api/booking/appointments": "ids; a start on the grid, in hours, after the lead time; "
     "overrideReason when overriding; endTime = startTime + duration; fields or parts; "
-    "providerId unless the type needs none; a duration that keeps the type's provider time",
+    "providerId unless the type needs none; a duration that keeps the type's provider time; "
+    "assistantId only on a type that needs one, of its qualified assistants",
     "PUT /api/booking/appointments/{appointment_id}": "ids; duration bounds; overrideReason; "
     "timePattern: D or A, one per 5 minutes of the duration",
     "POST /api/booking/appointments/{appointment_id}/reschedule": "ids; times; overrideReason",
@@ -51,10 +52,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "PUT /api/clinics/{clinic_id}": "IANA time zone names; website origins without a path",
     "POST /api/patients": "a date of birth not in the future (the clinic's today); provider id",
     "PUT /api/patients/{patient_id}": "a date of birth not in the future; provider id",
-    "POST /api/appointment-types": "provider ids; min <= default <= max duration; "
+    "POST /api/appointment-types": "provider and assistant ids; min <= default <= max duration; "
     "timePattern: D or A, one per 5 minutes of defaultDuration",
-    "PUT /api/appointment-types/{type_id}": "provider ids; min <= default <= max duration; "
-    "timePattern: D or A, one per 5 minutes of defaultDuration",
+    "PUT /api/appointment-types/{type_id}": "provider and assistant ids; min <= default <= max "
+    "duration; timePattern: D or A, one per 5 minutes of defaultDuration",
     "POST /api/schedule-templates": "resource and type ids; start before end; no overlaps",
     "PUT /api/schedule-templates/{template_id}": "resource and type ids; start before end",
     "POST /api/treatment-plans": "patient and appointment type ids",
