@@ -61,6 +61,7 @@ def slot_json(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:
                 "providerTime": [
                     {"startTime": iso(begin), "endTime": iso(end)} for begin, end in p.provider_time
                 ],
+                "assistantId": p.assistant_id,
             }
             for p in slot.parts
         ],
