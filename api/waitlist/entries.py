@@ -95,11 +95,11 @@ def views(
         session, (e.replaces_appointment_id or "" for e in rows)
     )
     offers = repository.open_offers_by_entry(session, (e.id for e in rows), now)
+    patients = repository.patients_by_id(session, (e.patient_id for e in rows))
     today = local_today(clinic, now)
     out = []
     for entry in rows:
-        patient = session.get(Patient, entry.patient_id)
-        assert patient is not None
+        patient = patients[entry.patient_id]
         mine = replaced.get(entry.replaces_appointment_id or "")
         offer_id = offers.get(entry.id)
         out.append(
