@@ -250,6 +250,14 @@ def _no_duplicate(
             )
 
 
+def _latest_not_past(clinic: Clinic, latest: date | None, now: datetime) -> None:
+    # An entry whose window has already closed would read expired the moment it is saved.
+    if latest is not None and latest < local_today(clinic, now):
+        raise InvalidInput(
+            "latestDate", f"{latest.isoformat()} has passed; give a latest date from today on."
+        )
+
+
 def _check_provider(session: Session, clinic: Clinic, provider_id: str | None) -> None:
     checks.require_in_clinic(
         session, Provider, provider_id, clinic.id, "preferredProviderId", "provider"
@@ -271,6 +279,7 @@ def create(
     patient = checks.require_in_clinic(
         session, Patient, body.patient_id, clinic.id, "patientId", "patient"
     )
+    _latest_not_past(clinic, body.latest_date, now)
     replaced = None
     if body.replaces_appointment_id is not None:
         replaced = check_replaces(session, clinic, patient.id, body.replaces_appointment_id, now)
@@ -348,6 +357,8 @@ def update(ctx: checks.Context, entry: WaitlistEntry, body: WaitlistEntryUpdate)
             check_replaces(session, clinic, entry.patient_id, body.replaces_appointment_id, now)
             _no_duplicate(session, clinic, body.replaces_appointment_id, entry.id)
         entry.replaces_appointment_id = body.replaces_appointment_id
+    if "latest_date" in sent:
+        _latest_not_past(clinic, entry.latest_date, now)
     if entry.earliest_date and entry.latest_date and entry.latest_date < entry.earliest_date:
         raise InvalidInput("latestDate", "latestDate must not be before earliestDate.")
     if entry.earliest_time and entry.latest_time and entry.latest_time <= entry.earliest_time:

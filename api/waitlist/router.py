@@ -54,6 +54,10 @@ def _ctx(session: SessionDep, principal: Principal, request: Request) -> checks.
     return checks.Context(session, principal, getattr(request.state, "request_id", None))
 
 
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
 def _clinic(session: SessionDep, principal: Principal) -> Any:
     return checks.caller_clinic(session, principal)
 
@@ -129,11 +133,13 @@ def list_offers(
     "/offers/{offer_id}", response_model=OfferRead, responses=problem_responses(401, 403, 404)
 )
 def get_offer(
-    session: WriteSessionDep, principal: CreateAppointment, offer: OfferById, request: Request
+    offer_id: str, session: WriteSessionDep, principal: CreateAppointment, request: Request
 ) -> OfferRead:
     """One offer; an open offer past its time is closed as expired now (and audited)."""
-    ctx = checks.Context(session, principal, getattr(request.state, "request_id", None))
-    offers.settle(session, offer, clock.now(), principal.user_id, ctx.request_id)
+    # Fetched in this route's write session, not by OfferById: the alias reads through the
+    # request's read session, and a change made to its row would be that session's to write.
+    offer = offers.get_offer(session, principal, offer_id)
+    offers.settle(session, offer, clock.now(), principal.user_id, _request_id(request))
     return offers.to_read(session, _clinic(session, principal), offer)
 
 

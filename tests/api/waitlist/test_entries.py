@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from api.auth.tokens import TokenClaims, issue_token
 from tests.api.waitlist.conftest import BASE, Waitlist
 
 
@@ -179,3 +181,32 @@ def test_who_may_see_and_change_the_waitlist(wl: Waitlist, other_world: Any) -> 
     elsewhere = other_world.headers("frontdesk")
     assert wl.client.get(f"{BASE}/{got['id']}", headers=elsewhere).status_code == 404
     assert wl.client.get(BASE, headers=elsewhere).json()["total"] == 0
+
+
+def test_a_latest_date_already_past_is_refused(wl: Waitlist) -> None:
+    resp = wl.client.post(
+        BASE,
+        json={
+            "patientId": wl.patient(1).id,
+            "appointmentTypeId": wl.clinic.adj.id,
+            "latestDate": "2020-01-01",
+        },
+        headers=wl.staff,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["field"] == "latestDate"
+    assert "has passed" in resp.json()["detail"]
+
+
+def test_an_entry_past_its_latest_date_reads_expired(wl: Waitlist, frozen_clock: Any) -> None:
+    got = wl.entry(wl.patient(1).id, latestDate=wl.clinic.day.isoformat())
+    assert got["status"] == "waiting"
+    frozen_clock.shift(timedelta(days=4))
+    # Signed in again: the front desk's token of four days ago has run out.
+    user = wl.clinic.world.users["frontdesk"]
+    token = issue_token(
+        wl.client.app.state.settings,  # type: ignore[attr-defined]
+        TokenClaims(user.id, user.clinic_id, "frontdesk", None, None),
+    )
+    read = wl.client.get(f"{BASE}/{got['id']}", headers={"Authorization": f"Bearer {token}"})
+    assert read.json()["status"] == "expired"

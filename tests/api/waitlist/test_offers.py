@@ -167,3 +167,30 @@ def test_offering_entries_that_do_not_fit_says_which(wl: Waitlist) -> None:
     )
     assert resp.status_code == 422
     assert resp.json()["entryIds"] == [too_long["id"]]
+
+
+def test_a_patient_without_email_is_offered_but_not_mailed(wl: Waitlist) -> None:
+    c = wl.clinic
+    wl.patient(1).email = None
+    wl.db.commit()
+    freed = wl.book(patientId=wl.patient(3).id, startTime=c.iso(14))
+    wl.entry(wl.patient(1).id)
+    wl.cancel(freed["id"])
+    resp = wl.client.post(f"{BASE}/offers", json={"appointmentId": freed["id"]}, headers=wl.staff)
+    assert resp.status_code == 201, resp.text
+    assert [r["mailed"] for r in resp.json()["recipients"]] == [False]
+    assert wl.mails("waitlist-offer") == []
+
+
+def test_staff_reading_an_offer_past_its_time_closes_it(
+    wl: Waitlist, frozen_clock: TimeMachineFixture
+) -> None:
+    offer, _ = offer_two(wl, validMinutes=5)
+    frozen_clock.shift(timedelta(minutes=5, seconds=1))
+    got = wl.client.get(f"{BASE}/offers/{offer['id']}", headers=wl.staff).json()
+    assert got["status"] == "expired"
+    wl.db.rollback()
+    actions = wl.db.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity_id == offer["id"]).order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["waitlist.offer", "waitlist.offer.expire"]
