@@ -381,3 +381,63 @@ class TestGuarantee:
         assert getattr(refused.value.orig, "sqlstate", None) == "23P01"
         db.rollback()
         assert ("assistant", ortho.maya.id, c.at(14), c.at(14, 40)) in held(db, first["id"])
+
+
+class TestOtherPaths:
+    def test_a_visit_names_the_part_whose_assistant_is_wrong(
+        self, client: TestClient, ortho: Ortho
+    ) -> None:
+        c = ortho.clinic
+        part = {"providerId": c.providers[0].id, "chairId": c.chairs[1].id}
+        body = {
+            "patientId": c.patients[0].id,
+            "parts": [
+                {**part, "appointmentTypeId": ortho.wires.id, "startTime": c.iso(14)},
+                {
+                    **part,
+                    "appointmentTypeId": ortho.bond.id,
+                    "startTime": c.iso(14, 40),
+                    "assistantId": ortho.ana.id,
+                },
+            ],
+        }
+        res = client.post(APPOINTMENTS, json=body, headers=c.headers())
+        assert res.status_code == 422, res.text
+        assert res.json()["errors"][0]["field"] == "parts.1.assistantId"
+        body["parts"][1].pop("assistantId")
+        made = client.post(APPOINTMENTS, json=body, headers=c.headers())
+        assert made.status_code == 201, made.text
+        assistants = [a["assistantId"] for a in made.json()["appointments"]]
+        assert assistants == [ortho.ana.id, ortho.maya.id]
+
+    def test_a_copy_keeps_its_assistant_while_free(self, client: TestClient, ortho: Ortho) -> None:
+        appt = _book(client, ortho, assistantId=ortho.maya.id).json()
+        copy = client.post(
+            f"{APPOINTMENTS}/{appt['id']}/duplicate",
+            json={"startTime": ortho.clinic.iso(16)},
+            headers=ortho.clinic.headers(),
+        )
+        assert copy.status_code == 201, copy.text
+        assert copy.json()["assistantId"] == ortho.maya.id
+
+    def test_the_live_probe_says_whom_a_pinned_assistant_is_with(
+        self, client: TestClient, ortho: Ortho
+    ) -> None:
+        c = ortho.clinic
+        _book(client, ortho, assistantId=ortho.maya.id)
+        moving = _book(client, ortho, startTime=c.iso(16), **_second_chair(ortho)).json()
+        with client.websocket_connect(
+            f"/api/booking/events?token={c.world.tokens['frontdesk']}"
+        ) as ws:
+            ws.receive_json()
+            probe = {"type": "probe", "seq": 1, "appointmentId": moving["id"]}
+            ws.send_json({**probe, "startTime": c.iso(14), "assistantId": ortho.maya.id})
+            pinned = ws.receive_json()
+            # Left to booking's choice, Ana is free at 14:00: no conflict.
+            ws.send_json({**probe, "startTime": c.iso(14)})
+            chosen = ws.receive_json()
+        assert pinned["ok"] is False
+        [busy] = pinned["conflicts"]
+        assert busy["resource"] == "assistant" and busy["kind"] == "conflict"
+        assert "Assistant Maya Lee is with" in busy["message"]
+        assert chosen["ok"] is True, chosen
