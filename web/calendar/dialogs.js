@@ -70,6 +70,7 @@ function createForm() {
     provider: field(f, "provider", HTMLSelectElement),
     chair: field(f, "chair", HTMLSelectElement),
     room: field(f, "room", HTMLSelectElement),
+    assistant: field(f, "assistant", HTMLSelectElement),
     notes: field(f, "notes", HTMLTextAreaElement),
   };
 }
@@ -89,6 +90,9 @@ export function openCreate({ start, end, resourceId, typeId, slot }) {
   fillSelect(c.provider, state.providers, { selectedId: chosen("providerId") });
   fillSelect(c.chair, state.chairs, { empty: "(no chair)", selectedId: chosen("chairId") });
   fillSelect(c.room, state.rooms, { empty: "(no room)", selectedId: chosen("roomId") });
+  // Empty lets the engine choose one where the type needs an assistant.
+  fillSelect(c.assistant, state.assistants, { empty: "(any or none)", selectedId: chosen("assistantId") });
+  $("#create-assistant").hidden = state.assistants.length === 0;
   c.start.value = tz.wallString(start).slice(0, 16);
   const kind = state.types.get(c.type.value);
   const asked = end ? minutesBetween(start, end) : 0;
@@ -117,12 +121,23 @@ export async function probeCreate() {
     providerId: c.provider.value,
     chairId: c.chair.value || null,
     roomId: c.room.value || null,
+    ...assistantOf(c),
     startTime: tz.wallToIso(tz.wallDate(`${c.start.value}:00`), state.zone),
     duration: +c.duration.value || null,
   });
   if (mine !== createProbeSeq || !reply) return;
   out.dataset.state = reply.error || !reply.ok ? "conflict" : "ok";
   out.textContent = reply.error || (reply.ok ? "This time is free." : reply.message || "");
+}
+
+/**
+ * The assistant chosen in the dialog, sent only when one is: a clinic without assistants sends
+ * exactly what it sent before.
+ * @param {ReturnType<typeof createForm>} c
+ * @returns {{assistantId?: string}}
+ */
+function assistantOf(c) {
+  return c.assistant.value ? { assistantId: c.assistant.value } : {};
 }
 
 /** @param {SubmitEvent} e */
@@ -138,6 +153,7 @@ export async function submitCreate(e) {
     providerId: c.provider.value,
     chairId: c.chair.value || null,
     roomId: c.room.value || null,
+    ...assistantOf(c),
     startTime: tz.wallToIso(tz.wallDate(`${c.start.value}:00`), state.zone),
     duration: +c.duration.value,
     templateSlotId: c.form.dataset.templateSlotId || null,
@@ -185,7 +201,7 @@ export function wireCreate() {
     const kind = state.types.get(c.type.value);
     if (kind) c.duration.value = String(kind.defaultDuration);
   };
-  for (const control of [c.type, c.provider, c.chair, c.room, c.start, c.duration, c.patientName]) {
+  for (const control of [c.type, c.provider, c.chair, c.room, c.assistant, c.start, c.duration, c.patientName]) {
     control.addEventListener("change", () => probeCreate());
   }
 }

@@ -8,7 +8,7 @@
 // dialogs.js the menu and dialogs; patient.js the patient panel; keyboard.js the shortcuts;
 // api.js, live.js, tz.js, dom.js the plumbing. This file signs in and assembles the page.
 
-import { explain, getAll, getJson, login, setUnauthorizedHandler, token } from "./api.js";
+import { ApiError, explain, getAll, getJson, login, setUnauthorizedHandler, token } from "./api.js";
 import {
   appointmentContent,
   appointmentSource,
@@ -33,8 +33,8 @@ import {
   columnField,
   columns,
   defaultMode,
-  FIELD,
   may,
+  offersMode,
   refetch,
   resourceName,
   state,
@@ -186,8 +186,8 @@ function buildCalendar() {
 
 /** @param {string} mode */
 function setMode(mode) {
-  if (!(mode in FIELD)) return;
-  state.mode = /** @type {ResourceKind} */ (mode);
+  if (!offersMode(mode)) return;
+  state.mode = mode;
   calendar().setOption("resources", columnResources());
   sizeColumns();
   refetch();
@@ -206,12 +206,13 @@ async function start() {
   $("#login").hidden = true;
   $("#app").hidden = false;
   state.me = await getJson("/api/auth/me");
-  const [clinics, types, providers, chairs, rooms] = await Promise.all([
+  const [clinics, types, providers, chairs, rooms, assistants] = await Promise.all([
     getJson("/api/clinics"),
     getAll("/api/appointment-types", 200),
     getAll("/api/providers", 200),
     getAll("/api/chairs", 200),
     getAll("/api/rooms", 200),
+    assistantRows(),
   ]);
   state.clinic = /** @type {Page<ClinicRead>} */ (clinics).items[0];
   state.zone = clinic().timeZone;
@@ -221,6 +222,8 @@ async function start() {
   state.providers = active(providers);
   state.chairs = active(chairs);
   state.rooms = active(rooms);
+  state.assistants = active(assistants);
+  showAssistantColumns();
   forgetAppointments();
   forgetSchedule({ grid: true });
   $("#clinic-name").textContent = `${clinic().name} · ${state.zone}`;
@@ -243,11 +246,32 @@ async function start() {
     onAuthLost: signOut,
   });
   const mode = new URLSearchParams(location.search).get("columns");
-  state.mode = mode && mode in FIELD ? /** @type {ResourceKind} */ (mode) : defaultMode();
+  state.mode = offersMode(mode) ? mode : defaultMode();
   select("#resource-mode").value = state.mode;
   buildCalendar();
   cal.live.connect();
   window.slotwiseCalendar = calendar(); // for people debugging in the console
+}
+
+/**
+ * The clinic's assistants. A server without assistants (before they existed: 404) has none,
+ * and the calendar is as it was; any other failure is an error.
+ * @returns {Promise<Resource[]>}
+ */
+async function assistantRows() {
+  try {
+    return await getAll("/api/assistants", 200);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return [];
+    throw err;
+  }
+}
+
+/** The Assistants choice of the column picker, only for a clinic that has assistants. */
+function showAssistantColumns() {
+  const option = select("#resource-mode").querySelector('option[value="assistant"]');
+  if (!(option instanceof HTMLOptionElement)) return;
+  option.hidden = option.disabled = state.assistants.length === 0;
 }
 
 /** @param {unknown} [reason] */

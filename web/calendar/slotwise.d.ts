@@ -2,8 +2,8 @@
 // reads from the API (the fields it uses, camelCase as on the wire) and the small part of
 // EventCalendar's standalone bundle it calls (the bundle ships no types of its own).
 
-type ResourceKind = "provider" | "chair" | "room";
-type ResourceField = "providerId" | "chairId" | "roomId";
+type ResourceKind = "provider" | "chair" | "room" | "assistant";
+type ResourceField = "providerId" | "chairId" | "roomId" | "assistantId";
 
 interface Page<T> {
   items: T[];
@@ -59,6 +59,8 @@ interface Placement {
   providerId: string | null;
   chairId: string | null;
   roomId: string | null;
+  /** the assistant held (null when the type needs none); absent from servers before assistants */
+  assistantId?: string | null;
   startTime: string;
   endTime: string;
 }

@@ -4,7 +4,7 @@
 // the calendar is redrawn only by refetch(), which asks the event sources again.
 
 /** @type {Record<ResourceKind, ResourceField>} */
-export const FIELD = { provider: "providerId", chair: "chairId", room: "roomId" };
+export const FIELD = { provider: "providerId", chair: "chairId", room: "roomId", assistant: "assistantId" };
 export const MOVABLE = new Set(["SCHEDULED", "CONFIRMED"]);
 
 /**
@@ -27,6 +27,8 @@ export const state = {
   chairs: [],
   /** @type {Resource[]} */
   rooms: [],
+  /** @type {Resource[]} the clinic's active assistants (none: no assistant columns) */
+  assistants: [],
   /** @type {Map<string, string>} patient id -> "First Last" */
   patients: new Map(),
   /** @type {Map<string, Appointment>} id -> the server's row, or its optimistic stand-in */
@@ -124,14 +126,25 @@ export function defaultMode() {
   return state.chairs.length ? "chair" : "provider";
 }
 
+/**
+ * Whether the clinic can be shown in these columns: assistant columns only where it has
+ * assistants.
+ * @param {string | null} mode
+ * @returns {mode is ResourceKind}
+ */
+export function offersMode(mode) {
+  if (!mode || !(mode in FIELD)) return false;
+  return mode !== "assistant" || state.assistants.length > 0;
+}
+
 /** The resources shown as columns. */
 export function columns() {
-  return { provider: state.providers, chair: state.chairs, room: state.rooms }[state.mode];
+  return { provider: state.providers, chair: state.chairs, room: state.rooms, assistant: state.assistants }[state.mode];
 }
 
 /** @param {string | null | undefined} id */
 export function resourceName(id) {
-  const all = [...state.providers, ...state.chairs, ...state.rooms];
+  const all = [...state.providers, ...state.chairs, ...state.rooms, ...state.assistants];
   return all.find((r) => r.id === id)?.name ?? "—";
 }
 
@@ -147,7 +160,7 @@ export function patientName(id) {
 
 /** @param {Placement} part the resources of a booking part, named */
 export function placeNames(part) {
-  return [part.providerId, part.chairId, part.roomId].filter(Boolean).map(resourceName).join(", ");
+  return [part.providerId, part.chairId, part.roomId, part.assistantId].filter(Boolean).map(resourceName).join(", ");
 }
 
 /** @param {string} permission */
