@@ -30,13 +30,28 @@ pytestmark = pytest.mark.browser
 
 
 def _assistants(site: str, clinic: Clinic, *names: str) -> list[dict[str, Any]]:
-    """The clinic's assistants, created as an administrator would; the Adjustment needs one."""
+    """The clinic's assistants, set up as an administrator would: each working 08:00-18:00
+    every day in the active template, and the Adjustment needing one."""
     with api(site, clinic, "admin") as http:
         made = []
         for name in names:
             resp = http.post("/api/assistants", json={"name": name})
             assert resp.status_code == 201, resp.text
             made.append(resp.json())
+        template = http.get("/api/schedule-templates/active").json()
+        hours = template["workingHours"] + [
+            {
+                "resourceType": "assistant",
+                "resourceId": a["id"],
+                "weekday": day,
+                "start": "08:00",
+                "end": "18:00",
+            }
+            for a in made
+            for day in range(7)
+        ]
+        resp = http.put(f"/api/schedule-templates/{template['id']}", json={"workingHours": hours})
+        assert resp.status_code == 200, resp.text
         resp = http.put(f"/api/appointment-types/{clinic.adj.id}", json={"needsAssistant": True})
         assert resp.status_code == 200, resp.text
     return made
