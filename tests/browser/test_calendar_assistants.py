@@ -29,9 +29,11 @@ from tests.browser.calendar_pages import (
 pytestmark = pytest.mark.browser
 
 
-def _assistants(site: str, clinic: Clinic, *names: str) -> list[dict[str, Any]]:
-    """The clinic's assistants, set up as an administrator would: each working 08:00-18:00
-    every day in the active template, and the Adjustment needing one."""
+def _assistants(
+    site: str, clinic: Clinic, *names: str, until: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The clinic's assistants, set up as an administrator would: each working from 08:00 to
+    18:00 (or ``until[name]``) every day in the active template, and the Adjustment needing one."""
     with api(site, clinic, "admin") as http:
         made = []
         for name in names:
@@ -45,7 +47,7 @@ def _assistants(site: str, clinic: Clinic, *names: str) -> list[dict[str, Any]]:
                 "resourceId": a["id"],
                 "weekday": day,
                 "start": "08:00",
-                "end": "18:00",
+                "end": (until or {}).get(a["name"], "18:00"),
             }
             for a in made
             for day in range(7)
@@ -83,7 +85,7 @@ def test_a_clinic_without_assistants_is_offered_no_assistant_columns(
 def test_the_assistant_view_puts_each_block_in_its_assistants_column(
     browser: Any, site: str, clinic: Clinic
 ) -> None:
-    maya, ana = _assistants(site, clinic, "Maya", "Ana")
+    maya, ana = _assistants(site, clinic, "Maya", "Ana", until={"Ana": "16:00"})
     first = book(site, clinic, assistantId=maya["id"])  # 14:00-14:30, Chair 2
     second = book(
         site,
@@ -109,7 +111,27 @@ def test_the_assistant_view_puts_each_block_in_its_assistants_column(
     block_of(page, second["id"]).wait_for()
     assert _column_of(page, first["id"]) == "Maya"
     assert _column_of(page, second["id"]) == "Ana"
+    # Each column is shaded by its assistant's own hours: Ana goes home at 16:00, Maya at 18:00.
+    per_minute = px_per_minute(page, first["id"], 30)
+    four_pm = laid_out_box(block_of(page, first["id"]))["y"] + 120 * per_minute
+    closed = page.evaluate(
+        """() => [...document.querySelectorAll('.ec-bg-event.bg-closed')].map((e) => {
+            const r = e.getBoundingClientRect();
+            return {x: r.x + r.width / 2, y: r.y};
+        })"""
+    )
+    tops = {
+        name: sorted(round(c["y"]) for c in closed if _inside(page, name, c["x"]))
+        for name in ("Maya", "Ana")
+    }
+    assert any(abs(y - four_pm) <= 3 for y in tops["Ana"]), tops
+    assert not any(abs(y - four_pm) <= 3 for y in tops["Maya"]), tops
     page.context.close()
+
+
+def _inside(page: Any, column: str, x: float) -> bool:
+    head = laid_out_box(page.locator(".ec-col-head", has_text=column))
+    return bool(head["x"] <= x < head["x"] + head["width"])
 
 
 def test_dragging_a_block_to_another_assistant_reassigns_it(
