@@ -170,6 +170,9 @@ export async function bookSlot(slot, extra, label) {
     startTime: p.startTime,
     duration: p.duration,
     templateSlotId: p.templateSlotId,
+    // The assistant shown (a suggestion's, the dialog's pin) is the one booked; none is sent
+    // where there is none, so clinics without assistants send what they always sent.
+    ...(p.assistantId ? { assistantId: p.assistantId } : {}),
   }));
   const body = parts.length === 1 ? { ...extra, ...parts[0] } : { ...extra, parts };
   const shown = parts.map((p) => ({ ...p, endTime: endOf(p.startTime, p.duration) }));
