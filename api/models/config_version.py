@@ -5,10 +5,11 @@ counter: one written by a transaction that rolled back is never issued again.
 
 Configuration is what ``api.booking.clinic_state`` reads besides appointments and holds:
 providers, chairs, rooms, assistants, appointment types, schedule templates and their hours,
-exceptions and slots. The bump rides on the unit of work (``before_flush``, registered when
-``api.models`` is imported), so ORM writes anywhere are covered; a bulk ``update()`` of such a
-table must call ``bump`` itself (``schedule_templates.service`` does). Writing those tables with
-raw SQL behind the application's back needs a bump too.
+exceptions and slots, and the portal settings. The bump rides on the unit of work
+(``before_flush``, registered when ``api.models`` is imported), so ORM writes anywhere are
+covered; a bulk ``update()`` of such a table must call ``bump`` itself
+(``schedule_templates.service`` does). Writing those tables with raw SQL behind the
+application's back needs a bump too.
 """
 
 from __future__ import annotations
@@ -22,10 +23,20 @@ from sqlalchemy.orm import Session
 from api.models.appointment_type import AppointmentType
 from api.models.base import new_id
 from api.models.clinic import Clinic
+from api.models.portal import PortalSettings
 from api.models.resources import Assistant, Chair, Provider, Room
 from api.models.schedule import ScheduleException, ScheduleTemplate, TemplateSlot, WorkingHours
 
-_OWNED_BY_CLINIC = (Provider, Chair, Room, Assistant, AppointmentType, ScheduleTemplate)
+# Portal settings too: listings cache them with the types (api/portal/availability_config.py).
+_OWNED_BY_CLINIC = (
+    Provider,
+    Chair,
+    Room,
+    Assistant,
+    AppointmentType,
+    ScheduleTemplate,
+    PortalSettings,
+)
 _OWNED_BY_TEMPLATE = (WorkingHours, ScheduleException, TemplateSlot)
 
 

@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from api.booking import availability
+from api.booking.busy_cache import Versions, versions
 from api.booking.provider_time import responsible_provider
 from api.booking.rules import BookingConflict
 from api.core import clock
 from api.errors import InvalidInput
 from api.models import AppointmentType, Clinic, Patient
-from api.portal import availability_cache, repository
+from api.portal import availability_cache
 from api.portal.availability_cache import FreeTime
+from api.portal.availability_config import portal_offer
 from api.portal.identity import PortalCaller
-from api.portal.offer import bookable_type, on_grid, portal_settings
+from api.portal.offer import on_grid
 from api.portal.schemas import (
     PortalAvailability,
     PortalDay,
@@ -54,7 +56,8 @@ class FreeTimesQuery:
 
     caller: PortalCaller
     clinic: Clinic
-    kind: AppointmentType
+    current: Versions
+    type_id: str
     step_minutes: int
     start: datetime
     end: datetime
@@ -66,7 +69,7 @@ def _free_times(session: Session, query: FreeTimesQuery) -> tuple[tuple[FreeTime
     """The engine's starts on the portal grid in [start, end), and whether the search finished."""
     caller, clinic = query.caller, query.clinic
     req = availability.AvailabilityRequest(
-        type_ids=[query.kind.id],
+        type_ids=[query.type_id],
         window_start=query.start,
         window_end=query.end,
         durations=[],
@@ -89,8 +92,10 @@ def _free_times(session: Session, query: FreeTimesQuery) -> tuple[tuple[FreeTime
         if provider_id is None:
             # A type that needs no provider: list the one booking records for this caller, so
             # the time the widget sends back books as listed (api/booking/provider_time.py).
+            kind = session.get(AppointmentType, query.type_id)
+            assert kind is not None  # checked bookable, and this transaction still sees it
             recorded = recorded or responsible_provider(
-                session, clinic.id, query.kind, _usual_provider(session, caller)
+                session, clinic.id, kind, _usual_provider(session, caller)
             )
             provider_id = recorded
         times.append(
@@ -111,11 +116,12 @@ def _cached_free_times(
     nothing it depends on changed (api/portal/availability_cache.py)."""
     caller, clinic, now = query.caller, query.clinic, query.now
     days_from, days_to = _whole_days(clinic, query.start, query.end)
-    question = (query.kind.id, days_from, days_to, caller.patient_id, query.step_minutes)
+    question = (query.type_id, days_from, days_to, caller.patient_id, query.step_minutes)
     # Read before the engine runs: an entry is then at worst newer than its key, never older.
     found = availability_cache.lookup(
         session,
         clinic,
+        query.current,
         question,
         days_from - BUSY_MARGIN,
         days_to + BUSY_MARGIN,
@@ -142,11 +148,18 @@ def available(
     time_limit: float,
     limit: int | None = None,
     cached: bool = False,
+    current: Versions | None = None,
 ) -> PortalAvailability:
     """Free times on the portal grid; `cached` answers from the worker's cache when current
-    (the listing endpoint; write paths computing alternatives ask the engine afresh)."""
-    kind = bookable_type(session, caller, type_id)
-    settings = portal_settings(session, clinic.id)
+    (the listing endpoint; write paths computing alternatives ask the engine afresh).
+
+    `current` is the clinic's versions as this transaction read them (the listing reads them
+    with the clinic's row); read here, after this transaction's own writes, when not given.
+    """
+    current = current or versions(session, clinic.id)
+    # Type, portal settings and provider names are configuration: one copy per config_version.
+    offer = portal_offer(session, clinic.id, current.config)
+    kind = offer.bookable_type(caller, type_id)
     now = clock.now()
     start = max(start or now, now)
     end = end or start + timedelta(days=DEFAULT_DAYS)
@@ -161,13 +174,11 @@ def available(
     # The same window rules as the engine's (to after from, from before the horizon).
     availability.window_for(start, end, clinic, now)
     query = FreeTimesQuery(
-        caller, clinic, kind, settings.slot_step_minutes, start, end, now, time_limit
+        caller, clinic, current, kind.id, offer.slot_step_minutes, start, end, now, time_limit
     )
     times, complete = (_cached_free_times if cached else _free_times)(session, query)
     zone = ZoneInfo(clinic.time_zone)
-    names: dict[str, str] = {}
-    if settings.show_provider_names:
-        names = repository.provider_names(session, clinic.id)
+    names = offer.provider_names
     # A cached answer covers whole days and was computed a little earlier: keep the asked
     # window, and drop starts that have come inside the lead time since.
     earliest = max(start, now + timedelta(minutes=clinic.min_lead_time_minutes))

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from api.booking.busy_cache import busy_snapshot, versions
+from api.booking.busy_cache import Versions, busy_snapshot
 from api.core import cache
 from api.models import Clinic
 
@@ -55,14 +55,15 @@ class Lookup:
 def lookup(
     session: Session,
     clinic: Clinic,
+    current: Versions,
     question: Hashable,
     busy_from: datetime,
     busy_to: datetime,
     hold_owner: str,
     now: datetime,
 ) -> Lookup:
-    """The key for `question` over busy time in [busy_from, busy_to), as the data stands now."""
-    current = versions(session, clinic.id)
+    """The key for `question` over busy time in [busy_from, busy_to), under `current`: the
+    clinic's versions as this transaction read them before computing anything."""
     # Per worker, read once per busy_version: no query on a repeated question.
     snapshot = busy_snapshot(session, clinic.id, current.busy, busy_from, busy_to)
     own_holds = tuple(sorted(h.id for h in snapshot.holds if h.owner == hold_owner))

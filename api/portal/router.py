@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth.deps import PatientPortal, SettingsDep
 from api.booking import checks
+from api.booking.busy_cache import Versions
 from api.core.idempotency import IdempotentRequest, fingerprint
 from api.core.network import network_of
 from api.core.ratelimit import Rule, client_ip, per_ip
@@ -34,6 +35,7 @@ from api.portal import (
     online_booking,
     own_appointments,
 )
+from api.portal.availability_config import current_clinic
 from api.portal.identity import (
     GUEST_MINUTES,
     Caller,
@@ -182,7 +184,10 @@ def available_slots(
     The clinic's minimum lead time and horizon always apply; the window defaults to 14 days and
     may be at most 31 (422 beyond).
     """
-    clinic = _caller_clinic(session, caller, request)
+    # One query for the clinic and both its versions: all a repeated listing reads
+    # (api/portal/availability_config.py).
+    clinic = current_clinic(session, caller.clinic_id)
+    check_origin(request, clinic)
     return availability.available(
         session,
         caller,
@@ -192,6 +197,7 @@ def available_slots(
         end,
         time_limit=settings.solver_time_limit_seconds,
         cached=True,
+        current=Versions(str(clinic.config_version), str(clinic.busy_version)),
     )
 
 
