@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.passwords import hash_password
+from api.demo_waitlist import add_waitlist
 from api.models import (
     Appointment,
     AppointmentSource,
@@ -405,11 +406,13 @@ def load_demo(session: Session, today: date | None = None) -> str:
     staff = Staff(providers, chairs, scanner, assistants)
     count = _book_three_weeks(session, rng, clinic, admin, today, tz, staff, types, patients)
     session.flush()
+    waiting = add_waitlist(session, rng, clinic, admin, today, tz)
+    session.flush()
     return (
         f"Loaded the demo clinic '{clinic.name}' ({TIME_ZONE}): {len(providers)} providers, "
         f"{len(chairs)} chairs, {len(assistants)} assistants, 1 scanner room, "
         f"{len(types)} appointment types with doctor time, "
-        f"{len(patients)} patients, {count} appointments.\n" + _logins()
+        f"{len(patients)} patients, {count} appointments, {waiting} on the waitlist.\n" + _logins()
     )
 
 

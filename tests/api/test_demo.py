@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.booking.clinic_state import ClinicState
 from api.demo import DEMO_PASSWORD, load_demo
+from api.demo_waitlist import WAITING
 from api.models import (
     Appointment,
     AppointmentType,
@@ -18,6 +19,7 @@ from api.models import (
     Patient,
     User,
 )
+from api.models.waitlist import WaitlistEntry
 from solver import validate
 from solver.problem import Visit, VisitPart
 from solver.result import PartAssignment
@@ -54,6 +56,53 @@ def test_demo_loads_once_and_its_logins_work(client: TestClient, db: Session) ->
     ).json()["access_token"]
     chairs = client.get("/api/chairs", headers={"Authorization": f"Bearer {token}"}).json()
     assert chairs["total"] == 8
+    _a_cancellation_in_the_first_weeks_is_taken_from_the_waitlist(client, db, token)
+
+
+def _a_cancellation_in_the_first_weeks_is_taken_from_the_waitlist(
+    client: TestClient, db: Session, token: str
+) -> None:
+    """The demo's waitlist is there to be seen: some early adjustment, once cancelled, is wanted
+    by a waiting patient, and booking them moves their later booking (docs/waitlist.md)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    assert db.scalar(select(func.count()).select_from(WaitlistEntry)) == WAITING
+    early = db.scalars(
+        select(Appointment)
+        .join(AppointmentType)
+        .where(AppointmentType.code == "ADJ", Appointment.chair_id.is_not(None))
+        .order_by(Appointment.start_time)
+        .limit(40)
+    ).all()
+    for appt in early:
+        matches = client.get(
+            "/api/booking/waitlist/matches", params={"appointmentId": appt.id}, headers=auth
+        ).json()
+        if matches["total"]:
+            break
+    else:
+        raise AssertionError("no early adjustment is wanted by anyone on the demo waitlist")
+    cancelled = client.delete(
+        f"/api/booking/appointments/{appt.id}",
+        params={"reason": "Patient unwell"},
+        headers={**auth, "If-Match": f'"{appt.version}"'},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    top = matches["matches"][0]
+    booked = client.post(
+        f"/api/booking/waitlist/{top['entry']['id']}/book",
+        json={
+            "parts": [
+                {k: p[k] for k in ("startTime", "providerId", "chairId", "roomId")}
+                for p in top["slot"]["parts"]
+            ]
+        },
+        headers=auth,
+    )
+    assert booked.status_code == 201, booked.text
+    body = booked.json()
+    assert body["entry"]["status"] == "booked"
+    assert [a["source"] for a in body["appointments"]] == ["WAITLIST"]
+    assert body["cancelledAppointmentIds"] == [top["entry"]["replacesAppointmentId"]]
 
 
 def _held(db: Session) -> list[tuple[str, str | None, datetime, datetime, datetime, datetime]]:
