@@ -20,7 +20,16 @@ from api.config import Settings
 from api.models import Appointment, AppointmentSource, AppointmentStatus, Patient
 from api.models.waitlist import WaitlistEntry, WaitlistSource, WaitlistStatus
 from tests.api.booking.conftest import Clinic
-from tests.browser.calendar_pages import api, block_of, book, open_calendar, stored
+from tests.browser.calendar_pages import (
+    api,
+    block_of,
+    book,
+    drag,
+    grab_point,
+    open_calendar,
+    px_per_minute,
+    stored,
+)
 from tests.conftest import PASSWORD
 from tests.support.server import running_server
 from tests.support.smtp import Inbox, smtp, text_of  # noqa: F401
@@ -112,6 +121,30 @@ def test_a_cancellation_shows_who_fits_and_books_one_in_two_clicks(
     assert [a.source for a in booked] == [AppointmentSource.WAITLIST]
     assert stored(app, waiting["later"]["id"]).status == AppointmentStatus.CANCELLED
     block_of(page, booked[0].id).wait_for()  # the calendar shows the waitlist booking
+    page.context.close()
+
+
+def test_time_freed_by_moving_an_appointment_away_shows_who_fits(
+    browser: Any, site: str, app: FastAPI, clinic: Clinic
+) -> None:
+    moved = book(site, clinic, startTime=clinic.iso(15))  # 15:00-15:30, Chair 2
+    waiting = _waiting(site, clinic, clinic.patients[1], later_days=9)
+    page = open_calendar(browser, site, clinic)
+    per_minute = px_per_minute(page, moved["id"], 30)
+    x, y = grab_point(page, moved["id"])
+    drag(page, x, y, 0, 120 * per_minute)  # to 17:00: 15:00-15:30 on Chair 2 is free now
+    expect(page.locator("#toast")).to_contain_text("the time this freed", timeout=10000)
+    assert stored(app, moved["id"]).start_time == clinic.at(17)
+    page.locator(".waitlist-chip", has_text="1 on the waitlist fits").click()
+    match = page.locator(f'.waitlist-match[data-entry-id="{waiting["entry"]["id"]}"]')
+    match.locator("button", has_text="Book").click()
+    expect(page.locator("#toast")).to_contain_text("from the waitlist", timeout=10000)
+    with app.state.db.read() as session:
+        [taken] = session.scalars(
+            select(Appointment).where(Appointment.source == AppointmentSource.WAITLIST)
+        ).all()
+    assert (taken.patient_id, taken.start_time) == (clinic.patients[1].id, clinic.at(15))
+    assert taken.chair_id == clinic.chairs[1].id
     page.context.close()
 
 

@@ -10,7 +10,7 @@ import { minutesBetween, money, toast, uuid } from "./dom.js";
 import { probeHover, stopProbe } from "./probe.js";
 import { calendar, columnField, patientName, refetch, resourceName, state, typeName } from "./state.js";
 import * as tz from "./tz.js";
-import { findWaitlistFits } from "./waitlist.js";
+import { findFitsInFreedTime, findWaitlistFits } from "./waitlist.js";
 
 /** @param {Appointment} appt */
 function ifMatch(appt) {
@@ -75,6 +75,7 @@ export async function onDrop(info) {
       return data;
     });
     toast(`Moved ${patientName(data.patientId)} to ${tz.describe(data.startTime, state.zone)}.`, "ok");
+    findFitsInFreedTime(appt, data);
   } catch (err) {
     toast(`Not moved: ${explain(err)}`, "error");
   }
@@ -125,6 +126,7 @@ export async function onResize(info) {
       return /** @type {Appointment} */ (data);
     });
     toast(`${typeName(data.appointmentTypeId)} now lasts ${data.duration} minutes.`, "ok");
+    if (data.duration < appt.duration) findFitsInFreedTime(appt, data);
   } catch (err) {
     toast(`Not resized: ${explain(err)}`, "error");
   }

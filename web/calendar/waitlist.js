@@ -12,9 +12,14 @@ import { columnField, may, refetch, resourceName, state, typeName, whenIdle } fr
 import * as tz from "./tz.js";
 
 /**
- * Freed time the page shows, keyed by the appointment that held it, with the last answer.
- * @type {Map<string, {placement: Appointment, matches: WaitlistMatches}>}
+ * @typedef {object} FreedGap freed time the page shows, with the server's last answer on it
+ * @property {Placement} placement where and when the time freed (the columns place it by this)
+ * @property {Record<string, string>} query how the server is asked about it: `appointmentId`
+ *   for a cancelled appointment's time, else `chairId`/`providerId` with `start` and `end`
+ * @property {WaitlistMatches} matches
  */
+
+/** @type {Map<string, FreedGap>} */
 const gaps = new Map();
 
 /** @type {string | null} the gap whose list is open */
@@ -60,24 +65,53 @@ export function waitlistContent(ev) {
 }
 
 /**
- * Asks who on the waitlist could take the time a cancelled appointment held, and shows the gap
- * when someone fits. Resolves to how many fit (0 when the check failed: a cancellation has
- * already succeeded, and the waitlist is a bonus on top of it).
- * @param {Appointment} appt the appointment as it was booked
+ * Asks the server who on the waitlist fits freed time and shows the gap when someone does.
+ * Resolves to how many fit (0 when the check failed: the change that freed the time has already
+ * succeeded, and the waitlist is a bonus on top of it).
+ * @param {string} key @param {Placement} placement @param {Record<string, string>} query
  * @returns {Promise<number>}
  */
-export async function findWaitlistFits(appt) {
+async function check(key, placement, query) {
   if (!may("booking:create_appointment")) return 0;
   try {
     /** @type {WaitlistMatches} */
-    const matches = await getJson(`/api/booking/waitlist/matches?${new URLSearchParams({ appointmentId: appt.id })}`);
-    if (matches.total) gaps.set(appt.id, { placement: appt, matches });
-    else gaps.delete(appt.id);
+    const matches = await getJson(`/api/booking/waitlist/matches?${new URLSearchParams(query)}`);
+    if (matches.total) gaps.set(key, { placement, query, matches });
+    else gaps.delete(key);
     refetch();
     return matches.total;
   } catch {
     return 0;
   }
+}
+
+/** The time a cancelled appointment held. @param {Appointment} appt the appointment as it was booked */
+export function findWaitlistFits(appt) {
+  return check(appt.id, appt, { appointmentId: appt.id });
+}
+
+/**
+ * Time an appointment no longer takes after it moved or got shorter: `before` minus `after` on
+ * the resource it left (a move to another column frees all of it). Tells the desk when someone
+ * fits.
+ * @param {Appointment} before @param {Appointment} after
+ */
+export async function findFitsInFreedTime(before, after) {
+  const resource = before.chairId ? "chairId" : "providerId";
+  let start = Date.parse(before.startTime);
+  let end = Date.parse(before.endTime);
+  if (after[resource] === before[resource] && after.status !== "CANCELLED") {
+    const [s, e] = [Date.parse(after.startTime), Date.parse(after.endTime)];
+    if (s <= start && e >= end) return; // it still covers all of it
+    if (s > start && s < end) end = s; // it moved later, or kept its start and shrank: the head
+    else if (e > start && e < end) start = e; // it moved earlier or shrank: the tail
+  }
+  const id = before[resource];
+  if (!id || end <= start) return;
+  const iso = (/** @type {number} */ ms) => new Date(ms).toISOString();
+  const placement = { ...before, startTime: iso(start), endTime: iso(end) };
+  const fits = await check(`${id}-${iso(start)}`, placement, { [resource]: id, start: iso(start), end: iso(end) });
+  if (fits) toast(`${fitLabel(fits)} the time this freed: click it to see who.`, "ok");
 }
 
 /** @param {string} gapId */
@@ -144,7 +178,7 @@ async function bookEntry(m) {
     const gap = gapId ? gaps.get(gapId) : undefined;
     // Someone else may have taken the time or the patient: ask again who still fits.
     if (gap && gapId) {
-      findWaitlistFits(gap.placement).then(() => (gaps.has(gapId) ? openWaitlist(gapId) : dialog("#waitlist-dialog").close()));
+      check(gapId, gap.placement, gap.query).then(() => (gaps.has(gapId) ? openWaitlist(gapId) : dialog("#waitlist-dialog").close()));
     }
   }
 }
@@ -157,7 +191,7 @@ async function offerTop() {
     /** @type {{data: WaitlistOffer}} */
     const { data } = await api("/api/booking/waitlist/offers", {
       method: "POST",
-      json: { appointmentId: gapId, count: 3 },
+      json: { ...(gaps.get(gapId)?.query ?? {}), count: 3 },
       headers: { "Idempotency-Key": uuid() },
     });
     dialog("#waitlist-dialog").close();
@@ -173,9 +207,21 @@ async function offerTop() {
   }
 }
 
-/** Gaps of appointments booked again (the live channel, another desk) are no longer free. @param {Appointment} appt */
+/**
+ * A gap someone has booked into since (the live channel, another desk, this one) is no longer
+ * free: it goes, and the next click would ask again anyway.
+ * @param {Appointment} appt
+ */
 export function onAppointmentChanged(appt) {
-  if (appt.status !== "CANCELLED" && !appt.deletedAt && gaps.delete(appt.id)) refetch();
+  if (appt.status === "CANCELLED" || appt.deletedAt) return;
+  const [s, e] = [Date.parse(appt.startTime), Date.parse(appt.endTime)];
+  let changed = false;
+  for (const [key, gap] of gaps) {
+    const overlaps = s < Date.parse(gap.placement.endTime) && e > Date.parse(gap.placement.startTime);
+    const sameColumn = /** @type {ResourceField[]} */ (["chairId", "providerId", "roomId"]).some((f) => gap.placement[f] && gap.placement[f] === appt[f]);
+    if (key === appt.id || (overlaps && sameColumn)) changed = gaps.delete(key) || changed;
+  }
+  if (changed) refetch();
 }
 
 export function wireWaitlist() {
