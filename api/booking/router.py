@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from api.audit import service as audit
 from api.auth.deps import (
     CancelAppointment,
     CreateAppointment,
@@ -41,7 +38,7 @@ from api.booking.schemas import (
 from api.booking.update import update
 from api.core import clock
 from api.core.fetch import by_id
-from api.core.idempotency import IdempotentRequest, fingerprint
+from api.core.idempotency import respond_once
 from api.db import SessionDep
 from api.errors import InvalidInput, problem_responses
 from api.models import (
@@ -73,30 +70,6 @@ def _ctx(session: SessionDep, principal: Principal, request: Request) -> checks.
 
 def _etag(appointment: Appointment) -> str:
     return f'"{appointment.version}"'
-
-
-def _idempotent(
-    ctx: checks.Context,
-    request: Request,
-    key: str | None,
-    body: Any,
-    run: Callable[[], tuple[int, Any, dict[str, str]]],
-) -> JSONResponse:
-    guard = IdempotentRequest(
-        ctx.session,
-        ctx.principal.user_id,
-        key,
-        fingerprint(request.method, request.url.path, body),
-    )
-    request.app.state.idempotency_sweeper.kick()
-    replay = guard.replay()
-    if replay is not None:
-        code, stored = replay
-        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
-    code, payload, headers = run()
-    encoded = jsonable_encoder(payload, by_alias=True)
-    guard.store(code, encoded)
-    return JSONResponse(encoded, status_code=code, headers=headers)
 
 
 @router.get(
@@ -198,7 +171,14 @@ def create_appointment(
         )
         return 201, visit, {}
 
-    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+    return respond_once(
+        ctx.session,
+        ctx.principal.user_id,
+        request,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        run,
+    )
 
 
 @router.put(
@@ -263,7 +243,14 @@ def reschedule_appointment(
         reschedule(ctx, appt, body, if_match)
         return 200, service.to_read(appt), {"ETag": _etag(appt)}
 
-    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+    return respond_once(
+        ctx.session,
+        ctx.principal.user_id,
+        request,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        run,
+    )
 
 
 @router.post(
@@ -288,7 +275,14 @@ def duplicate_appointment(
         copy = duplicate(ctx, source, body, settings.solver_time_limit_seconds)
         return 201, service.to_read(copy), {"ETag": _etag(copy)}
 
-    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+    return respond_once(
+        ctx.session,
+        ctx.principal.user_id,
+        request,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        run,
+    )
 
 
 @router.get(
@@ -299,20 +293,7 @@ def duplicate_appointment(
 def appointment_audit(
     session: SessionDep, principal: ViewCalendar, appt: AppointmentById
 ) -> list[AuditRead]:
-    return [
-        AuditRead(
-            id=e.id,
-            action=e.action,
-            actor_id=e.actor_id,
-            at=e.at,
-            request_id=e.request_id,
-            reason=e.reason,
-            changes=audit.changes(e.before, e.after),
-            before=e.before,
-            after=e.after,
-        )
-        for e in audit.entries_for(session, principal.clinic_id, appt.id)
-    ]
+    return service.audit_trail(session, principal.clinic_id, appt.id)
 
 
 @router.get(

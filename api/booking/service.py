@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from api.audit import service as audit
 from api.auth.deps import Principal
 from api.auth.permissions import Role
 from api.booking import repository
 from api.booking.provider_time import provider_time
-from api.booking.schemas import AppointmentRead, Money, ProviderTime
+from api.booking.schemas import AppointmentRead, AuditRead, Money, ProviderTime
 from api.errors import Forbidden, NotFound
 from api.models import Appointment
 
@@ -53,3 +54,22 @@ def get_for_update(session: Session, principal: Principal, appointment_id: str) 
     if principal.role == Role.PROVIDER and appointment.provider_id != principal.provider_id:
         raise Forbidden("Providers may change only their own appointments.")
     return appointment
+
+
+def audit_trail(session: Session, clinic_id: str, entity_id: str) -> list[AuditRead]:
+    """What the audit log holds on one appointment or waitlist entry, oldest first, with what
+    each step changed."""
+    return [
+        AuditRead(
+            id=e.id,
+            action=e.action,
+            actor_id=e.actor_id,
+            at=e.at,
+            request_id=e.request_id,
+            reason=e.reason,
+            changes=audit.changes(e.before, e.after),
+            before=e.before,
+            after=e.after,
+        )
+        for e in audit.entries_for(session, clinic_id, entity_id)
+    ]

@@ -17,9 +17,13 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -142,3 +146,28 @@ class IdempotentRequest:
             self.record.status_code = status_code
             self.record.response_body = body
             self.session.flush()
+
+
+def respond_once(
+    session: Session,
+    user_id: str,
+    request: Request,
+    key: str | None,
+    body: Any,
+    run: Callable[[], tuple[int, Any, dict[str, str]]],
+) -> JSONResponse:
+    """A POST under an Idempotency-Key: the stored response when the key was seen with the same
+    request (marked `Idempotent-Replayed`), else `run()`'s (status, payload, headers), stored
+    with the request's transaction. Without a key `run()` simply answers."""
+    guard = IdempotentRequest(
+        session, user_id, key, fingerprint(request.method, request.url.path, body)
+    )
+    request.app.state.idempotency_sweeper.kick()
+    replay = guard.replay()
+    if replay is not None:
+        code, stored = replay
+        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
+    code, payload, headers = run()
+    encoded = jsonable_encoder(payload, by_alias=True)
+    guard.store(code, encoded)
+    return JSONResponse(encoded, status_code=code, headers=headers)

@@ -9,7 +9,6 @@ the whole public surface a guest can reach is read (and reviewed) in one file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.auth.deps import PatientPortal, SettingsDep
 from api.booking import checks
 from api.booking.busy_cache import Versions
-from api.core.idempotency import IdempotentRequest, fingerprint
+from api.core.idempotency import respond_once
 from api.core.network import network_of
 from api.core.ratelimit import Rule, client_ip, per_ip
 from api.db import SessionDep, WriteSessionDep
@@ -95,27 +94,6 @@ def _caller_clinic(session: SessionDep, caller: PortalCaller, request: Request) 
     clinic = offer.public_clinic(session, caller.clinic_id)
     check_origin(request, clinic)
     return clinic
-
-
-def _idempotent(
-    ctx: checks.Context,
-    request: Request,
-    key: str | None,
-    body: Any,
-    run: Callable[[], tuple[int, Any]],
-) -> JSONResponse:
-    guard = IdempotentRequest(
-        ctx.session, ctx.principal.user_id, key, fingerprint(request.method, request.url.path, body)
-    )
-    request.app.state.idempotency_sweeper.kick()
-    replay = guard.replay()
-    if replay is not None:
-        code, stored = replay
-        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
-    code, payload = run()
-    encoded = jsonable_encoder(payload, by_alias=True)
-    guard.store(code, encoded)
-    return JSONResponse(encoded, status_code=code)
 
 
 # --------------------------------------------------------------------------- public
@@ -263,7 +241,7 @@ def book_new_patient(
     _caller_clinic(session, caller, request)
     ctx = _ctx(session, caller, request)
 
-    def run() -> tuple[int, Any]:
+    def run() -> tuple[int, Any, dict[str, str]]:
         appt, pending = new_patients.book_new_patient(
             ctx, caller, body, settings, settings.solver_time_limit_seconds
         )
@@ -272,9 +250,16 @@ def book_new_patient(
         confirmation.email_confirm_minutes = offer.portal_settings(
             session, caller.clinic_id
         ).new_patient_confirm_minutes
-        return 201, confirmation
+        return 201, confirmation, {}
 
-    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+    return respond_once(
+        ctx.session,
+        ctx.principal.user_id,
+        request,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        run,
+    )
 
 
 def _confirmation_result(done: new_patients.Confirmation) -> EmailConfirmationResult:
@@ -382,11 +367,18 @@ def book(
     _caller_clinic(session, caller, request)
     ctx = _ctx(session, caller, request)
 
-    def run() -> tuple[int, Any]:
+    def run() -> tuple[int, Any, dict[str, str]]:
         appt = online_booking.book(ctx, caller, body, settings.solver_time_limit_seconds)
-        return 201, own_appointments.confirmation(session, appt)
+        return 201, own_appointments.confirmation(session, appt), {}
 
-    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
+    return respond_once(
+        ctx.session,
+        ctx.principal.user_id,
+        request,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        run,
+    )
 
 
 @router.get(

@@ -3,21 +3,18 @@ offers. Every route needs booking:create_appointment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from api.audit import service as audit_service
 from api.auth.deps import CreateAppointment, Principal, SettingsDep
 from api.booking import checks
 from api.booking import service as booking_service
 from api.booking.schemas import AuditRead
 from api.core import clock
 from api.core.fetch import by_id
-from api.core.idempotency import IdempotentRequest, fingerprint
+from api.core.idempotency import respond_once
 from api.core.paging import Paging
 from api.db import SessionDep, WriteSessionDep
 from api.errors import problem_responses
@@ -234,20 +231,7 @@ def withdraw_entry(
 def entry_audit(
     session: SessionDep, principal: CreateAppointment, entry: EntryById
 ) -> list[AuditRead]:
-    return [
-        AuditRead(
-            id=e.id,
-            action=e.action,
-            actor_id=e.actor_id,
-            at=e.at,
-            request_id=e.request_id,
-            reason=e.reason,
-            changes=audit_service.changes(e.before, e.after),
-            before=e.before,
-            after=e.after,
-        )
-        for e in audit_service.entries_for(session, principal.clinic_id, entry.id)
-    ]
+    return booking_service.audit_trail(session, principal.clinic_id, entry.id)
 
 
 @router.post(
@@ -269,34 +253,24 @@ def book_entry(
     the same transaction; conflicts are the booking API's 409."""
     ctx = _ctx(session, principal, request)
 
-    def run() -> tuple[int, Any]:
+    def run() -> tuple[int, Any, dict[str, str]]:
         done = flows.book_directly(ctx, settings, entry, body)
         clinic = _clinic(session, principal)
-        return 201, WaitlistBooked(
-            entry=entries.read_one(session, clinic, entry),
-            appointments=[booking_service.to_read(a) for a in done.appointments],
-            cancelled_appointment_ids=done.cancelled_ids,
+        return (
+            201,
+            WaitlistBooked(
+                entry=entries.read_one(session, clinic, entry),
+                appointments=[booking_service.to_read(a) for a in done.appointments],
+                cancelled_appointment_ids=done.cancelled_ids,
+            ),
+            {},
         )
 
-    return _idempotent(ctx, request, idempotency_key, body.model_dump(mode="json"), run)
-
-
-def _idempotent(
-    ctx: checks.Context,
-    request: Request,
-    key: str | None,
-    body: Any,
-    run: Callable[[], tuple[int, Any]],
-) -> JSONResponse:
-    guard = IdempotentRequest(
-        ctx.session, ctx.principal.user_id, key, fingerprint(request.method, request.url.path, body)
+    return respond_once(
+        ctx.session,
+        ctx.principal.user_id,
+        request,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        run,
     )
-    request.app.state.idempotency_sweeper.kick()
-    replay = guard.replay()
-    if replay is not None:
-        code, stored = replay
-        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
-    code, payload = run()
-    encoded = jsonable_encoder(payload, by_alias=True)
-    guard.store(code, encoded)
-    return JSONResponse(encoded, status_code=code)
