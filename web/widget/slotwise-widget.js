@@ -1,5 +1,5 @@
 // @ts-check
-// Over 500 lines on purpose (about 790, 120 of them JSDoc types), in one file: it loads on a
+// Over 500 lines on purpose (about 810, 120 of them JSDoc types), in one file: it loads on a
 // patient's phone inside a practice's page, and without a bundler in the project every extra
 // module is another round trip before the widget shows. It is one class, the booking flow, whose
 // methods follow the steps in order (types, days, times, who, confirm, done; manage/cancel/waitlist), with
