@@ -2,9 +2,11 @@
 
 Every availability query and booking check turns the same appointments and holds into the
 engine's busy intervals; on the demo clinic that read was most of a request (docs/performance.md).
-The database replaces ``clinics.busy_version`` in the same statement as any write to
-appointments, slot holds or new-patient confirmations (triggers, migration 0018), so a snapshot
-found under the version just read is the clinic's busy time as this transaction sees it.
+The database replaces ``clinics.busy_version`` in the same transaction as any write to
+appointments, slot holds or new-patient confirmations (triggers: migration 0018 at the write on
+SQLite, 0019 at commit on PostgreSQL, where ``versions`` adds a writing transaction's own id), so
+a snapshot found under the versions just read is the clinic's busy time as this transaction sees
+it.
 
 A snapshot holds every active appointment and unexpired hold, before the per-request choices
 (appointments being moved, the caller's own hold, guests' holds for staff) that
@@ -21,7 +23,7 @@ from datetime import datetime
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -38,8 +40,24 @@ class Versions(NamedTuple):
 
 
 def versions(session: Session, clinic_id: str) -> Versions:
-    """The clinic's configuration and busy-time versions, read in this transaction (after its
-    own writes: autoflush), in one round trip."""
+    """The clinic's configuration and busy-time versions as this transaction sees them (after
+    its own writes: autoflush), in one round trip.
+
+    PostgreSQL replaces ``busy_version`` when a writing transaction commits (deferred triggers,
+    migration 0019), so a transaction that has written anything yet reads the version from
+    before its writes. Its busy version then carries its own transaction id: it misses every
+    cached snapshot, reads what it wrote, and what it stores under that key no other
+    transaction ever asks for, whether it commits (the version moves) or rolls back."""
+    if session.get_bind().dialect.name == "postgresql":
+        own = session.execute(
+            select(
+                Clinic.config_version,
+                Clinic.busy_version,
+                func.pg_current_xact_id_if_assigned().cast(String),
+            ).where(Clinic.id == clinic_id)
+        ).one()
+        busy = str(own[1]) if own[2] is None else f"{own[1]}:{own[2]}"
+        return Versions(str(own[0]), busy)
     row = session.execute(
         select(Clinic.config_version, Clinic.busy_version).where(Clinic.id == clinic_id)
     ).one()
