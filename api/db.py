@@ -61,7 +61,7 @@ class Database:
         self.engine.dispose()
 
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
@@ -76,7 +76,7 @@ def _unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     db: Database = request.app.state.db
-    yield from _unit_of_work(db.write if request.method in WRITE_METHODS else db.read)
+    yield from _unit_of_work(db.write if request.method in _WRITE_METHODS else db.read)
 
 
 def get_write_session(request: Request) -> Iterator[Session]:

@@ -9,13 +9,12 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 
 from api.auth.permissions import Permission, permissions_for
 from api.auth.tokens import decode_token
 from api.config import Settings
 from api.core import access_log
-from api.db import WRITE_METHODS, Database, SessionDep, is_sqlite
+from api.db import Database
 from api.errors import Forbidden, Unauthorized
 from api.models import User
 
@@ -43,27 +42,10 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def _read_user(request: Request, session: Session, user_id: str) -> User | None:
-    """The user's row as the database holds it now, in one query.
-
-    In the request's own session (no second connection, BEGIN and ROLLBACK per request), except
-    for a write on SQLite: its session takes the write lock at BEGIN, and a write request must
-    not hold it from here while it waits for another worker thread to run the endpoint, or many
-    concurrent writers starve the lock holder of threads until the busy timeout.
-    """
-    if request.method in WRITE_METHODS and is_sqlite(session):
-        db: Database = request.app.state.db
-        with db.read() as own:
-            return own.get(User, user_id)
-    # populate_existing: never a copy this session loaded earlier.
-    return session.get(User, user_id, populate_existing=True)
-
-
 def current_principal(
     request: Request,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    session: SessionDep,
 ) -> Principal:
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
@@ -73,7 +55,12 @@ def current_principal(
         raise Unauthorized("Your session has expired; sign in again.") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("The access token is not valid; sign in again.") from exc
-    user = _read_user(request, session, claims.user_id)
+    # A short read of its own, not the request's unit of work: a write request must not take
+    # SQLite's write lock here and then wait for another worker thread to run the endpoint,
+    # or many concurrent writers starve the lock holder of threads until the busy timeout.
+    db: Database = request.app.state.db
+    with db.read() as session:
+        user = session.get(User, claims.user_id)
     # The role and clinic come from the database, not the token, so a demoted or
     # deactivated user loses access at once rather than when the token expires.
     if user is None or not user.active or user.clinic_id != claims.clinic_id:

@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from api.auth.clients.access import caller_for_token
 from api.auth.deps import Principal, SettingsDep, current_principal, oauth2_scheme
 from api.auth.permissions import Permission
-from api.db import SessionDep
 from api.errors import Forbidden
 from api.fhir.caller import APPOINTMENT_WRITE, READ_SCOPES, FhirCaller
 
@@ -34,12 +33,11 @@ def _caller(
     request: Request,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    session: SessionDep,
 ) -> FhirCaller:
     # A machine client's token (api/auth/clients/access.py); anything else is read as staff's.
     if token and (machine := caller_for_token(request, token)) is not None:
         return machine
-    principal = current_principal(request, settings, token, session)
+    principal = current_principal(request, settings, token)
     if principal.patient_id is not None:
         raise Forbidden(
             "Patients book through the patient portal (/api/patient-portal), not /fhir."

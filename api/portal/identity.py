@@ -21,7 +21,6 @@ from api.auth.deps import Principal, SettingsDep, current_principal, oauth2_sche
 from api.auth.permissions import Permission
 from api.auth.tokens import ALGORITHM
 from api.config import Settings
-from api.db import SessionDep
 from api.errors import Forbidden, Unauthorized
 from api.models import Clinic
 
@@ -101,7 +100,6 @@ def require_portal_self_service(
     request: Request,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    session: SessionDep,
 ) -> PortalCaller:
     """portal:self_service for a patient token or a guest-session token; staff get 403."""
     if not token:
@@ -112,7 +110,7 @@ def require_portal_self_service(
         return PortalCaller(
             clinic_id=clinic_id, principal=guest_principal(guest_id, clinic_id), guest_id=guest_id
         )
-    principal = current_principal(request, settings, token, session)
+    principal = current_principal(request, settings, token)
     if not principal.can(Permission.PATIENT_PORTAL) or principal.patient_id is None:
         raise Forbidden(
             f"Your role ({principal.role}) lacks the permission '{Permission.PATIENT_PORTAL}'."
