@@ -38,7 +38,7 @@ from api.booking.schemas import (
 from api.booking.update import update
 from api.core import clock
 from api.core.fetch import by_id
-from api.core.idempotency import respond_once
+from api.core.idempotency import IdempotencyKey, respond_once
 from api.db import SessionDep
 from api.errors import InvalidInput, problem_responses
 from api.models import (
@@ -50,13 +50,6 @@ from api.schemas import BIGINT_MAX, IsoDateTime, MultilineText, Page, QueryBool
 
 router = APIRouter(prefix="/api/booking", tags=["booking"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Retrying with the same key returns the first response; no second booking.",
-    ),
-]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The appointment's ETag.")]
 # Declared after the route's permission, so 401/403 come before another clinic's 404.
 AppointmentById = Annotated[Appointment, by_id(service.get_appointment, "appointment_id")]

@@ -19,9 +19,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete
@@ -36,6 +36,15 @@ from api.models import IdempotencyRecord
 MAX_KEY_LENGTH = 200
 RETENTION = timedelta(hours=24)
 SWEEP_EVERY = timedelta(minutes=10)
+
+# The header every idempotent POST declares (booking, portal, waitlist, FHIR $hold and $book).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key returns the first response; no second booking.",
+    ),
+]
 
 
 log = logging.getLogger(__name__)
@@ -155,10 +164,12 @@ def respond_once(
     key: str | None,
     body: Any,
     run: Callable[[], tuple[int, Any, dict[str, str]]],
+    response_class: type[JSONResponse] = JSONResponse,
 ) -> JSONResponse:
     """A POST under an Idempotency-Key: the stored response when the key was seen with the same
     request (marked `Idempotent-Replayed`), else `run()`'s (status, payload, headers), stored
-    with the request's transaction. Without a key `run()` simply answers."""
+    with the request's transaction. Without a key `run()` simply answers. `response_class`
+    gives both the first answer and its replays their media type (FHIR's, under /fhir)."""
     guard = IdempotentRequest(
         session, user_id, key, fingerprint(request.method, request.url.path, body)
     )
@@ -166,8 +177,8 @@ def respond_once(
     replay = guard.replay()
     if replay is not None:
         code, stored = replay
-        return JSONResponse(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
+        return response_class(stored, status_code=code, headers={"Idempotent-Replayed": "true"})
     code, payload, headers = run()
     encoded = jsonable_encoder(payload, by_alias=True)
     guard.store(code, encoded)
-    return JSONResponse(encoded, status_code=code, headers=headers)
+    return response_class(encoded, status_code=code, headers=headers)

@@ -5,6 +5,9 @@ the database guarantees, the audit row naming the caller); the caller's own $hol
 its way and is consumed (a refused booking keeps it). Per the profile, an
 `appointment-resource` whose status is `cancelled` cancels that appointment
 (`api.booking.cancel`, the late-cancel fee included).
+
+An `Idempotency-Key` works as on the staff booking endpoint (`api.core.idempotency`): a partner
+retrying after a timeout gets the first answer instead of a second booking.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.booking import checks
@@ -21,6 +25,7 @@ from api.booking.create import create
 from api.booking.schemas import AppointmentCreate
 from api.core import clock
 from api.core.crud import find_in_clinic
+from api.core.idempotency import IdempotencyKey, respond_once
 from api.db import SessionDep
 from api.errors import InvalidInput
 from api.fhir import appointment, proposals
@@ -29,7 +34,7 @@ from api.fhir.caller import FhirCaller
 from api.fhir.hold import hold_owner
 from api.fhir.operation_params import Inputs, Resource
 from api.fhir.repository import types
-from api.fhir.responses import FhirResponse, full_url, instant
+from api.fhir.responses import FhirResponse, one_match
 from api.fhir.terms import CHAIR, ROOM, matches_token
 from api.models import AppointmentSource, AppointmentType, Patient
 from api.portal import repository as portal_repository
@@ -97,22 +102,7 @@ def _patient_id(inputs: Inputs, proposal: proposals.Proposal) -> str:
     return str(patient_id)
 
 
-def _bundle(request: Request, resource: Resource) -> FhirResponse:
-    return FhirResponse(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "timestamp": instant(clock.now()),
-            "total": 1,
-            "entry": [
-                {"fullUrl": full_url(request, resource), "resource": resource,
-                 "search": {"mode": "match"}}
-            ],
-        }
-    )  # fmt: skip
-
-
-def _cancel(request: Request, ctx: checks.Context, inputs: Inputs, res: Resource) -> FhirResponse:
+def _cancel(request: Request, ctx: checks.Context, inputs: Inputs, res: Resource) -> Resource:
     appt = appointment.get(ctx.session, ctx.principal.clinic_id, str(res.get("id", "")))
     reason = (
         (res.get("cancelationReason") or {}).get("text")
@@ -120,7 +110,7 @@ def _cancel(request: Request, ctx: checks.Context, inputs: Inputs, res: Resource
         or "Cancelled through FHIR"
     )
     cancel(ctx, appt, str(reason)[:1000], None)
-    return _bundle(request, appointment.to_fhir(ctx.session, appt))
+    return one_match(request, appointment.to_fhir(ctx.session, appt), clock.now())
 
 
 @router.post("/Appointment/$book")
@@ -129,7 +119,17 @@ def book(
     session: SessionDep,
     caller: WritesAppointments,
     body: Annotated[Any, Body()],
-) -> FhirResponse:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def run() -> tuple[int, Any, dict[str, str]]:
+        return 200, _book(request, session, caller, body), {}
+
+    return respond_once(
+        session, caller.principal.user_id, request, idempotency_key, body, run, FhirResponse
+    )
+
+
+def _book(request: Request, session: Session, caller: FhirCaller, body: Any) -> Resource:
     inputs = Inputs.from_body(body)
     # The caller's own $hold goes first, so it is not in the booking's way (a refused booking
     # rolls the deletion back with it); with no hold owner in the context, staff book over
@@ -177,4 +177,4 @@ def book(
             else AppointmentSource.ONLINE,
         ),
     )
-    return _bundle(request, appointment.to_fhir(session, rows[0]))
+    return one_match(request, appointment.to_fhir(session, rows[0]), clock.now())

@@ -2,7 +2,8 @@
 
 The hold is a portal slot hold (the same table, expiry and clinic lock), owned by the FHIR
 caller: one active hold per machine client or staff user, replaced by their next one, busy
-time for everyone else until it expires, and not in the way of its owner's own $book.
+time for everyone else until it expires, and not in the way of its owner's own $book. An
+`Idempotency-Key` replays the first answer, as on $book.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.booking import checks
 from api.booking.schemas import Override, PartInput
 from api.core import clock
+from api.core.idempotency import IdempotencyKey, respond_once
 from api.db import SessionDep
 from api.errors import InvalidInput
 from api.fhir import proposals
 from api.fhir.access import WritesAppointments
 from api.fhir.caller import FhirCaller
 from api.fhir.operation_params import Inputs
-from api.fhir.responses import FhirResponse, full_url, instant
+from api.fhir.responses import FhirResponse, Resource, instant, one_match
 from api.fhir.terms import HOLD_EXPIRES
 from api.models import SlotHold
 from api.portal import repository as portal_repository
@@ -64,7 +68,17 @@ def hold(
     session: SessionDep,
     caller: WritesAppointments,
     body: Annotated[Any, Body()],
-) -> FhirResponse:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def run() -> tuple[int, Any, dict[str, str]]:
+        return 200, _hold(request, session, caller, body), {}
+
+    return respond_once(
+        session, caller.principal.user_id, request, idempotency_key, body, run, FhirResponse
+    )
+
+
+def _hold(request: Request, session: Session, caller: FhirCaller, body: Any) -> Resource:
     proposal = proposal_named(Inputs.from_body(body), session, caller)
     clinic = lock_clinic(session, caller.clinic_id)
     owner = hold_owner(caller)
@@ -99,18 +113,4 @@ def hold(
     resource.setdefault("extension", []).append(
         {"url": HOLD_EXPIRES, "valueInstant": instant(held.expires_at)}
     )
-    return FhirResponse(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "timestamp": instant(now),
-            "total": 1,
-            "entry": [
-                {
-                    "fullUrl": full_url(request, resource),
-                    "resource": resource,
-                    "search": {"mode": "match"},
-                }
-            ],
-        }
-    )
+    return one_match(request, resource, now)

@@ -81,6 +81,20 @@ def searchset(
     }
 
 
+def one_match(request: Request, resource: Resource, at: datetime) -> Resource:
+    """The searchset Bundle IHE's $hold and $book answer with: the one Appointment."""
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": instant(at),
+        "total": 1,
+        "entry": [
+            {"fullUrl": full_url(request, resource), "resource": resource,
+             "search": {"mode": "match"}}
+        ],
+    }  # fmt: skip
+
+
 def reference(resource_type: str, resource_id: str, display: str | None = None) -> Resource:
     ref: Resource = {"reference": f"{resource_type}/{resource_id}"}
     if display:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth.deps import PatientPortal, SettingsDep
 from api.booking import checks
 from api.booking.busy_cache import Versions
-from api.core.idempotency import respond_once
+from api.core.idempotency import IdempotencyKey, respond_once
 from api.core.network import network_of
 from api.core.ratelimit import Rule, client_ip, per_ip
 from api.db import SessionDep, WriteSessionDep
@@ -63,14 +63,6 @@ from api.portal.schemas import (
 from api.schemas import IsoDateTime
 
 router = APIRouter(prefix="/api/patient-portal", tags=["patient portal"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Retrying with the same key returns the first response; no second booking.",
-    ),
-]
 
 GUEST_SESSIONS = Rule("guest-session", 30, 3600, "booking sessions from your network")
 NEW_PATIENT_BOOKINGS = Rule("new-patient", 5, 3600, "new-patient bookings from your network")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from api.auth.deps import CreateAppointment, Principal, SettingsDep
@@ -14,7 +14,7 @@ from api.booking import service as booking_service
 from api.booking.schemas import AuditRead
 from api.core import clock
 from api.core.fetch import by_id
-from api.core.idempotency import respond_once
+from api.core.idempotency import IdempotencyKey, respond_once
 from api.core.paging import Paging
 from api.db import SessionDep, WriteSessionDep
 from api.errors import problem_responses
@@ -38,13 +38,6 @@ router = APIRouter(prefix="/api/booking/waitlist", tags=["waitlist"])
 # Declared after the route's permission, so 401/403 come before another clinic's 404.
 EntryById = Annotated[WaitlistEntry, by_id(entries.get_entry, "entry_id")]
 OfferById = Annotated[WaitlistOffer, by_id(offers.get_offer, "offer_id")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Retrying with the same key returns the first response; no second booking.",
-    ),
-]
 
 
 def _ctx(session: SessionDep, principal: Principal, request: Request) -> checks.Context:
