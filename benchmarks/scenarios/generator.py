@@ -23,7 +23,10 @@ later (0.15), repair 20 min (0.12), consult 60 min (0.10, orthodontists only), d
 (0.08, orthodontists only). Patients: 55% school-age who can only come
 after school (weekdays 15:00-18:00) or on Saturday, 15% school-age whose parents take them out of
 school (any weekday time or Saturday), 30% adults (three weekdays of their choosing, any time).
-Each patient has a usual provider except for consults (new patients). Requests arrive 1-21 days
+(As drawn, the school-age patients' two blocks, 09:00-13:00 and 15:00-18:00, apply on every one of
+their days, Monday to Saturday, so they can come on weekday mornings too; docs/planner.md notes
+this and why it is not changed.) Each patient has a usual provider except for consults (new
+patients). Requests arrive 1-21 days
 before their window opens; windows last 5-14 days. 8% of bookings are cancelled later, 4% are
 no-shows.
 
