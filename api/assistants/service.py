@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.assistants.schemas import AssistantCreate, AssistantUpdate
 from api.auth.deps import Principal
 from api.core.crud import Resource, is_active, schedule_references
 from api.core.paging import PageQuery
-from api.models import Appointment, Assistant, appointment_type_assistants
+from api.models import Appointment, Assistant, SlotHold, appointment_type_assistants
 
 ASSISTANTS = Resource(
     Assistant,
@@ -52,4 +52,7 @@ def delete_assistant(session: Session, assistant: Assistant) -> None:
             appointment_type_assistants.c.assistant_id == assistant.id
         ),
     }
+    # Holds last minutes and are no use worth keeping an assistant for: they go with them
+    # (rolled back with the request if a use above refuses the delete).
+    session.execute(delete(SlotHold).where(SlotHold.assistant_id == assistant.id))
     ASSISTANTS.delete(session, assistant, label=assistant.name, uses=uses)

@@ -86,6 +86,8 @@ class BusyHold(NamedTuple):
     start: datetime
     end: datetime
     occupied: tuple[datetime, datetime]
+    # The assistant the hold keeps for its whole occupied span, like its chair.
+    assistant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class BusySnapshot:
                 h.start_time,
                 h.end_time,
                 (h.occupied_start, h.occupied_end),
+                h.assistant_id,
             )
             for h in rows
         )

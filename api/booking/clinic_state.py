@@ -103,7 +103,7 @@ class ClinicState:
             ):
                 continue
             ref = HOLD_REF + hold.id
-            for resource_id in (hold.chair_id, hold.room_id):
+            for resource_id in (hold.chair_id, hold.room_id, hold.assistant_id):
                 if resource_id:
                     busy[resource_id].append(BusyInterval(*hold.occupied, ref=ref))
             hold_type = self.types.get(hold.appointment_type_id or "")

@@ -131,6 +131,7 @@ def release_guest_holds_under(session: Session, rows: Iterable[Appointment]) -> 
                 (SlotHold.provider_id, row.provider_id if row.holds_provider else None),
                 (SlotHold.chair_id, row.chair_id),
                 (SlotHold.room_id, row.room_id),
+                (SlotHold.assistant_id, row.assistant_id),
             )
             if value
         ]

@@ -80,6 +80,10 @@ class SlotHold(IdMixin, Base):
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
     chair_id: Mapped[str | None] = mapped_column(ForeignKey("chairs.id", ondelete="CASCADE"))
     room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    # The assistant the engine chose for a type that needs one, kept like the chair. No ON
+    # DELETE here (SQLite cannot add one without rebuilding the table, migration 0020):
+    # deleting an assistant deletes their holds first (api/assistants/service.py).
+    assistant_id: Mapped[str | None] = mapped_column(ForeignKey("assistants.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The caller's network: the IPv4 address, or the /64 an IPv6 address lies in (one home or

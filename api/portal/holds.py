@@ -85,6 +85,9 @@ def place_hold(
         provider_id=part.provider_id,
         chair_id=part.chair_id,
         room_id=part.room_id,
+        # The one check_rules chose (api/booking/assistants.py): busy for everyone else now,
+        # and the one the booking takes (held_assistant).
+        assistant_id=part.assistant_id,
         expires_at=span.expires_at,
         network=network,
         held_since=span.held_since,
@@ -99,6 +102,21 @@ def place_hold(
         expires_at=hold.expires_at,
         hold_minutes=minutes,
     )
+
+
+def held_assistant(session: Session, caller: PortalCaller, choice: SlotChoice) -> str | None:
+    """The assistant the caller's unexpired hold of this time keeps, for the booking made from
+    it to pin: the hold reserved them, so confirming books them, not whoever comes first by
+    name. None without such a hold (the booking then chooses, as a staff booking does)."""
+    hold = repository.own_hold(
+        session,
+        caller.clinic_id,
+        caller.owner,
+        choice.appointment_type_id,
+        choice.start_time,
+        clock.now(),
+    )
+    return hold.assistant_id if hold is not None else None
 
 
 def release_hold(session: Session, caller: PortalCaller) -> int:

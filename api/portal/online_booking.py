@@ -25,7 +25,7 @@ from api.models import (
 )
 from api.portal import repository
 from api.portal.availability import with_alternatives
-from api.portal.holds import release_hold
+from api.portal.holds import held_assistant, release_hold
 from api.portal.identity import PortalCaller
 from api.portal.offer import bookable_type, check_on_grid, portal_settings
 from api.portal.schemas import (
@@ -48,6 +48,7 @@ def create_online(
         provider_id=body.provider_id,
         chair_id=body.chair_id,
         room_id=body.room_id,
+        assistant_id=held_assistant(ctx.session, caller, body),
         start_time=body.start_time,
         patient_notes=body.patient_notes,
         source=AppointmentSource.ONLINE,

@@ -26,7 +26,7 @@ from api.models import (
 )
 from api.portal import ics, repository
 from api.portal.availability import with_alternatives
-from api.portal.holds import release_hold
+from api.portal.holds import held_assistant, release_hold
 from api.portal.identity import PortalCaller
 from api.portal.offer import check_on_grid, portal_settings
 from api.portal.schemas import (
@@ -177,6 +177,7 @@ def reschedule(
         provider_id=choice.provider_id,
         chair_id=choice.chair_id,
         room_id=choice.room_id,
+        assistant_id=held_assistant(ctx.session, caller, choice),
     )
     try:
         reschedule_appointment(ctx, appt, body, None)

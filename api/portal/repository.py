@@ -253,6 +253,20 @@ def holder(owner: str, network: str | None) -> list[ColumnElement[bool]]:
     return same
 
 
+def own_hold(
+    session: Session, clinic_id: str, owner: str, type_id: str, start: datetime, now: datetime
+) -> SlotHold | None:
+    """The owner's unexpired hold of this type at this start."""
+    return session.scalar(
+        in_clinic(SlotHold, clinic_id).where(
+            SlotHold.owner == owner,
+            SlotHold.appointment_type_id == type_id,
+            SlotHold.start_time == start,
+            SlotHold.expires_at > now,
+        )
+    )
+
+
 def delete_holds_of(session: Session, owner: str) -> int:
     result = session.execute(delete(SlotHold).where(SlotHold.owner == owner))
     return int(getattr(result, "rowcount", 0) or 0)
