@@ -96,6 +96,15 @@ def require_in_clinic(
     return obj
 
 
+def check_assistant_pin(
+    session: Session, clinic_id: str, kind: AppointmentType, assistant_id: str | None, field: str
+) -> None:
+    """A pinned assistant is an active one of the clinic whom the type lets assist (every path
+    that takes ``assistantId`` says the same)."""
+    assistant = require_in_clinic(session, Assistant, assistant_id, clinic_id, field, "assistant")
+    assistants.check_pin(kind, assistant, field)
+
+
 def check_duration(kind: AppointmentType, minutes: int, field: str) -> None:
     if minutes < kind.min_duration:
         raise InvalidInput(
@@ -210,10 +219,7 @@ def plan_parts(
         )
         require_in_clinic(session, Chair, part.chair_id, clinic.id, f"{where}chairId", "chair")
         require_in_clinic(session, Room, part.room_id, clinic.id, f"{where}roomId", "room")
-        assistant = require_in_clinic(
-            session, Assistant, part.assistant_id, clinic.id, f"{where}assistantId", "assistant"
-        )
-        assistants.check_pin(kind, assistant, f"{where}assistantId")
+        check_assistant_pin(session, clinic.id, kind, part.assistant_id, f"{where}assistantId")
         planned.append(
             PlannedPart(
                 kind=kind,

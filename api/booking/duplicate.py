@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from api.booking import checks
 from api.booking.checks import Context
@@ -15,6 +16,15 @@ from api.errors import Conflict
 from api.models import Appointment, AppointmentType, Clinic, Patient
 from solver import best_fit
 from solver.problem import Preferences, Visit, VisitPart
+
+
+class Pins(NamedTuple):
+    """The resources a copy asks for: the request's, else the source's."""
+
+    provider_id: str
+    chair_id: str | None
+    room_id: str | None
+    assistant_id: str | None
 
 
 def duplicate(
@@ -30,15 +40,17 @@ def duplicate(
     start = body.start_time
     template_slot_id = None
     if start is None:
-        found = _next_best_fit(
-            ctx, clinic, kind, source, provider_id, chair_id, room_id, time_limit
-        )
+        # Said before the search, which would otherwise look for a time for a wrong pin.
+        checks.check_assistant_pin(ctx.session, clinic.id, kind, body.assistant_id, "assistantId")
+        pins = Pins(provider_id, chair_id, room_id, body.assistant_id)
+        found = _next_best_fit(ctx, clinic, kind, source, pins, time_limit)
         start, provider_id, chair_id, room_id, template_slot_id = found
     part = PartInput(
         appointment_type_id=kind.id,
         provider_id=provider_id,
         chair_id=chair_id,
         room_id=room_id,
+        assistant_id=body.assistant_id,
         start_time=start,
         duration=source.duration,
         template_slot_id=template_slot_id,
@@ -49,6 +61,7 @@ def duplicate(
         provider_id=provider_id,
         chair_id=chair_id,
         room_id=room_id,
+        assistant_id=body.assistant_id,
         start_time=start,
         duration=source.duration,
         template_slot_id=template_slot_id,
@@ -63,7 +76,7 @@ def duplicate(
         ctx.session, clinic, [part], "", usual_provider_id=patient.usual_provider_id
     )
     # A copy is the same appointment at another time: its own pattern too, not the type's,
-    # and its assistant first while free.
+    # and its assistant first while free (unless assistantId pins one).
     parts[0].time_pattern = source.time_pattern
     if parts[0].choose_assistant:
         parts[0].assistant_id = source.assistant_id
@@ -87,17 +100,17 @@ def _next_best_fit(
     clinic: Clinic,
     kind: AppointmentType,
     source: Appointment,
-    provider_id: str,
-    chair_id: str | None,
-    room_id: str | None,
+    pins: Pins,
     time_limit: float,
 ) -> tuple[datetime, str, str | None, str | None, str | None]:
-    """The first best-fit slot: the same resources if they are free, else any suitable ones."""
+    """The first best-fit slot: the same resources if they are free, else any suitable ones;
+    a pinned assistant in every try."""
+    provider_id = pins.provider_id
     now = clock.now()
     window_end = now + timedelta(days=min(clinic.max_horizon_days, 28))
     state = ClinicState(ctx.session, clinic, now, window_end, over_guest_holds=ctx.over_guest_holds)
     attempts = [
-        (provider_id, chair_id, room_id),
+        (provider_id, pins.chair_id, pins.room_id),
         (provider_id, None, None),
         (None, None, None),
     ]
@@ -114,6 +127,7 @@ def _next_best_fit(
                     chair_id=pinned_chair if kind.needs_chair else None,
                     room_id=pinned_room if kind.room_kind else None,
                     time_pattern=source.time_pattern,
+                    assistant_id=pins.assistant_id if kind.needs_assistant else None,
                 ),
             )
         )

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from api.audit import service as audit
 from api.auth.permissions import Role
-from api.booking import assistants, checks, persist
+from api.booking import checks, persist
 from api.booking.checks import Context, check_version
 from api.booking.provider_time import fitted_pattern, own_pattern
 from api.booking.schemas import Override, RescheduleRequest
 from api.errors import Conflict, Forbidden
-from api.models import Appointment, AppointmentType, Assistant, Chair, Clinic, Provider, Room
+from api.models import Appointment, AppointmentType, Chair, Clinic, Provider, Room
 
 
 def apply_move(
@@ -54,10 +54,7 @@ def apply_move(
         )
     checks.require_in_clinic(ctx.session, Chair, chair_id, clinic.id, "chairId", "chair")
     checks.require_in_clinic(ctx.session, Room, room_id, clinic.id, "roomId", "room")
-    assistant = checks.require_in_clinic(
-        ctx.session, Assistant, assistant_id, clinic.id, "assistantId", "assistant"
-    )
-    assistants.check_pin(kind, assistant, "assistantId")
+    checks.check_assistant_pin(ctx.session, clinic.id, kind, assistant_id, "assistantId")
     choose = kind.needs_assistant and assistant_id is None
     part = checks.PlannedPart(
         kind=kind,

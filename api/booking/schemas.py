@@ -182,6 +182,8 @@ class DuplicateRequest(Override):
     provider_id: str | None = None
     chair_id: str | None = None
     room_id: str | None = None
+    # Absent or null: the copied appointment's assistant if free then, else another qualified one.
+    assistant_id: AssistantId = None
     notes: Annotated[str, MultilineText] | None = Field(None, max_length=NOTE_MAX)
 
 
