@@ -40,6 +40,38 @@ def snapshot(appointment: Appointment) -> dict[str, Any]:
     return data
 
 
+def record_event(
+    session: Session,
+    *,
+    clinic_id: str,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    actor_id: str,
+    request_id: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """One row of the clinic's trail for any entity, linked into its hash chain; `before` and
+    `after` are JSON-ready snapshots (the caller chooses what they may hold)."""
+    entry = AuditEntry(
+        clinic_id=clinic_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        actor_id=actor_id,
+        request_id=request_id,
+        before=before,
+        after=after,
+        reason=reason,
+        at=utcnow(),  # set now, not at flush: it is part of the row's hash
+    )
+    chain.seal(session, entry)
+    session.add(entry)
+    return entry
+
+
 def record(
     session: Session,
     principal: Principal,
@@ -50,8 +82,8 @@ def record(
     request_id: str | None,
     reason: str | None = None,
 ) -> AuditEntry:
-    after = snapshot(appointment)
-    entry = AuditEntry(
+    return record_event(
+        session,
         clinic_id=appointment.clinic_id,
         entity_type="appointment",
         entity_id=appointment.id,
@@ -59,13 +91,9 @@ def record(
         actor_id=principal.user_id,
         request_id=request_id,
         before=before,
-        after=after,
+        after=snapshot(appointment),
         reason=reason,
-        at=utcnow(),  # set now, not at flush: it is part of the row's hash
     )
-    chain.seal(session, entry)
-    session.add(entry)
-    return entry
 
 
 def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:

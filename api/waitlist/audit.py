@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.audit import chain
-from api.models import AuditEntry, WaitlistEntry, WaitlistOffer
-from api.models.base import utcnow
+from api.audit.service import record_event
+from api.models import WaitlistEntry, WaitlistOffer
 
 ENTRY_FIELDS = (
     "patient_id", "appointment_type_id", "parts", "same_provider", "same_chair", "earliest_date",
@@ -51,35 +50,6 @@ def offer_snapshot(offer: WaitlistOffer) -> dict[str, Any]:
     }
 
 
-def record(
-    session: Session,
-    *,
-    clinic_id: str,
-    entity_type: str,
-    entity_id: str,
-    action: str,
-    actor_id: str,
-    request_id: str | None,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    reason: str | None = None,
-) -> None:
-    entry = AuditEntry(
-        clinic_id=clinic_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        actor_id=actor_id,
-        request_id=request_id,
-        before=before,
-        after=after,
-        reason=reason,
-        at=utcnow(),
-    )
-    chain.seal(session, entry)
-    session.add(entry)
-
-
 def entry_event(
     session: Session,
     entry: WaitlistEntry,
@@ -89,7 +59,7 @@ def entry_event(
     before: dict[str, Any] | None,
     reason: str | None = None,
 ) -> None:
-    record(
+    record_event(
         session,
         clinic_id=entry.clinic_id,
         entity_type="waitlist_entry",
@@ -112,7 +82,7 @@ def offer_event(
     before: dict[str, Any] | None,
     reason: str | None = None,
 ) -> None:
-    record(
+    record_event(
         session,
         clinic_id=offer.clinic_id,
         entity_type="waitlist_offer",

@@ -79,7 +79,7 @@ def _revoke(args: argparse.Namespace) -> int:
             if client is None:
                 print(f"error: no machine client with id '{args.client_id}'", file=sys.stderr)
                 return 1
-            service.revoke_client(session, client)
+            service.revoke_client(session, client, actor_id=CLI_ACTOR)
             session.commit()
             print(f"revoked machine client '{client.name}' ({client.id}); its tokens stop now")
     finally:

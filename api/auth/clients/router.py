@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from api.auth.clients import service
 from api.auth.clients.schemas import ClientCreate, ClientRead, ClientUpdate, ClientWithSecret
 from api.auth.deps import Principal, require
 from api.auth.permissions import Permission
+from api.booking import service as booking_service
+from api.booking.schemas import AuditRead
 from api.core.fetch import by_id
 from api.core.paging import Paging, page_of
 from api.db import SessionDep
@@ -21,6 +23,10 @@ router = APIRouter(prefix="/api/clients", tags=["machine clients"])
 
 ManageClients = Annotated[Principal, Depends(require(Permission.MANAGE_CLIENTS))]
 ClientById = Annotated[MachineClient, by_id(service.get_client, "client_id")]
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
 
 
 def _with_secret(client: MachineClient, secret: str) -> ClientWithSecret:
@@ -41,11 +47,15 @@ def list_clients(session: SessionDep, principal: ManageClients, window: Paging) 
     responses=problem_responses(401, 403, 422),
 )
 def create_client(
-    body: ClientCreate, session: SessionDep, principal: ManageClients
+    body: ClientCreate, session: SessionDep, principal: ManageClients, request: Request
 ) -> ClientWithSecret:
     """A client for a partner system; the answer's `clientSecret` is shown this once."""
     client, secret = service.create_client(
-        session, principal.clinic_id, body, created_by=principal.user_id
+        session,
+        principal.clinic_id,
+        body,
+        created_by=principal.user_id,
+        request_id=_request_id(request),
     )
     return _with_secret(client, secret)
 
@@ -61,10 +71,17 @@ def get_client(_: ManageClients, client: ClientById) -> ClientRead:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def update_client(
-    body: ClientUpdate, session: SessionDep, _: ManageClients, client: ClientById
+    body: ClientUpdate,
+    session: SessionDep,
+    principal: ManageClients,
+    client: ClientById,
+    request: Request,
 ) -> ClientRead:
     """Rename, or change the scopes granted (narrowing applies to tokens already issued)."""
-    return ClientRead.model_validate(service.update_client(session, client, body))
+    changed = service.update_client(
+        session, client, body, actor_id=principal.user_id, request_id=_request_id(request)
+    )
+    return ClientRead.model_validate(changed)
 
 
 @router.post(
@@ -72,15 +89,36 @@ def update_client(
     response_model=ClientWithSecret,
     responses=problem_responses(401, 403, 404, 409),
 )
-def rotate_secret(session: SessionDep, _: ManageClients, client: ClientById) -> ClientWithSecret:
+def rotate_secret(
+    session: SessionDep, principal: ManageClients, client: ClientById, request: Request
+) -> ClientWithSecret:
     """A new secret, shown this once; the old one opens no more tokens."""
-    client, secret = service.rotate_secret(session, client)
+    client, secret = service.rotate_secret(
+        session, client, actor_id=principal.user_id, request_id=_request_id(request)
+    )
     return _with_secret(client, secret)
 
 
 @router.post(
     "/{client_id}/revoke", response_model=ClientRead, responses=problem_responses(401, 403, 404)
 )
-def revoke_client(session: SessionDep, _: ManageClients, client: ClientById) -> ClientRead:
+def revoke_client(
+    session: SessionDep, principal: ManageClients, client: ClientById, request: Request
+) -> ClientRead:
     """Final: no more tokens, and the ones issued stop working at their next request."""
-    return ClientRead.model_validate(service.revoke_client(session, client))
+    revoked = service.revoke_client(
+        session, client, actor_id=principal.user_id, request_id=_request_id(request)
+    )
+    return ClientRead.model_validate(revoked)
+
+
+@router.get(
+    "/{client_id}/audit",
+    response_model=list[AuditRead],
+    responses=problem_responses(401, 403, 404),
+)
+def client_audit(
+    session: SessionDep, principal: ManageClients, client: ClientById
+) -> list[AuditRead]:
+    """Who created, changed, rotated and revoked it, oldest first (never the secret)."""
+    return booking_service.audit_trail(session, principal.clinic_id, client.id)
