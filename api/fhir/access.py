@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.auth.clients.access import caller_for_token
+from api.auth.clients.scopes import APPOINTMENT_WRITE, READ_SCOPES
 from api.auth.deps import Principal, SettingsDep, current_principal, oauth2_scheme
 from api.auth.permissions import Permission
 from api.errors import Forbidden
-from api.fhir.caller import APPOINTMENT_WRITE, READ_SCOPES, FhirCaller
+from api.fhir.caller import FhirCaller
 
 
 def staff_scopes(principal: Principal) -> frozenset[str]:

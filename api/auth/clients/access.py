@@ -18,7 +18,7 @@ from api.auth.permissions import Permission
 from api.config import Settings
 from api.db import Database
 from api.errors import Unauthorized
-from api.fhir.caller import APPOINTMENT_WRITE, FhirCaller
+from api.fhir.caller import FhirCaller
 from api.models import MachineClient
 
 CLIENT_ROLE = "client"
@@ -72,7 +72,7 @@ def principal_for(client: MachineClient, granted: frozenset[str]) -> Principal:
     permissions: set[Permission] = set()
     if granted:
         permissions.add(Permission.VIEW_CALENDAR)
-    if scopes.covered(granted, APPOINTMENT_WRITE):
+    if scopes.covered(granted, scopes.APPOINTMENT_WRITE):
         permissions |= {Permission.CREATE_APPOINTMENT, Permission.CANCEL_APPOINTMENT}
     return Principal(
         user_id=client.id,

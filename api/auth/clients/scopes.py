@@ -1,5 +1,8 @@
 """SMART v1 system scopes, `system/<resource>.<read|write|*>`, and which grant covers what.
 
+The one home of the scope rules: the token endpoint, the admin API and every /fhir route's
+check (`FhirCaller.allows`) ask this module.
+
 A client is granted a set of scopes; a token request may ask for any subset of what is covered
 (`system/Slot.read` under a grant of `system/*.read`), never more. Only `system/` scopes exist
 here: a machine client acts for its clinic, not for a signed-in user or patient.
@@ -14,6 +17,9 @@ from dataclasses import dataclass
 # The FHIR resources /fhir serves; a grant naming any other would allow nothing.
 RESOURCES = ("Appointment", "Location", "Patient", "Practitioner", "Schedule", "Slot")
 ACCESS = ("read", "write")
+# What /fhir's routes ask for (api/fhir/access.py), and what staff roles amount to there.
+READ_SCOPES = frozenset(f"system/{r}.read" for r in RESOURCES)
+APPOINTMENT_WRITE = "system/Appointment.write"
 
 _SCOPE = re.compile(r"system/(?P<resource>[A-Za-z]+|\*)\.(?P<access>read|write|\*)")
 
