@@ -134,9 +134,14 @@ def wrong_room_kind(booking: Booking) -> Iterator[Violation]:
             )
 
 
+# Kinds a type may need none of. A part whose type needs none holds none: the search never
+# offers one, so validate refuses one too (the provider: its own rule, ``holds_provider``).
+OPTIONAL_KINDS = (ResourceKind.CHAIR, ResourceKind.ROOM, ResourceKind.ASSISTANT)
+
+
 def not_qualified(booking: Booking) -> Iterator[Violation]:
     """A provider or assistant is qualified for the type, a part uses the resource the visit
-    pins, and only a type that needs an assistant has one."""
+    pins, and only a type that needs a chair, a room or an assistant has one."""
     for i, p, kind, rid in _outside_pool(booking):
         if kind == ResourceKind.ROOM and booking.prep.resources[rid].room_kind != p.type.room_kind:
             continue  # that is wrong_room_kind
@@ -147,17 +152,17 @@ def not_qualified(booking: Booking) -> Iterator[Violation]:
         yield Violation(
             "not_qualified", f"{booking.names[rid]} may not take {booking.label(i)}{asked}", i, rid
         )
-    # A type that does not ask for an assistant never holds one (the search never offers one).
     for i, _, p in booking.parts():
-        extra = booking.held(i).get(ResourceKind.ASSISTANT)
-        if extra is not None and ResourceKind.ASSISTANT not in p.pools:
-            yield Violation(
-                "not_qualified",
-                f"{booking.names[extra]} may not take {booking.label(i)}: "
-                f"{p.type.name or p.type.id} needs no assistant",
-                i,
-                extra,
-            )
+        for kind in OPTIONAL_KINDS:
+            extra = booking.held(i).get(kind)
+            if extra is not None and kind not in p.pools:
+                yield Violation(
+                    "not_qualified",
+                    f"{booking.names[extra]} may not take {booking.label(i)}: "
+                    f"{p.type.name or p.type.id} needs no {kind.value}",
+                    i,
+                    extra,
+                )
 
 
 def outside_hours(booking: Booking) -> Iterator[Violation]:

@@ -96,8 +96,8 @@ def _field_for(item: ConflictItem) -> str:
         "template_slot_mismatch": "templateSlotId",
         "naive_datetime": "startTime",
     }
-    if item.code == "not_qualified" and item.resource == "assistant":
-        return "assistantId"
+    if item.code == "not_qualified" and item.resource in ("assistant", "chair", "room"):
+        return f"{item.resource}Id"
     if item.code == "missing_resource" and item.message.endswith("needs an assistant"):
         return "assistantId"
     return fields.get(item.code, "startTime")

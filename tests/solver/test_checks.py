@@ -205,6 +205,20 @@ class TestNotQualified:
         assert v.resource_id == "c1"
         assert v.message.endswith("(the visit asks for Chair 2)")
 
+    def test_a_chair_or_room_on_a_type_that_needs_none(self) -> None:
+        scan = query(visit=Visit((VisitPart("scan"),)))
+        (v,) = run(not_qualified, scan, part(at(10), 20, chair="c1", room="r1", type_id="scan"))
+        assert (v.code, v.resource_id) == ("not_qualified", "c1")
+        assert v.message == "Chair 1 may not take part 1 (Scan): Scan needs no chair"
+        assert (
+            run(not_qualified, scan, part(at(10), 20, chair=None, room="r1", type_id="scan")) == []
+        )
+        (v,) = run(not_qualified, query(), part(at(10), room="r1"))
+        assert (v.resource_id, v.message) == (
+            "r1",
+            "Scan room may not take part 1 (Adjustment): Adjustment needs no room",
+        )
+
 
 class TestOutsideHours:
     def test_every_resource_working_short_of_the_end_is_named(self) -> None:

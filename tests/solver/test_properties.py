@@ -90,6 +90,9 @@ def test_best_fit_equals_oracle(q: SlotQuery, k: int) -> None:
     assert len(got.suggestions) == min(k, len(oracle.available()))
 
 
+EXTRA_KINDS = (ResourceKind.CHAIR, ResourceKind.ROOM, ResourceKind.ASSISTANT)
+
+
 @st.composite
 def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]:
     q = draw(queries())
@@ -107,10 +110,12 @@ def query_and_booking(draw: st.DrawFn) -> tuple[SlotQuery, list[PartAssignment]]
         pools = oracle.pools(i)
         pick = {k: draw(st.sampled_from(v)) for k, v in pools.items() if v}
         if draw(st.integers(0, 3)) == 0:
-            # Now and then any of the clinic's assistants: unqualified, unpinned or not needed.
-            anyone = [r.id for r in q.clinic.resources if r.kind == ResourceKind.ASSISTANT]
+            # Now and then any of the clinic's chairs, rooms or assistants: unqualified,
+            # unpinned, or of a kind the type needs none of.
+            kind = draw(st.sampled_from(EXTRA_KINDS))
+            anyone = [r.id for r in q.clinic.resources if r.kind == kind]
             if anyone:
-                pick[ResourceKind.ASSISTANT] = draw(st.sampled_from(anyone))
+                pick[kind] = draw(st.sampled_from(anyone))
         slot = vp.template_slot_id
         parts.append(
             PartAssignment(

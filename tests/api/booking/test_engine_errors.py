@@ -153,6 +153,19 @@ class TestAssistantFields:
             {"field": "assistantId", "message": "Assistant Ana may not take part 1 (Bond)"}
         ]
 
+    @pytest.mark.parametrize(("kind", "field"), [("chair", "chairId"), ("room", "roomId")])
+    def test_a_chair_or_room_the_type_needs_none_of_names_its_field(
+        self, kind: str, field: str
+    ) -> None:
+        refused = Violation(
+            "not_qualified", "Chair 1 may not take part 1: Scan needs no chair", 0, "x"
+        )
+        with pytest.raises(RuleViolation) as err:
+            raise_for(
+                [refused], {"x": kind}, may_override_conflicts=True, may_override_lead_time=True
+            )
+        assert err.value.extra["errors"][0]["field"] == field
+
     def test_an_unqualified_provider_still_names_provider_id(self) -> None:
         refused = Violation("not_qualified", "Dr One may not take part 1 (Bond)", 0, "p1")
         with pytest.raises(RuleViolation) as err:
