@@ -33,16 +33,19 @@ def overlaps(conn: sa.Connection) -> dict[str, int]:
     return found
 
 
-def held_overlaps(conn: sa.Connection) -> int:
-    """Pairs of held intervals of one resource that overlap: the table's exclusion constraint
-    forbids them on PostgreSQL, the application's locking on SQLite."""
+def held_overlaps(conn: sa.Connection, kind: str | None = None) -> int:
+    """Pairs of held intervals of one resource (of one kind, when given) that overlap: the
+    table's exclusion constraint forbids them on PostgreSQL, the application's locking on
+    SQLite."""
+    only = " WHERE a.resource_kind = :kind" if kind is not None else ""
     return int(
         conn.execute(
             sa.text(
                 "SELECT count(*) FROM held_intervals a JOIN held_intervals b "
                 "ON a.resource_id = b.resource_id AND a.id < b.id "
-                "AND a.start_time < b.end_time AND b.start_time < a.end_time"
-            )
+                "AND a.start_time < b.end_time AND b.start_time < a.end_time" + only
+            ),
+            {"kind": kind} if kind is not None else {},
         ).scalar()
         or 0
     )

@@ -31,6 +31,7 @@ from api.config import Settings
 from api.migrate import upgrade
 from api.models import (
     AppointmentType,
+    Assistant,
     Chair,
     Clinic,
     Patient,
@@ -137,6 +138,10 @@ class StressClinic:
     patients: list[str]
     token: str
     settings: Settings
+    # With ``seed_clinic(assistants=N)``: the assistants, and a 15-minute type that needs one
+    # of them and no provider time (``None`` without assistants).
+    assistants: list[str] = field(default_factory=list)
+    assisted: str | None = None
 
     def at(self, minutes_after_eight: int, days: int = 0) -> str:
         local = datetime.combine(self.day + timedelta(days=days), clock_time(8), ZONE)
@@ -151,8 +156,11 @@ class StressClinic:
 CHECK_PATTERN = "ADA"
 
 
-def seed_clinic(url: str, settings: Settings, patients: int = 220, chairs: int = 2) -> StressClinic:
-    """Open 08:00-18:00 every day, two providers, `chairs` chairs, a scanner, many patients."""
+def seed_clinic(
+    url: str, settings: Settings, patients: int = 220, chairs: int = 2, assistants: int = 0
+) -> StressClinic:
+    """Open 08:00-18:00 every day, two providers, `chairs` chairs, a scanner, many patients, and
+    `assistants` assistants (none: a clinic that books as before assistants)."""
     engine = sa.create_engine(url)
     with Session(engine) as s:
         clinic = Clinic(name="Stress Clinic", time_zone="Europe/London", min_lead_time_minutes=0)
@@ -201,6 +209,14 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220, chairs: int =
             time_pattern=CHECK_PATTERN,
         )
         s.add_all([adj, scan, check])
+        helpers = [Assistant(clinic_id=cid, name=f"Assistant {i}") for i in range(assistants)]
+        assisted = AppointmentType(
+            clinic_id=cid, name="Assisted check", code="ACHK", default_duration=15,
+            min_duration=15, max_duration=15, needs_provider=False, needs_assistant=True,
+        )  # fmt: skip
+        if helpers:
+            s.add_all([*helpers, assisted])
+            s.flush()
         template = ScheduleTemplate(clinic_id=cid, name="Week", active=True)
         open_every_day(
             template,
@@ -208,6 +224,7 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220, chairs: int =
                 *(("provider", p.id) for p in providers),
                 *(("chair", c.id) for c in chair_rows),
                 ("room", room.id),
+                *(("assistant", a.id) for a in helpers),
             ],
         )
         s.add(template)
@@ -226,6 +243,8 @@ def seed_clinic(url: str, settings: Settings, patients: int = 220, chairs: int =
             patients=[p.id for p in people],
             token=issue_token(settings, TokenClaims(user.id, cid, "frontdesk", None, None)),
             settings=settings,
+            assistants=[a.id for a in helpers],
+            assisted=assisted.id if helpers else None,
         )
     engine.dispose()
     return result
@@ -354,6 +373,31 @@ def doctor_storm_bodies(c: StressClinic, requests: int, groups: int) -> list[dic
             "startTime": c.at(5 * (i % groups)),
             "duration": 15,
             "notes": f"doctor storm {i}",
+        }
+        for i in range(requests)
+    ]
+
+
+def assistant_storm_bodies(c: StressClinic, requests: int, groups: int) -> list[dict[str, Any]]:
+    """`requests` assisted checks for the clinic's one assistant, `requests/groups` contenders
+    per start time.
+
+    Groups start 15 minutes apart, the checks' whole span, so they never meet; the contenders of
+    one group share the start but each has its own chair and patient, and the type holds no
+    provider: only the assistant can make them lose.
+    """
+    contenders = requests // groups
+    assert c.assisted is not None and len(c.assistants) == 1
+    assert len(c.chairs) >= contenders and len(c.patients) >= requests
+    return [
+        {
+            "patientId": c.patients[i],
+            "providerId": c.providers[i % 2],  # responsible only: the type holds none
+            "appointmentTypeId": c.assisted,
+            "chairId": c.chairs[i // groups],
+            "startTime": c.at(15 * (i % groups)),
+            "duration": 15,
+            "notes": f"assistant storm {i}",
         }
         for i in range(requests)
     ]

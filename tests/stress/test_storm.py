@@ -5,7 +5,12 @@ patient, and every acknowledged booking is there exactly once.
 The doctor storm: 200 concurrent wire checks (pattern ADA) for one doctor's time in different
 chairs. No two held intervals of one resource overlap (SQL self-join on held_intervals), every
 request is stored or refused with 409, each refusal is a real clash with a stored booking, and
-every stored booking's held rows are exactly what it holds."""
+every stored booking's held rows are exactly what it holds.
+
+The assistant storm: 200 concurrent assisted checks (no provider time) in ten chairs at 20
+starts, all needing the clinic's one assistant. No two of the assistant's held intervals overlap
+(SQL self-join on held_intervals), every request is stored or refused with 409, each start has
+exactly one booking, and each refusal lost to the stored booking of its start."""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from tests.stress.support import (
     RESULTS,
     StressClinic,
     StressRow,
+    assistant_storm_bodies,
     doctor_storm_bodies,
     fire,
     fresh_postgres,
@@ -158,6 +164,84 @@ def _doctor_storm(base_url: str, url: str, clinic: StressClinic, database: str) 
     if pattern is not None:
         # No two starts share doctor minutes, chairs or patients: one booking per start wins.
         assert len(starts) == SLOTS, starts
+
+
+def _assistant_storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None:
+    bodies = assistant_storm_bodies(clinic, REQUESTS, SLOTS)
+    began = time.monotonic()
+    outcomes = fire(base_url, clinic, bodies)
+    seconds = time.monotonic() - began
+    codes = Counter(o.status for o in outcomes)
+    created = [o.body["id"] for o in outcomes if o.status == 201]
+    engine = sa.create_engine(url)
+    with sa.orm.Session(engine) as session:
+        conn = session.connection()
+        found = overlaps(conn)
+        assistant_found = held_overlaps(conn, "assistant")
+        held_found = held_overlaps(conn)
+        lost = acknowledged_missing(conn, created)
+        stored = list(session.scalars(sa.select(Appointment)))
+        held = list(session.scalars(sa.select(HeldInterval)))
+        audit_rows = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar()
+        reports = chain.verify(session)
+    engine.dispose()
+    RESULTS.append(
+        StressRow(
+            scenario=f"assistant storm: {REQUESTS} concurrent POSTs, one assistant, {SLOTS} starts",
+            database=database,
+            requests=REQUESTS,
+            created=codes[201],
+            rejected=codes[409],
+            unavailable=codes[503],
+            overlaps=held_found + found["chair_id"] + found["patient_id"],
+            lost=lost,
+            server_errors=sum(n for s, n in codes.items() if s >= 500 and s != 503),
+            seconds=seconds,
+        )
+    )
+    assert set(codes) <= {201, 409}, codes
+    assert all(o.content_type == "application/problem+json" for o in outcomes if o.status == 409)
+    assert assistant_found == 0 and held_found == 0
+    assert (found["chair_id"], found["patient_id"]) == (0, 0)
+    assert lost == 0 and len(stored) == codes[201] == audit_rows
+    assert [(r.ok, r.rows) for r in reports] == [(True, codes[201])]
+    (assistant,) = clinic.assistants
+    assert {a.assistant_id for a in stored} == {assistant}
+    assert not any(h.resource_kind == "provider" for h in held)  # the type holds no doctor
+    # Starts 15 minutes apart never share the assistant: exactly one booking per start wins.
+    starts = Counter(a.start_time for a in stored)
+    assert len(starts) == SLOTS and max(starts.values()) == 1, starts
+    assert codes == {201: SLOTS, 409: REQUESTS - SLOTS}, codes
+    # Every refusal lost the assistant to the stored booking of its start.
+    winners = {h.start_time: h for h in held if h.resource_kind == "assistant"}
+    for body, outcome in zip(bodies, outcomes, strict=True):
+        if outcome.status == 409:
+            winner = winners.get(datetime.fromisoformat(body["startTime"]))
+            assert winner is not None and winner.resource_id == assistant, body
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="set SLOTWISE_TEST_POSTGRES_URL (make stress does)")
+def test_assistant_storm_postgres_three_workers(tmp_path: Path) -> None:
+    with fresh_postgres() as url:
+        settings = stress_settings(url, tmp_path)
+        clinic = seed_clinic(url, settings, chairs=REQUESTS // SLOTS, assistants=1)
+        with served(settings, workers=3) as base_url:
+            _assistant_storm(base_url, url, clinic, "PostgreSQL, 3 uvicorn workers")
+
+
+def test_assistant_storm_sqlite_one_process_many_threads(tmp_path: Path) -> None:
+    from api.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'assistant-storm.db'}"
+    upgrade(url)
+    settings = stress_settings(url, tmp_path)
+    clinic = seed_clinic(url, settings, chairs=REQUESTS // SLOTS, assistants=1)
+    app = create_app(settings)
+    try:
+        with running_server(app) as base_url:
+            _assistant_storm(base_url, url, clinic, "SQLite, 1 process, threads")
+    finally:
+        app.state.db.dispose()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="set SLOTWISE_TEST_POSTGRES_URL (make stress does)")
