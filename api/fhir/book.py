@@ -170,11 +170,11 @@ def _book(request: Request, session: Session, caller: FhirCaller, body: Any) -> 
             start_time=proposal.start,
             duration=proposal.minutes,
             patient_notes=inputs.text("comment"),
-            # Staff booking through a FHIR client is a staff booking; a partner system's is
-            # an online one (the portal's caps on online bookings count it).
+            # Staff booking through a FHIR client is a staff booking; a partner system books
+            # for the practice, not as the patient's self-service (docs/fhir.md).
             source=AppointmentSource.STAFF
             if caller.client_id is None
-            else AppointmentSource.ONLINE,
+            else AppointmentSource.PARTNER,
         ),
     )
     return one_match(request, appointment.to_fhir(session, rows[0]), clock.now())

@@ -47,6 +47,10 @@ class AppointmentSource(enum.StrEnum):
     RECALL = "RECALL"
     TREATMENT_PLAN = "TREATMENT_PLAN"
     WAITLIST = "WAITLIST"
+    # Booked by a partner system (a machine client through /fhir) on the practice's behalf: not
+    # the patient's own self-service, so the portal's caps on ONLINE bookings do not count it.
+    # The column is a plain string (no CHECK, no native enum), so a new value needs no migration.
+    PARTNER = "PARTNER"
 
 
 appointment_procedures = Table(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from time_machine import TimeMachineFixture
 
-from api.models import PortalSettings
+from api.models import Appointment, AppointmentSource, PortalSettings
+from tests.api.clients.support import create_client, request_token
 from tests.api.portal.conftest import Portal
 
 
@@ -46,6 +47,43 @@ def test_staff_bookings_do_not_count_towards_the_online_cap(portal: Portal, db: 
     )
     assert staff.status_code == 201
     assert portal.book(portal.choice(clinic.adj.id, 9)).status_code == 201
+
+
+def test_a_partner_systems_bookings_do_not_count_towards_the_online_cap(
+    portal: Portal, db: Session
+) -> None:
+    db.add(PortalSettings(clinic_id=portal.clinic.world.clinic.id, max_active_online_bookings=1))
+    db.commit()
+    clinic = portal.clinic
+    partner = create_client(
+        portal.client, clinic.world, ["system/*.read", "system/Appointment.write"], name="Referrals"
+    )
+    token = request_token(portal.client, partner).json()["access_token"]
+    booked = portal.client.post(
+        "/fhir/Appointment/$book",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
+        json={"resourceType": "Parameters", "parameter": [{"name": "appointment-resource",
+            "resource": {
+                "resourceType": "Appointment", "status": "pending",
+                "serviceType": [{"coding": [{"code": "ADJ"}]}], "start": clinic.iso(15),
+                "participant": [
+                    {"actor": {"reference": f"Patient/{clinic.world.patient.id}"}},
+                    {"actor": {"reference": f"Practitioner/{clinic.providers[0].id}"}},
+                ],
+                "extension": [{"url": "https://slotwise.dev/fhir/StructureDefinition/chair",
+                               "valueString": clinic.chairs[1].id}],
+            }}]},
+    )  # fmt: skip
+    assert booked.status_code == 200, booked.text
+    appt = db.get(Appointment, booked.json()["entry"][0]["resource"]["id"])
+    assert appt is not None and appt.source == AppointmentSource.PARTNER
+    assert appt.booked_by == partner["id"]
+    # The partner booked for the practice, so the patient still has their one online booking;
+    # the cap still holds what they book themselves.
+    assert portal.book(portal.choice(clinic.adj.id, 9)).status_code == 201
+    second = portal.book(portal.choice(clinic.adj.id, 10))
+    assert second.status_code == 409, second.text
+    assert second.json()["activeOnlineBookings"] == 1
 
 
 def test_portal_availability_and_booking_are_rate_limited(
