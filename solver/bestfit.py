@@ -26,8 +26,8 @@ from solver.grid import I64
 from solver.masks import Bool, Timeline
 from solver.model import BestFitModel, Picked, Scores
 from solver.objective import (
+    ChairLoads,
     Choice,
-    DayLoads,
     explain,
     nearness,
     nearness_reference,
@@ -107,7 +107,7 @@ def best_fit(query: SlotQuery, k: int = 10) -> BestFit:
     if len(candidates) == 0:
         return BestFit((), SolveStatus.INFEASIBLE, None, None, True)
 
-    loads = DayLoads(timeline)
+    loads = ChairLoads(timeline)
     points = [
         {
             kind: resource_points(timeline, loads, part.part, kind, masks)

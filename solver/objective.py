@@ -21,9 +21,6 @@ explanation of a chosen suggestion (``explain``) all call it, so a rule is writt
   and ``preferences.preferred_start``, or the earliest bookable instant when none is given.
 - ``chair_load`` **-2.0 x booked fraction** of the chosen chair's open time on the part's local
   date (rounded to centipoints), so quieter chairs win ties and load spreads out.
-- ``assistant_load`` **-2.0 x booked fraction** of the chosen assistant's working time on the
-  part's local date, the same rule for assistants (parts that hold one only, so a clinic without
-  assistants scores as before).
 
 Doctor time (parts with a time pattern only, so a clinic without patterns scores as before;
 measured by ``doctor_gaps`` on the provider's free time, the visit's other parts not counted):
@@ -41,7 +38,7 @@ booking: 3.0 + 2.0 - 1.0 - 0.8 - 1.5 = +1.7.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,9 +55,6 @@ USUAL_PROVIDER = 2.0
 SHORT_GAP = 1.5
 NEARNESS_PER_HOUR = 1.0
 CHAIR_LOAD = 2.0
-# The same weight as a chair's: an assistant is held for the whole part like a chair, so a booked
-# minute of either costs the day the same room for walk-ins and overruns.
-ASSISTANT_LOAD = 2.0
 
 DOCTOR_ADJACENT = 0.5
 DOCTOR_IDLE_FRAGMENT = 1.5
@@ -71,7 +65,6 @@ USUAL_PROVIDER_CP = round(USUAL_PROVIDER * 100)
 SHORT_GAP_CP = round(SHORT_GAP * 100)
 NEARNESS_CP_PER_HOUR = round(NEARNESS_PER_HOUR * 100)
 CHAIR_LOAD_CP = round(CHAIR_LOAD * 100)
-ASSISTANT_LOAD_CP = round(ASSISTANT_LOAD * 100)
 DOCTOR_ADJACENT_CP = round(DOCTOR_ADJACENT * 100)
 DOCTOR_IDLE_FRAGMENT_CP = round(DOCTOR_IDLE_FRAGMENT * 100)
 LONG_DOCTOR_ROOM_CP = round(LONG_DOCTOR_ROOM * 100)
@@ -124,15 +117,6 @@ def nearness(start: I64, reference: int) -> I64:
     return -((np.abs(start - reference) * NEARNESS_CP_PER_HOUR) // 3600)
 
 
-def day_load_penalty(weight: int, open_seconds: I64, booked_seconds: I64) -> I64:
-    """-``weight`` centipoints x the fraction of a resource's open time booked per local date,
-    rounded to the nearest centipoint; a date the resource does not work (no open seconds)
-    scores 0."""
-    safe = np.maximum(open_seconds, 1)
-    penalty: I64 = -((weight * booked_seconds + safe // 2) // safe)
-    return np.where(open_seconds > 0, penalty, 0).astype(np.int64)
-
-
 def chair_load(open_seconds: I64, booked_seconds: I64) -> I64:
     """``chair_load``: -2.0 x the fraction of a chair's open time already booked that day.
 
@@ -140,33 +124,9 @@ def chair_load(open_seconds: I64, booked_seconds: I64) -> I64:
     for walk-ins and overruns. Per clinic-local date, rounded to the nearest centipoint; a
     chair that is closed that day (no open seconds) scores 0.
     """
-    return day_load_penalty(CHAIR_LOAD_CP, open_seconds, booked_seconds)
-
-
-def assistant_load(open_seconds: I64, booked_seconds: I64) -> I64:
-    """``assistant_load``: -2.0 x the fraction of an assistant's working time already booked
-    that day.
-
-    Without it nothing spreads patients over assistants: best fit could give one assistant the
-    whole day while another stands idle. Per clinic-local date, rounded to the nearest
-    centipoint; a day the assistant does not work scores 0.
-    """
-    return day_load_penalty(ASSISTANT_LOAD_CP, open_seconds, booked_seconds)
-
-
-@dataclass(frozen=True)
-class LoadTerm:
-    """A day-load term: its rule name, weight and function, for the kind it spreads over."""
-
-    rule: str
-    weight: int
-    score: Callable[[I64, I64], I64]
-
-
-LOAD_TERMS = {
-    ResourceKind.CHAIR: LoadTerm("chair_load", CHAIR_LOAD_CP, chair_load),
-    ResourceKind.ASSISTANT: LoadTerm("assistant_load", ASSISTANT_LOAD_CP, assistant_load),
-}
+    safe = np.maximum(open_seconds, 1)
+    penalty: I64 = -((CHAIR_LOAD_CP * booked_seconds + safe // 2) // safe)
+    return np.where(open_seconds > 0, penalty, 0).astype(np.int64)
 
 
 def doctor_adjacent(touches: I64) -> I64:
@@ -213,20 +173,18 @@ def nearness_reference(timeline: Timeline) -> int:
     return timeline.prep.earliest if preferred is None else to_sec_floor(preferred)
 
 
-class DayLoads:
-    """``chair_load`` / ``assistant_load`` per (resource, local date) of the query's calendar,
-    computed once per chair or assistant."""
+class ChairLoads:
+    """``chair_load`` per (chair, local date) of the query's calendar, computed once per chair."""
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self._by_resource: dict[int, I64] = {}
 
-    def of(self, resource: int, kind: ResourceKind) -> I64:
-        """Centipoints per calendar date for the timeline's resource index ``resource``, held
-        as a ``kind`` (a key of ``LOAD_TERMS``)."""
+    def of(self, resource: int) -> I64:
+        """Centipoints per calendar date for the timeline's resource index ``resource``."""
         if resource not in self._by_resource:
             open_seconds, booked_seconds = self.timeline.day_load(resource)
-            self._by_resource[resource] = LOAD_TERMS[kind].score(open_seconds, booked_seconds)
+            self._by_resource[resource] = chair_load(open_seconds, booked_seconds)
         return self._by_resource[resource]
 
 
@@ -241,12 +199,12 @@ def doctor_points(timeline: Timeline, part: Part, masks: KindMasks) -> I64:
 
 
 def resource_points(
-    timeline: Timeline, loads: DayLoads, part: Part, kind: ResourceKind, masks: KindMasks
+    timeline: Timeline, loads: ChairLoads, part: Part, kind: ResourceKind, masks: KindMasks
 ) -> I64:
     """Centipoints each (resource row, start) of one part's kind adds: the terms that depend on
     the chosen resource (``short_gap``; ``usual_provider`` for providers; ``chair_load`` for
-    chairs, ``assistant_load`` for assistants). ``template_fill`` depends on the resource too
-    but is earned once per part, so the callers add it separately."""
+    chairs). ``template_fill`` depends on the resource too but is earned once per part, so the
+    callers add it separately."""
     out = (
         doctor_points(timeline, part, masks)
         if masks.doctor_time
@@ -255,9 +213,9 @@ def resource_points(
     if kind == ResourceKind.PROVIDER:
         usual = timeline.prep.query.preferences.usual_provider_id
         out = out + usual_provider(masks.ids, usual)[:, None]
-    elif kind in LOAD_TERMS:
+    elif kind == ResourceKind.CHAIR:
         date_index = timeline.cal.date_index(timeline.grid)
-        out = out + np.stack([loads.of(int(r), kind)[date_index] for r in masks.resource_index])
+        out = out + np.stack([loads.of(int(r))[date_index] for r in masks.resource_index])
     return out
 
 
@@ -314,7 +272,7 @@ def explain_doctor(timeline: Timeline, c: Choice, name: str) -> list[tuple[str, 
 
 
 def explain(
-    timeline: Timeline, loads: DayLoads, choices: list[Choice]
+    timeline: Timeline, loads: ChairLoads, choices: list[Choice]
 ) -> tuple[int, list[ScoreTerm]]:
     """Score a concrete assignment term by term; returns (centipoints, terms)."""
     prep = timeline.prep
@@ -387,9 +345,12 @@ def explain(
                     f"leaves {gap // 60} min free on {names[rid]} {where} {clock(one(edge))}, "
                     f"too short to book",
                 )
-            if kind in LOAD_TERMS:
-                term = LOAD_TERMS[kind]
+            if kind == ResourceKind.CHAIR:
                 date_index = one(timeline.cal.date_index(np.array([c.start], dtype=np.int64)))
-                load = int(loads.of(resource, kind)[date_index])
-                add(term.rule, load, f"{names[rid]} is {-load / term.weight:.0%} booked that day")
+                load = int(loads.of(resource)[date_index])
+                add(
+                    "chair_load",
+                    load,
+                    f"{names[rid]} is {-load / CHAIR_LOAD_CP:.0%} booked that day",
+                )
     return total, terms

@@ -353,12 +353,7 @@ class Oracle:
                         for left in (occ[0] - a, b - occ[1]):
                             if timedelta(0) < left < timedelta(minutes=self.short):
                                 total -= W.SHORT_GAP_CP
-                # chair_load and assistant_load: the same rule, each with its own weight.
-                load_weight = {
-                    ResourceKind.CHAIR: W.CHAIR_LOAD_CP,
-                    ResourceKind.ASSISTANT: W.ASSISTANT_LOAD_CP,
-                }.get(kind)
-                if load_weight is not None:
+                if kind == ResourceKind.CHAIR:
                     d = p.start.astimezone(self.tz).date()
                     day = (wall(d, time(), self.tz), wall(d + timedelta(days=1), time(), self.tz))
                     r = self.res[rid]
@@ -374,7 +369,7 @@ class Oracle:
                     )
                     if open_s > 0:
                         booked = int(open_s - free_s)
-                        total -= (load_weight * booked + int(open_s) // 2) // int(open_s)
+                        total -= (W.CHAIR_LOAD_CP * booked + int(open_s) // 2) // int(open_s)
             provider = next((rid for k, rid in p.res if k == ResourceKind.PROVIDER), None)
             if provider is not None and self.pattern(i) is not None:
                 total += self.doctor_score(i, p.start, provider)

@@ -190,27 +190,6 @@ class TestSearch:
             (-1.5, "leaves 10 min free on Assistant Maya before 10:00, too short to book")
         ]
 
-    def test_best_fit_gives_the_patient_to_the_less_booked_assistant_and_says_why(self) -> None:
-        # Both are free at 09:00; Maya is booked for half of her eight hours that day (the
-        # afternoon), Ana for a quarter: the bond goes to Ana, and each is scored by how booked
-        # that assistant is that day.
-        c = clinic(maya_busy=(BusyInterval(at(13), at(17), "maya-pm"),))
-        ana_busy = (BusyInterval(at(15), at(17), "ana-late"),)
-        c = replace(
-            c,
-            resources=tuple(replace(r, busy=ana_busy) if r.id == "ana" else r for r in c.resources),
-        )
-        (top,) = best_fit(query(c), 1).suggestions
-        assert (top.slot.start, top.slot.parts[0].assistant_id) == (at(9), "ana")
-        loads = [(t.points, t.reason) for t in top.terms if t.rule == "assistant_load"]
-        assert loads == [(-0.5, "Assistant Ana is 25% booked that day")]
-        (with_maya,) = best_fit(query(c, VisitPart("bond", assistant_id="maya")), 1).suggestions
-        assert with_maya.slot.start == at(9)
-        assert [(t.points, t.reason) for t in with_maya.terms if t.rule == "assistant_load"] == [
-            (-1.0, "Assistant Maya is 50% booked that day")
-        ]
-        assert with_maya.score == top.score - 0.5
-
 
 class TestValidate:
     def test_a_free_qualified_assistant_is_bookable(self) -> None:

@@ -14,7 +14,6 @@ import numpy as np
 from solver import ScoreTerm, best_fit
 from solver.grid import I64
 from solver.objective import (
-    assistant_load,
     chair_load,
     doctor_adjacent,
     doctor_idle_fragment,
@@ -91,15 +90,6 @@ class TestChairLoad:
         booked = i64(11_520, 0, 0, 100, 72)
         # 40% -> 80 | empty | closed day | 100/28800 x 200 = 0.69 -> 1 | exactly 0.5 -> 1
         assert chair_load(open_seconds, booked).tolist() == [-80, 0, 0, -1, -1]
-
-
-class TestAssistantLoad:
-    def test_two_points_times_the_booked_fraction_of_the_working_day(self) -> None:
-        six_hours = 6 * 3600  # a part-time assistant
-        open_seconds = i64(six_hours, six_hours, 0, six_hours)
-        booked = i64(10_800, 0, 0, six_hours)
-        # half the day -> 100 | nothing booked | not working that day | booked solid -> 200
-        assert assistant_load(open_seconds, booked).tolist() == [-100, 0, 0, -200]
 
 
 class TestDoctorAdjacent:
