@@ -2,9 +2,9 @@
 
 Booking goes through the staff booking operation (`api.booking.create`: the engine's check,
 the database guarantees, the audit row naming the caller); the caller's own $hold is not in
-its way and is consumed (a refused booking keeps it). Per the profile, an
-`appointment-resource` whose status is `cancelled` cancels that appointment
-(`api.booking.cancel`, the late-cancel fee included).
+its way and is consumed (a refused booking keeps it), and the assistant it kept is the one
+booked. Per the profile, an `appointment-resource` whose status is `cancelled` cancels that
+appointment (`api.booking.cancel`, the late-cancel fee included).
 
 An `Idempotency-Key` works as on the staff booking endpoint (`api.core.idempotency`): a partner
 retrying after a timeout gets the first answer instead of a second booking.
@@ -38,6 +38,7 @@ from api.fhir.responses import FhirResponse, one_match
 from api.fhir.terms import CHAIR, ROOM, matches_token
 from api.models import AppointmentSource, AppointmentType, Patient
 from api.portal import repository as portal_repository
+from api.portal.holds import held_assistant
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,14 +132,12 @@ def book(
 
 def _book(request: Request, session: Session, caller: FhirCaller, body: Any) -> Resource:
     inputs = Inputs.from_body(body)
-    # The caller's own $hold goes first, so it is not in the booking's way (a refused booking
-    # rolls the deletion back with it); with no hold owner in the context, staff book over
-    # guests' holds as they do in the calendar and as their Slot search showed.
-    portal_repository.delete_holds_of(session, hold_owner(caller))
+    owner = hold_owner(caller)
     ctx = checks.Context(session, caller.principal, getattr(request.state, "request_id", None))
     res = inputs.resource("appointment-resource", "Appointment")
     ref = inputs.reference("appointment-reference")
     if res is not None and res.get("status") == "cancelled":
+        portal_repository.delete_holds_of(session, owner)
         return _cancel(request, ctx, inputs, res)
     if res is not None and res.get("status") not in ("pending", "proposed"):
         raise InvalidInput(
@@ -159,6 +158,14 @@ def _book(request: Request, session: Session, caller: FhirCaller, body: Any) -> 
     patient_id = _patient_id(inputs, proposal)
     if find_in_clinic(session, Patient, patient_id, caller.clinic_id) is None:
         raise InvalidInput("patient-resource", f"No patient with id '{patient_id}' in your clinic.")
+    # The assistant the caller's $hold of this time kept is the one booked, read before the
+    # hold goes. The hold goes before booking, so it is not in the booking's way (a refused
+    # booking rolls the deletion back with it); with no hold owner in the context, staff book
+    # over guests' holds as they do in the calendar and as their Slot search showed.
+    assistant_id = held_assistant(
+        session, caller.clinic_id, owner, proposal.kind.id, proposal.start
+    )
+    portal_repository.delete_holds_of(session, owner)
     rows = create(
         ctx,
         AppointmentCreate(
@@ -167,6 +174,7 @@ def _book(request: Request, session: Session, caller: FhirCaller, body: Any) -> 
             provider_id=proposal.provider_id,
             chair_id=proposal.chair_id,
             room_id=proposal.room_id,
+            assistant_id=assistant_id,
             start_time=proposal.start,
             duration=proposal.minutes,
             patient_notes=inputs.text("comment"),

@@ -2,7 +2,8 @@
 
 The hold is a portal slot hold (the same table, expiry and clinic lock), owned by the FHIR
 caller: one active hold per machine client or staff user, replaced by their next one, busy
-time for everyone else until it expires, and not in the way of its owner's own $book. An
+time for everyone else until it expires, and not in the way of its owner's own $book. It
+keeps the assistant the engine chose too, and $book of the held time books them. An
 `Idempotency-Key` replays the first answer, as on $book.
 """
 
@@ -104,6 +105,8 @@ def _hold(request: Request, session: Session, caller: FhirCaller, body: Any) -> 
         provider_id=part.provider_id,
         chair_id=part.chair_id,
         room_id=part.room_id,
+        # The one check_rules chose: busy for everyone else now, and the one $book takes.
+        assistant_id=part.assistant_id,
         expires_at=now + timedelta(minutes=minutes),
         held_since=now,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -104,18 +104,15 @@ def place_hold(
     )
 
 
-def held_assistant(session: Session, caller: PortalCaller, choice: SlotChoice) -> str | None:
-    """The assistant the caller's unexpired hold of this time keeps, for the booking made from
+def held_assistant(
+    session: Session, clinic_id: str, owner: str, type_id: str, start: datetime
+) -> str | None:
+    """The assistant the owner's unexpired hold of this time keeps, for the booking made from
     it to pin: the hold reserved them, so confirming books them, not whoever comes first by
-    name. None without such a hold (the booking then chooses, as a staff booking does)."""
-    hold = repository.own_hold(
-        session,
-        caller.clinic_id,
-        caller.owner,
-        choice.appointment_type_id,
-        choice.start_time,
-        clock.now(),
-    )
+    name. None without such a hold (the booking then chooses, as a staff booking does). Every
+    hold owner books this way: a portal caller, a FHIR client's $book, an accepted waitlist
+    offer."""
+    hold = repository.own_hold(session, clinic_id, owner, type_id, start, clock.now())
     return hold.assistant_id if hold is not None else None
 
 

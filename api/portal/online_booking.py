@@ -48,7 +48,9 @@ def create_online(
         provider_id=body.provider_id,
         chair_id=body.chair_id,
         room_id=body.room_id,
-        assistant_id=held_assistant(ctx.session, caller, body),
+        assistant_id=held_assistant(
+            ctx.session, caller.clinic_id, caller.owner, body.appointment_type_id, body.start_time
+        ),
         start_time=body.start_time,
         patient_notes=body.patient_notes,
         source=AppointmentSource.ONLINE,

@@ -177,7 +177,9 @@ def reschedule(
         provider_id=choice.provider_id,
         chair_id=choice.chair_id,
         room_id=choice.room_id,
-        assistant_id=held_assistant(ctx.session, caller, choice),
+        assistant_id=held_assistant(
+            ctx.session, caller.clinic_id, caller.owner, kind.id, choice.start_time
+        ),
     )
     try:
         reschedule_appointment(ctx, appt, body, None)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import time
 
-from api.models import ScheduleTemplate, WorkingHours
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Assistant, ScheduleTemplate, WorkingHours
 
 
 def open_every_day(
@@ -27,3 +30,16 @@ def open_every_day(
             )
             for weekday in range(7)
         )
+
+
+def add_assistant(session: Session, clinic_id: str, name: str) -> Assistant:
+    """An assistant working 08:00-18:00 every day in the clinic's one schedule template
+    (flushed, not committed)."""
+    assistant = Assistant(clinic_id=clinic_id, name=name)
+    session.add(assistant)
+    session.flush()
+    template = session.scalars(
+        select(ScheduleTemplate).where(ScheduleTemplate.clinic_id == clinic_id)
+    ).one()
+    open_every_day(template, [("assistant", assistant.id)])
+    return assistant

@@ -24,7 +24,7 @@ from api.models import (
 )
 from tests.api.booking.conftest import book as staff_book
 from tests.api.portal.conftest import Portal
-from tests.support.schedules import open_every_day
+from tests.support.schedules import add_assistant, open_every_day
 from tests.support.server import running_server
 
 HOLDS = "/api/patient-portal/holds"
@@ -53,18 +53,6 @@ class Assisted:
         )
 
 
-def _add_assistant(db: Session, portal: Portal, name: str) -> Assistant:
-    cid = portal.clinic.world.clinic.id
-    assistant = Assistant(clinic_id=cid, name=name)
-    db.add(assistant)
-    db.flush()
-    template = db.scalars(
-        sa.select(ScheduleTemplate).where(ScheduleTemplate.clinic_id == cid)
-    ).one()
-    open_every_day(template, [("assistant", assistant.id)])
-    return assistant
-
-
 @pytest.fixture
 def assisted(portal: Portal, db: Session) -> Assisted:
     """Adjustments need an assistant and the clinic has one, Maya, for three chairs."""
@@ -73,7 +61,7 @@ def assisted(portal: Portal, db: Session) -> Assisted:
     chair3, doctor3 = Chair(clinic_id=cid, name="Chair 3"), Provider(clinic_id=cid, name="Dr Third")
     db.add_all([chair3, doctor3])
     db.flush()
-    maya = _add_assistant(db, portal, "Maya Lee")
+    maya = add_assistant(db, portal.clinic.world.clinic.id, "Maya Lee")
     template = db.scalars(
         sa.select(ScheduleTemplate).where(ScheduleTemplate.clinic_id == cid)
     ).one()
@@ -185,7 +173,9 @@ def test_staff_booking_over_a_guests_hold_takes_its_assistant_and_the_hold_goes(
 
 def test_booking_from_a_hold_books_the_assistant_it_kept(assisted: Assisted, db: Session) -> None:
     portal, c = assisted.portal, assisted.portal.clinic
-    ana = _add_assistant(db, portal, "Ana Ruiz")  # first by name, so booking would take her
+    ana = add_assistant(
+        db, portal.clinic.world.clinic.id, "Ana Ruiz"
+    )  # first by name, so booking would take her
     db.commit()
     provider_id, chair_id = assisted.seats()[1]
     staff = staff_book(
@@ -218,7 +208,7 @@ def test_booking_from_a_hold_books_the_assistant_it_kept(assisted: Assisted, db:
 
 
 def test_a_hold_of_a_type_needing_no_assistant_keeps_none(portal: Portal, db: Session) -> None:
-    _add_assistant(db, portal, "Maya Lee")
+    add_assistant(db, portal.clinic.world.clinic.id, "Maya Lee")
     db.commit()
     assert portal.hold(portal.patient, portal.choice(portal.clinic.adj.id, 11)).status_code == 201
     assert [h.assistant_id for h in _holds(db)] == [None]
@@ -241,7 +231,7 @@ def test_moving_ones_own_appointment_into_a_hold_takes_the_held_assistant(
     assisted: Assisted, db: Session
 ) -> None:
     portal, c = assisted.portal, assisted.portal.clinic
-    ana = _add_assistant(db, portal, "Ana Ruiz")
+    ana = add_assistant(db, portal.clinic.world.clinic.id, "Ana Ruiz")
     db.commit()
     own = staff_book(portal.client, c, startTime=c.iso(14), assistantId=ana.id)
     assert own.status_code == 201, own.text
