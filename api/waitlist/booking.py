@@ -23,6 +23,7 @@ from api.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from api.portal.holds import held_assistant
 from api.waitlist import audit, entries, repository
 from api.waitlist.schemas import BookPart
 
@@ -83,6 +84,19 @@ def book_entry(
     patient = session.get(Patient, entry.patient_id)
     assert patient is not None
     inputs = _part_inputs(entry, slot)
+    if ctx.hold_owner is not None:
+        # Accepting an offer books the assistants its holds kept for these times, even if
+        # another became free since (staff booking an entry directly release the holds first).
+        inputs = [
+            p.model_copy(
+                update={
+                    "assistant_id": held_assistant(
+                        session, clinic.id, ctx.hold_owner, p.appointment_type_id, p.start_time
+                    )
+                }
+            )
+            for p in inputs
+        ]
     replaced = repository.appointments_by_id(session, [entry.replaces_appointment_id or ""])
     old = replaced.get(entry.replaces_appointment_id or "")
     plan_id = old.treatment_plan_id if old is not None else None

@@ -317,6 +317,9 @@ def _hold(
                 provider_id=part.provider_id,
                 chair_id=part.chair_id,
                 room_id=part.room_id,
+                # The one the engine matched: nobody else's until the offer closes, and the
+                # one accepting books (book_entry, held_assistant).
+                assistant_id=part.assistant_id,
                 expires_at=offer.expires_at,
                 held_since=offer.created_at,
             )
