@@ -75,6 +75,8 @@ class Oracle:
         ]
         self.slots = [(s, a, b) for s, a, b in self.slots if b > a]
         self.short = min(t.min_minutes for t in c.types)
+        self._hours: dict[str, list[Interval]] = {}
+        self._free: dict[str, list[Interval]] = {}
 
     # -- time ------------------------------------------------------------------------------
 
@@ -91,6 +93,12 @@ class Oracle:
         return sorted(t for t in out if self.earliest <= t <= self.latest)
 
     def hours(self, r: Resource) -> list[Interval]:
+        # Asked for every held interval of every candidate: worked out once per resource.
+        if r.id not in self._hours:
+            self._hours[r.id] = self._open(r)
+        return self._hours[r.id]
+
+    def _open(self, r: Resource) -> list[Interval]:
         iv = []
         for d in self.dates:
             blocks = r.hours.exceptions.get(d, r.hours.weekly.get(d.weekday(), ()))
@@ -99,6 +107,11 @@ class Oracle:
         return merged(iv)
 
     def free(self, r: Resource) -> list[Interval]:
+        if r.id not in self._free:
+            self._free[r.id] = self._unbooked(r)
+        return self._free[r.id]
+
+    def _unbooked(self, r: Resource) -> list[Interval]:
         out = []
         busy = merged([(b.start, b.end) for b in r.busy])
         for s, e in self.hours(r):

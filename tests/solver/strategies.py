@@ -80,25 +80,42 @@ TYPICAL = [
 ]
 
 
+# Strategies are built once here, not inside each draw: a strategy built from a list is new
+# every time and validated on its first draw, which cost more than the engine and the oracle
+# together. The same strategies draw the same clinics.
+_TYPICAL = st.sampled_from(TYPICAL)
+_BOUND_LISTS = st.lists(st.sampled_from(BOUNDS), min_size=2, max_size=4)
+
+
 @st.composite
 def blocks(draw: st.DrawFn) -> tuple[LocalBlock, ...]:
     if draw(st.integers(0, 2)):
-        return draw(st.sampled_from(TYPICAL))
-    pts = sorted(set(draw(st.lists(st.sampled_from(BOUNDS), min_size=2, max_size=4))))
+        return draw(_TYPICAL)
+    pts = sorted(set(draw(_BOUND_LISTS)))
     return tuple(LocalBlock(a, b) for a, b in zip(pts[::2], pts[1::2], strict=False))
+
+
+BLOCKS = blocks()
+SLOT_BLOCKS = (
+    st.sampled_from([(LocalBlock(time(9), time(10)),), (LocalBlock(time(1), time(3)),)]) | BLOCKS
+)
+_PATTERN_KINDS = {
+    True: st.sampled_from(["none", "none", "none", "random", "random", "assistant"]),
+    False: st.sampled_from(["random", "random", "assistant"]),
+}
+_STEP = st.sampled_from("DAA")
 
 
 @st.composite
 def patterns(draw: st.DrawFn, minutes: int, allow_none: bool = True) -> str | None:
     """None (whole-span provider time) half the time, else D/A per 5 minutes, all-A included."""
     steps = -(-minutes // 5)
-    kinds = ["none", "none", "none"] if allow_none else []
-    kind = draw(st.sampled_from([*kinds, "random", "random", "assistant"]))
+    kind = draw(_PATTERN_KINDS[allow_none])
     if kind == "none":
         return None
     if kind == "assistant":
         return "A" * steps
-    return "".join(draw(st.lists(st.sampled_from("DAA"), min_size=steps, max_size=steps)))
+    return "".join(draw(st.lists(_STEP, min_size=steps, max_size=steps)))
 
 
 @st.composite
@@ -135,13 +152,13 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
 
     def hours_of(draw: st.DrawFn) -> WeeklyHours:
         if draw(st.booleans()):
-            same = draw(blocks())
+            same = draw(BLOCKS)
             weekly = dict.fromkeys(range(7), same)
         else:
-            weekly = {wd: draw(blocks()) for wd in range(7)}
+            weekly = {wd: draw(BLOCKS) for wd in range(7)}
         exceptions = {}
         if draw(st.booleans()) and draw(st.booleans()):
-            exceptions[day] = draw(blocks()) if draw(st.booleans()) else ()
+            exceptions[day] = draw(BLOCKS) if draw(st.booleans()) else ()
         return WeeklyHours(weekly, exceptions)
 
     shared = hours_of(draw) if draw(st.booleans()) else None
@@ -209,10 +226,7 @@ def queries(draw: st.DrawFn, max_parts: int = 3, one_doctor: bool = False) -> Sl
 
     slots = []
     for i in range(draw(st.integers(0, 2))):
-        b = draw(
-            st.sampled_from([(LocalBlock(time(9), time(10)),), (LocalBlock(time(1), time(3)),)])
-            | blocks()
-        )
+        b = draw(SLOT_BLOCKS)
         if not b:
             continue
         owner = draw(st.sampled_from(["none", "chair", "provider", "both"]))
