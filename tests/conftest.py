@@ -1,7 +1,9 @@
 """Shared fixtures: a real, migrated database per test on SQLite and (when configured) PostgreSQL.
 
 Migrations run once per session into a template (a file for SQLite, a template database for
-PostgreSQL); each test then gets its own copy, so tests are isolated and still fast.
+PostgreSQL); each test then gets its own copy, so tests are isolated and still fast. A
+PostgreSQL copy is emptied after its test and handed to the next one
+(tests/support/pg_databases.py): the same empty, migrated database without paying for a new one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from api.config import Settings
 from api.main import create_app
 from api.migrate import upgrade
 from api.models import Clinic, Patient, Provider, User
+from tests.support.pg_databases import DatabasePool
 
 pytest_plugins = ["tests.browser_support"]
 
@@ -61,6 +64,13 @@ def postgres_template() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_template: str) -> Iterator[DatabasePool]:
+    pool = DatabasePool(POSTGRES_URL, postgres_template)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -76,17 +86,12 @@ def database_url(
         shutil.copyfile(template, target)
         yield f"sqlite:///{target}"
         return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"slotwise_t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    pool: DatabasePool = request.getfixturevalue("postgres_databases")
+    name = pool.acquire()
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield pool.url(name)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        pool.release(name)
 
 
 @pytest.fixture
