@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from time_machine import TimeMachineFixture
 from api.auth.passwords import hash_password
 from api.auth.tokens import TokenClaims, issue_token
 from api.config import Settings
+from api.db import Database
 from api.main import create_app
 from api.migrate import upgrade
 from api.models import Clinic, Patient, Provider, User
@@ -64,11 +66,68 @@ def postgres_template() -> Iterator[str]:
     admin.dispose()
 
 
+@dataclass
+class DemoTemplates:
+    """The demo clinic, loaded once per session and backend into a template that tests marked
+    `demo_clinic` start from; loaded again if the clinic's date changes during the run, since
+    its bookings are laid out from today."""
+
+    directory: Path
+    sqlite_template: Path
+    postgres: DatabasePool | None
+    built: dict[tuple[str, date], str] = field(default_factory=dict)
+
+    def get(self, backend: str) -> str:
+        from api.demo import TIME_ZONE, load_demo
+
+        key = (backend, datetime.now(ZoneInfo(TIME_ZONE)).date())
+        if key not in self.built:
+            if backend == "sqlite":
+                target = self.directory / f"demo-{key[1].isoformat()}.db"
+                shutil.copyfile(self.sqlite_template, target)
+                name, url = str(target), f"sqlite:///{target}"
+            else:
+                assert self.postgres is not None
+                name = self.postgres.create(self.postgres.template)
+                url = self.postgres.url(name)
+            database = Database(url)
+            with database.write() as session:
+                load_demo(session, key[1])
+                session.commit()
+            database.dispose()
+            self.built[key] = name
+        return self.built[key]
+
+    def drop(self) -> None:
+        if self.postgres is not None:
+            for (backend, _), name in self.built.items():
+                if backend == "postgres":
+                    self.postgres.drop(name)
+
+
+@pytest.fixture(scope="session")
+def demo_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoTemplates]:
+    pool = request.getfixturevalue("postgres_databases") if POSTGRES_URL else None
+    templates = DemoTemplates(
+        tmp_path_factory.mktemp("demo"), request.getfixturevalue("sqlite_template"), pool
+    )
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture(scope="session")
 def postgres_databases(postgres_template: str) -> Iterator[DatabasePool]:
     pool = DatabasePool(POSTGRES_URL, postgres_template)
     yield pool
     pool.close()
+
+
+# For a browser test that checks nothing a database decides (a screenshot, a page walk, the
+# headers a page is served with): SQLite only. What such a page reads and writes goes through
+# the API, whose tests run on both databases; a browser session costs seconds either way.
+sqlite_only = pytest.mark.parametrize("database_url_backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,14 +139,19 @@ def database_url_backend(request: pytest.FixtureRequest) -> str:
 def database_url(
     database_url_backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[str]:
+    demo = (
+        request.getfixturevalue("demo_templates").get(database_url_backend)
+        if request.node.get_closest_marker("demo_clinic")
+        else None
+    )
     if database_url_backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        template = Path(demo) if demo else request.getfixturevalue("sqlite_template")
         target = tmp_path / "test.db"
         shutil.copyfile(template, target)
         yield f"sqlite:///{target}"
         return
     pool: DatabasePool = request.getfixturevalue("postgres_databases")
-    name = pool.acquire()
+    name = pool.acquire(demo)
     try:
         yield pool.url(name)
     finally:

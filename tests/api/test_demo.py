@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -131,9 +132,8 @@ def _held(db: Session) -> list[tuple[str, str | None, datetime, datetime, dateti
     return out
 
 
+@pytest.mark.demo_clinic
 def test_the_doctor_is_never_needed_in_two_chairs_at_once_but_runs_several(db: Session) -> None:
-    load_demo(db)
-    db.commit()
     kinds = db.scalars(select(AppointmentType)).all()
     assert kinds and all(k.time_pattern for k in kinds)  # doctor time on every type
     held = sorted(_held(db), key=lambda h: (h[0], h[4]))
@@ -166,12 +166,11 @@ def test_the_doctor_is_never_needed_in_two_chairs_at_once_but_runs_several(db: S
         assert peak >= 3, provider
 
 
+@pytest.mark.demo_clinic
 def test_assistants_hold_their_chairs_appointments_and_the_engine_agrees(db: Session) -> None:
     """Six assistants for eight chairs: every chairside appointment and scan has one, none is
     with two patients at once, and the engine (asked about each appointment of the first
     booked day as if it were booked again) finds nothing wrong with what the seed wrote."""
-    load_demo(db)
-    db.commit()
     clinic = db.scalars(select(Clinic)).one()
     assert db.scalar(select(func.count()).select_from(Assistant)) == 6
     rows = db.execute(

@@ -30,7 +30,7 @@ from tests.browser.calendar_pages import (
     times,
 )
 from tests.browser_support import screenshot_path, update_docs
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sqlite_only
 from tests.support.server import running_server
 
 pytestmark = pytest.mark.browser
@@ -211,16 +211,13 @@ def test_a_change_in_one_calendar_appears_in_another_within_a_second(
     watcher.context.close()
 
 
+@sqlite_only
+@pytest.mark.demo_clinic
 def test_day_view_screenshot(
     browser: Any, app: FastAPI, database_url_backend: str, tmp_path: Path
 ) -> None:
     """A demo clinic's day in its chair columns with the provider bar, saved for people to look
     at (and for docs/calendar.md)."""
-    from api.demo import load_demo
-
-    with app.state.db.write() as session:
-        load_demo(session)
-        session.commit()
     # A Tuesday of next week: a full day of bookings, none in the past.
     day = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=7)
     day += timedelta(days=(1 - day.weekday()) % 7)

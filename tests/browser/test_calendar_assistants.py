@@ -25,6 +25,7 @@ from tests.browser.calendar_pages import (
     px_per_minute,
     stored,
 )
+from tests.conftest import sqlite_only
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +71,7 @@ def _column_of(page: Any, appointment_id: str) -> str:
     raise AssertionError(f"no column under the block of {appointment_id}")
 
 
+@sqlite_only
 def test_a_clinic_without_assistants_is_offered_no_assistant_columns(
     browser: Any, site: str, clinic: Clinic
 ) -> None:

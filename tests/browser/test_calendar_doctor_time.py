@@ -21,6 +21,7 @@ from tests.browser.calendar_pages import (
     open_calendar,
     stored,
 )
+from tests.conftest import sqlite_only
 
 pytestmark = pytest.mark.browser
 
@@ -56,6 +57,7 @@ def _name(clinic: Clinic, patient: int) -> str:
     return f"{p.first_name} {p.last_name}"
 
 
+@sqlite_only
 def test_a_clinic_with_chairs_opens_on_chair_columns_with_a_bar_per_provider(
     browser: Any, site: str, clinic: Clinic
 ) -> None:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from api.models import AppointmentType
 from api.models import Clinic as ClinicRow
 from tests.api.booking.conftest import Clinic
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sqlite_only
 from tests.support.server import running_server
 
-pytestmark = pytest.mark.browser
+# Headers and CSP are the app's, not the database's: see sqlite_only.
+pytestmark = [pytest.mark.browser, sqlite_only]
 
 
 # Collects every CSP violation the page reports, from the first script on.

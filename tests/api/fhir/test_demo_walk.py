@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from api.demo import DEMO_PASSWORD, load_demo
+from api.demo import DEMO_PASSWORD
 from tests.api.fhir.conftest import FHIR_JSON, entries, fhir_get, parse_fhir
 
 
@@ -22,9 +22,8 @@ def _all(client: TestClient, path: str, headers: dict[str, str], **query: Any) -
     return found
 
 
-def test_every_resource_of_the_demo_clinic_parses(client: TestClient, db: Session) -> None:
-    load_demo(db)
-    db.commit()
+@pytest.mark.demo_clinic
+def test_every_resource_of_the_demo_clinic_parses(client: TestClient) -> None:
     token = client.post(
         "/api/auth/token",
         data={"username": "frontdesk@brightside.example", "password": DEMO_PASSWORD},

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.clients import service
 from api.auth.clients.schemas import ClientCreate
-from api.demo import DEMO_PASSWORD, load_demo
+from api.demo import DEMO_PASSWORD
 from api.models import AuditEntry, Clinic, Patient
 from tests.support.server import running_server
 
@@ -82,10 +82,12 @@ class Demo:
         return start, start + timedelta(days=7)
 
 
+# Every test here starts from the demo clinic, loaded once per session (tests/conftest.py).
+pytestmark = pytest.mark.demo_clinic
+
+
 @pytest.fixture
 def demo(app: FastAPI, db: Session) -> Iterator[Demo]:
-    load_demo(db)
-    db.commit()
     clinic = db.scalars(select(Clinic)).one()
     patient = db.scalars(select(Patient).order_by(Patient.last_name, Patient.id)).first()
     assert patient is not None
