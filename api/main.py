@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.idempotency_sweeper.start()
         yield
         app.state.idempotency_sweeper.stop()
         app.state.mail.stop()

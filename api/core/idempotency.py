@@ -59,7 +59,11 @@ def sweep(session: Session, now: datetime) -> int:
 
 
 class Sweeper:
-    """One per app: started by the first idempotent request, then sweeps every SWEEP_EVERY."""
+    """One per app: started and stopped with the app's lifespan, sweeps every SWEEP_EVERY.
+
+    Tied to the lifespan, not to the first idempotent request, so an app that is never served
+    (a test's second app, a TestClient used without ``with``) starts no thread that would
+    outlive its database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -67,7 +71,12 @@ class Sweeper:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def kick(self) -> None:
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def start(self) -> None:
         with self._lock:
             if self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(
@@ -173,7 +182,6 @@ def respond_once(
     guard = IdempotentRequest(
         session, user_id, key, fingerprint(request.method, request.url.path, body)
     )
-    request.app.state.idempotency_sweeper.kick()
     replay = guard.replay()
     if replay is not None:
         code, stored = replay

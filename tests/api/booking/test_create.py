@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.config import Settings
+from api.main import create_app
 from api.models import Appointment, AuditEntry, IdempotencyRecord
 from tests.api.booking.conftest import Clinic, book
 
@@ -385,6 +387,17 @@ class TestIdempotencyExpiry:
         assert sweeper.sweep_now() == 0 and self._stored(db) == ["retry-me"]
         monkeypatch.setattr("api.core.clock.now", lambda: booked_at + timedelta(hours=24))
         assert sweeper.sweep_now() == 1 and self._stored(db) == []
+
+    def test_the_sweeper_runs_only_while_the_app_is_served(self, settings: Settings) -> None:
+        """A thread per app that outlived its app would sweep a database another test (or,
+        with test databases reused, another test's rows) is using."""
+        app = create_app(settings)
+        sweeper = app.state.idempotency_sweeper
+        TestClient(app).get("/healthz")  # a client without ``with`` runs no lifespan
+        assert not sweeper.running
+        with TestClient(app):
+            assert sweeper.running
+        assert not sweeper.running
 
 
 class TestPermissions:
