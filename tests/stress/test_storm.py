@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ from tests.stress.support import (
     CHECK_PATTERN,
     POSTGRES_URL,
     RESULTS,
+    Outcome,
     StressClinic,
     StressRow,
     assistant_storm_bodies,
@@ -50,13 +52,40 @@ REQUESTS, SLOTS = 200, 20
 pytestmark = pytest.mark.stress
 
 
-def _storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None:
-    bodies = storm_bodies(clinic, REQUESTS, SLOTS)
+def _fire(
+    base_url: str, clinic: StressClinic, bodies: list[dict[str, Any]]
+) -> tuple[list[Outcome], Counter[int], list[str], float]:
+    """Send every body at once; the outcomes, their status counts, the ids created, seconds."""
     began = time.monotonic()
     outcomes = fire(base_url, clinic, bodies)
     seconds = time.monotonic() - began
     codes = Counter(o.status for o in outcomes)
-    created = [o.body["id"] for o in outcomes if o.status == 201]
+    return outcomes, codes, [o.body["id"] for o in outcomes if o.status == 201], seconds
+
+
+def _record(
+    scenario: str, database: str, codes: Counter[int], overlaps: int, lost: int, seconds: float
+) -> None:
+    """One row of benchmarks/results/stress.md."""
+    RESULTS.append(
+        StressRow(
+            scenario=scenario,
+            database=database,
+            requests=REQUESTS,
+            created=codes[201],
+            rejected=codes[409],
+            unavailable=codes[503],
+            overlaps=overlaps,
+            lost=lost,
+            server_errors=sum(n for s, n in codes.items() if s >= 500 and s != 503),
+            seconds=seconds,
+        )
+    )
+
+
+def _storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None:
+    bodies = storm_bodies(clinic, REQUESTS, SLOTS)
+    outcomes, codes, created, seconds = _fire(base_url, clinic, bodies)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         found = overlaps(conn)
@@ -67,19 +96,13 @@ def _storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None
     with sa.orm.Session(engine) as session:
         reports = chain.verify(session)
     engine.dispose()
-    RESULTS.append(
-        StressRow(
-            scenario=f"storm: {REQUESTS} concurrent POSTs for {SLOTS} times",
-            database=database,
-            requests=REQUESTS,
-            created=codes[201],
-            rejected=codes[409],
-            unavailable=codes[503],
-            overlaps=sum(found.values()),
-            lost=lost,
-            server_errors=sum(n for s, n in codes.items() if s >= 500 and s != 503),
-            seconds=seconds,
-        )
+    _record(
+        f"storm: {REQUESTS} concurrent POSTs for {SLOTS} times",
+        database,
+        codes,
+        sum(found.values()),
+        lost,
+        seconds,
     )
     assert codes == {201: SLOTS, 409: REQUESTS - SLOTS}, codes
     assert all(o.content_type == "application/problem+json" for o in outcomes if o.status == 409)
@@ -94,11 +117,7 @@ def _storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None
 
 def _doctor_storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None:
     bodies = doctor_storm_bodies(clinic, REQUESTS, SLOTS)
-    began = time.monotonic()
-    outcomes = fire(base_url, clinic, bodies)
-    seconds = time.monotonic() - began
-    codes = Counter(o.status for o in outcomes)
-    created = [o.body["id"] for o in outcomes if o.status == 201]
+    outcomes, codes, created, seconds = _fire(base_url, clinic, bodies)
     engine = sa.create_engine(url)
     with sa.orm.Session(engine) as session:
         conn = session.connection()
@@ -110,20 +129,14 @@ def _doctor_storm(base_url: str, url: str, clinic: StressClinic, database: str) 
         audit_rows = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar()
         reports = chain.verify(session)
     engine.dispose()
-    RESULTS.append(
-        StressRow(
-            scenario=f"doctor storm: {REQUESTS} concurrent POSTs, one doctor, pattern "
-            f"{CHECK_PATTERN}, {SLOTS} starts",
-            database=database,
-            requests=REQUESTS,
-            created=codes[201],
-            rejected=codes[409],
-            unavailable=codes[503],
-            overlaps=held_found + found["chair_id"] + found["patient_id"],
-            lost=lost,
-            server_errors=sum(n for s, n in codes.items() if s >= 500 and s != 503),
-            seconds=seconds,
-        )
+    _record(
+        f"doctor storm: {REQUESTS} concurrent POSTs, one doctor, pattern "
+        f"{CHECK_PATTERN}, {SLOTS} starts",
+        database,
+        codes,
+        held_found + found["chair_id"] + found["patient_id"],
+        lost,
+        seconds,
     )
     assert set(codes) <= {201, 409}, codes
     assert codes[201] >= 1, codes
@@ -168,11 +181,7 @@ def _doctor_storm(base_url: str, url: str, clinic: StressClinic, database: str) 
 
 def _assistant_storm(base_url: str, url: str, clinic: StressClinic, database: str) -> None:
     bodies = assistant_storm_bodies(clinic, REQUESTS, SLOTS)
-    began = time.monotonic()
-    outcomes = fire(base_url, clinic, bodies)
-    seconds = time.monotonic() - began
-    codes = Counter(o.status for o in outcomes)
-    created = [o.body["id"] for o in outcomes if o.status == 201]
+    outcomes, codes, created, seconds = _fire(base_url, clinic, bodies)
     engine = sa.create_engine(url)
     with sa.orm.Session(engine) as session:
         conn = session.connection()
@@ -185,19 +194,13 @@ def _assistant_storm(base_url: str, url: str, clinic: StressClinic, database: st
         audit_rows = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar()
         reports = chain.verify(session)
     engine.dispose()
-    RESULTS.append(
-        StressRow(
-            scenario=f"assistant storm: {REQUESTS} concurrent POSTs, one assistant, {SLOTS} starts",
-            database=database,
-            requests=REQUESTS,
-            created=codes[201],
-            rejected=codes[409],
-            unavailable=codes[503],
-            overlaps=held_found + found["chair_id"] + found["patient_id"],
-            lost=lost,
-            server_errors=sum(n for s, n in codes.items() if s >= 500 and s != 503),
-            seconds=seconds,
-        )
+    _record(
+        f"assistant storm: {REQUESTS} concurrent POSTs, one assistant, {SLOTS} starts",
+        database,
+        codes,
+        held_found + found["chair_id"] + found["patient_id"],
+        lost,
+        seconds,
     )
     assert set(codes) <= {201, 409}, codes
     assert all(o.content_type == "application/problem+json" for o in outcomes if o.status == 409)
