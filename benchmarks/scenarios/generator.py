@@ -48,6 +48,7 @@ The presets and seeds are fixed; policies are tuned against them, never the othe
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -307,10 +308,10 @@ def _can_come(
 
 
 def _fits(resources: tuple[ResourceSpec, ...], t: TypeSpec, weekday: int, patient: int) -> bool:
-    def open_(kind: str, keep: object = None) -> int:
+    def open_(kind: str, keep: Callable[[ResourceSpec], bool] = lambda r: True) -> int:
         mask = 0
         for r in resources:
-            if r.kind == kind and (keep is None or keep(r)):  # type: ignore[operator]
+            if r.kind == kind and keep(r):
                 mask |= _minutes(r.hours.get(weekday, ()))
         return mask
 
