@@ -6,9 +6,16 @@ the provider's free time (working hours minus busy time, as ``masks.Timeline`` k
 - ``touches``: how many ends of the part's ``D`` runs meet the provider's busy time exactly (a
   busy interval ending as a run starts, or starting as it ends): the doctor walks from one chair
   to the next (``objective.doctor_adjacent``);
-- ``gaps``: the free stretches the part leaves next to its runs, each once: before a run back to
-  the free interval's start (or to the part's previous run when they share that interval) and
-  after the last run of each interval (``objective.doctor_idle_fragment``);
+- ``idle_added``: the seconds of the provider's free time that no type's provider time could
+  use once the part takes its runs, less those before it does (``objective.doctor_idle_time``).
+  A free stretch is *idle* when no ``D`` run of any type the provider does fits in it where
+  that run falls in its appointment, with the appointment inside the provider's working block:
+  an adjustment's 5 minutes of doctor time come 10 minutes in, so the first 10 minutes after
+  the doctor starts work, once the next doctor time is taken, suit no adjustment, and only a
+  type whose doctor time starts at once (an exam) could use them. The part's pieces are the
+  free stretches it leaves next to its runs (before each run back to the free interval's start
+  or the previous run, after the last run of each interval); what it takes from is each free
+  interval its runs lie in;
 - ``room_before`` / ``room_after``: how many free stretches of the part's local date (clipped to
   it) could hold the provider's longest run, before and after the part takes its runs
   (``objective.long_doctor_room``).
@@ -18,7 +25,7 @@ is its choice, and scoring it would couple the parts' terms.
 
 Which runs a provider does: every type that needs a provider and that the provider is qualified
 for; a patterned type's ``D`` runs at its default duration, an unpatterned type's whole time
-(its minimum for the shortest, its default for the longest).
+(at its minimum for where it fits, its default for the longest).
 """
 
 from __future__ import annotations
@@ -36,9 +43,13 @@ from solver.time_pattern import provider_runs
 NOTHING = 1 << 40  # longer than any free stretch
 
 
-def provider_run_lengths(types: tuple[AppointmentTypeSpec, ...], provider_id: str) -> list[int]:
-    """Seconds of every provider-time run (shortest and longest per type) the provider does."""
-    out: list[int] = []
+def provider_runs_of(
+    types: tuple[AppointmentTypeSpec, ...], provider_id: str
+) -> list[tuple[int, int, int]]:
+    """(offset, length, appointment length), seconds, of every provider-time run the provider
+    does, each way it can be taken: a patterned type's ``D`` runs at its default duration, an
+    unpatterned type held whole at its minimum and at its default duration."""
+    out: list[tuple[int, int, int]] = []
     for spec in types:
         if not spec.needs_provider:
             continue
@@ -48,30 +59,34 @@ def provider_run_lengths(types: tuple[AppointmentTypeSpec, ...], provider_id: st
         ):
             continue
         if spec.time_pattern is None:
-            out += [spec.min_minutes * 60, spec.default_minutes * 60]
+            out += [(0, m * 60, m * 60) for m in (spec.min_minutes, spec.default_minutes)]
         else:
-            out += [(b - a) * 60 for a, b in provider_runs(spec.time_pattern, spec.default_minutes)]
+            whole = spec.default_minutes * 60
+            out += [
+                (a * 60, (b - a) * 60, whole)
+                for a, b in provider_runs(spec.time_pattern, spec.default_minutes)
+            ]
     return out
 
 
 @dataclass
 class DoctorGaps:
     touches: I64  # (rows, starts): run ends meeting busy time, 0..2 per run
-    gaps: list[I64]  # each (rows, starts): seconds of one leftover stretch (0: none)
+    idle_added: I64  # (rows, starts): idle free seconds left, less idle seconds taken
     room_before: I64  # (rows, starts): free stretches of the date that hold the longest run
     room_after: I64
-    shortest: I64  # (rows, 1): the provider's shortest run, seconds
     longest: I64  # (rows, 1): the provider's longest run, seconds
 
 
 def doctor_gaps(timeline: Timeline, part: Part, masks: KindMasks) -> DoctorGaps:
     """``DoctorGaps`` of a patterned part's provider rows at every grid start."""
     types = timeline.prep.query.clinic.types
-    lengths = [provider_run_lengths(types, rid) for rid in masks.ids]
+    runs_of = [provider_runs_of(types, rid) for rid in masks.ids]
     # A provider whose types have no provider time (only this part's own pattern has some):
-    # no gap is too short for it and no stretch is long enough to keep, so both terms are 0.
-    shortest = np.array([[min(x, default=0)] for x in lengths], dtype=np.int64)
-    longest = np.array([[max(x, default=NOTHING)] for x in lengths], dtype=np.int64)
+    # no stretch is long enough to keep (and none is idle: ``_idle``), so both terms are 0.
+    longest = np.array(
+        [[max((length for _, length, _ in x), default=NOTHING)] for x in runs_of], dtype=np.int64
+    )
     grid = timeline.grid
     rows, n = masks.ok.shape
     runs = part.provider_runs
@@ -87,7 +102,11 @@ def doctor_gaps(timeline: Timeline, part: Part, masks: KindMasks) -> DoctorGaps:
     busy_end = np.sort(timeline.busy_owner * KEY + timeline.busy_end)
     busy_start = np.sort(timeline.busy_owner * KEY + timeline.busy_start)
     key = (masks.resource_index * KEY)[:, None]
-    gaps: list[I64] = []
+    idle_added = np.zeros((rows, n), dtype=np.int64)
+
+    def idle(lo: I64, hi: I64) -> I64:
+        return _idle(timeline, masks, runs_of, lo, hi)
+
     day = timeline.cal.date_index(grid)
     day_start = timeline.cal.mid[day][None, :]
     day_end = timeline.cal.mid[day + 1][None, :]
@@ -100,20 +119,20 @@ def doctor_gaps(timeline: Timeline, part: Part, masks: KindMasks) -> DoctorGaps:
     for k, ((a, b), (_, before, after)) in enumerate(zip(runs, fits, strict=True)):
         run_start, run_end = grid[None, :] + a, grid[None, :] + b
         touches += _member(key + run_start, busy_end) + _member(key + run_end, busy_start)
-        inside = runs[k][0] - runs[k - 1][1] if k else 0
-        gaps.append(np.where(joined[k], inside, before))
-        gaps.append(np.where(last_of_interval[k], after, 0))
         # The stretch the run takes from, counted once per interval, and what it leaves.
         free_start = run_start - before
         free_end = run_end + after
         enough = clipped(free_start, free_end) >= longest
         room_after -= (~joined[k] & enough).astype(np.int64)
+        idle_added -= np.where(joined[k], 0, idle(free_start, free_end))
         left_from = np.where(joined[k], grid[None, :] + (runs[k - 1][1] if k else 0), free_start)
         room_after += (clipped(left_from, run_start) >= longest).astype(np.int64)
+        idle_added += idle(left_from, run_start)
         room_after += (last_of_interval[k] & (clipped(run_end, free_end) >= longest)).astype(
             np.int64
         )
-    return DoctorGaps(touches, gaps, room_before, room_after, shortest, longest)
+        idle_added += np.where(last_of_interval[k], idle(run_end, free_end), 0)
+    return DoctorGaps(touches, idle_added, room_before, room_after, longest)
 
 
 def doctor_gaps_at(timeline: Timeline, part: Part, provider_id: str) -> DoctorGaps:
@@ -130,6 +149,35 @@ def doctor_gaps_at(timeline: Timeline, part: Part, provider_id: str) -> DoctorGa
         True,
     )
     return doctor_gaps(timeline, part, row)
+
+
+def _idle(
+    timeline: Timeline,
+    masks: KindMasks,
+    runs_of: list[list[tuple[int, int, int]]],
+    lo: I64,
+    hi: I64,
+) -> I64:
+    """Per (row, start): the seconds of the free stretch ``[lo, hi)`` of that row's provider
+    when no run the provider does fits in it (0 when one does or the stretch is empty). A run
+    (offset, length, appointment length) fits when its appointment can start at or after the
+    provider's working block starts and ``offset`` before the stretch, and end inside the
+    block, with the run ending inside the stretch."""
+    lo, hi = np.broadcast_arrays(lo, hi)
+    out = np.zeros(lo.shape, dtype=np.int64)
+    for row, r in enumerate(masks.resource_index.tolist()):
+        length = hi[row] - lo[row]
+        hours = timeline.hours[r]
+        if not len(hours) or not runs_of[row]:
+            continue
+        block = np.clip(np.searchsorted(hours[:, 0], lo[row], side="right") - 1, 0, None)
+        block_start, block_end = hours[block, 0], hours[block, 1]
+        fits = np.zeros(len(length), dtype=np.bool_)
+        for offset, run, whole in runs_of[row]:
+            start = np.maximum(lo[row] - offset, block_start)
+            fits |= (start + offset + run <= hi[row]) & (start + whole <= block_end)
+        out[row] = np.where((length > 0) & ~fits, length, 0)
+    return out
 
 
 def _member(keys: I64, sorted_keys: I64) -> I64:

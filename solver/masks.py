@@ -48,7 +48,7 @@ class KindMasks:
     before: I64  # free time left between the free interval's start and the held time
     after: I64  # free time left between the held time and the free interval's end
     # A provider held only for a pattern's runs: its leftovers are doctor time, which
-    # ``objective.doctor_idle_fragment`` scores, not ``short_gap``.
+    # ``objective.doctor_idle_time`` scores, not ``short_gap``.
     doctor_time: bool = False
 
 

@@ -11,7 +11,7 @@ explanation of a chosen suggestion (``explain``) all call it, so a rule is writt
 - ``usual_provider`` **+2.0** per part done by ``preferences.usual_provider_id``.
 - ``short_gap`` **-1.5** per leftover gap: for every resource a part holds for its whole span
   (chairs, rooms, and providers of parts without a time pattern: doctor time leaves provider gaps
-  that ``doctor_idle_fragment`` scores), the free time
+  that ``doctor_idle_time`` scores), the free time
   (working hours minus existing busy time) left between its occupied interval (buffers included)
   and the edges of the free interval holding it, when that leftover is longer than 0 and shorter
   than the clinic's shortest bookable type (smallest ``min_minutes``). Gaps between two parts of
@@ -26,8 +26,9 @@ Doctor time (parts with a time pattern only, so a clinic without patterns scores
 measured by ``doctor_gaps`` on the provider's free time, the visit's other parts not counted):
 
 - ``doctor_adjacent`` **+0.5** per end of a ``D`` run that meets the provider's busy time.
-- ``doctor_idle_fragment`` **-1.5** per free stretch next to a ``D`` run that is longer than 0
-  and shorter than the shortest provider time of any type the provider does.
+- ``doctor_idle_time`` **-0.3 per minute** (floored to whole centipoints) of the provider's free
+  time the part leaves where no type's provider time fits, less such time it fills (then it
+  earns as much).
 - ``long_doctor_room`` **-2.0** when the part takes the last free stretch of the provider's
   local date that could hold the longest provider time of any type the provider does.
 
@@ -57,7 +58,7 @@ NEARNESS_PER_HOUR = 1.0
 CHAIR_LOAD = 2.0
 
 DOCTOR_ADJACENT = 0.5
-DOCTOR_IDLE_FRAGMENT = 1.5
+DOCTOR_IDLE_PER_MINUTE = 0.3
 LONG_DOCTOR_ROOM = 2.0
 
 TEMPLATE_FILL_CP = round(TEMPLATE_FILL * 100)
@@ -66,7 +67,7 @@ SHORT_GAP_CP = round(SHORT_GAP * 100)
 NEARNESS_CP_PER_HOUR = round(NEARNESS_PER_HOUR * 100)
 CHAIR_LOAD_CP = round(CHAIR_LOAD * 100)
 DOCTOR_ADJACENT_CP = round(DOCTOR_ADJACENT * 100)
-DOCTOR_IDLE_FRAGMENT_CP = round(DOCTOR_IDLE_FRAGMENT * 100)
+DOCTOR_IDLE_CP_PER_MINUTE = round(DOCTOR_IDLE_PER_MINUTE * 100)
 LONG_DOCTOR_ROOM_CP = round(LONG_DOCTOR_ROOM * 100)
 
 
@@ -139,15 +140,17 @@ def doctor_adjacent(touches: I64) -> I64:
     return (DOCTOR_ADJACENT_CP * touches).astype(np.int64)
 
 
-def doctor_idle_fragment(gaps: Sequence[I64], shortest: I64) -> I64:
-    """``doctor_idle_fragment``: -1.5 for each stretch of the doctor's free time next to a
-    ``D`` run that is longer than 0 but shorter than ``shortest``, the shortest provider time of
-    any type the provider does: no booking can use it, so the doctor idles there (the doctor's
-    ``short_gap``)."""
-    short = np.zeros(np.broadcast_shapes(*(g.shape for g in gaps), shortest.shape), dtype=np.int64)
-    for g in gaps:
-        short += (g > 0) & (g < shortest)
-    return -DOCTOR_IDLE_FRAGMENT_CP * short
+def doctor_idle_time(idle_added: I64) -> I64:
+    """``doctor_idle_time``: -0.3 per minute of the doctor's free time a choice leaves where no
+    type's provider time fits, net of such time it fills, which earns as much.
+
+    The doctor's free minutes are the practice's scarcest: doctor time placed so that the
+    stretch beside it suits no appointment (an adjustment needs its 5 doctor minutes 10 minutes
+    in, so the first 10 minutes of a session before booked doctor time are lost to it) idles the
+    doctor there for good. ``idle_added`` is ``doctor_gaps``' net idle seconds per choice.
+    Floored to whole centipoints.
+    """
+    return -((idle_added * DOCTOR_IDLE_CP_PER_MINUTE) // 60)
 
 
 def long_doctor_room(room_before: I64, room_after: I64) -> I64:
@@ -193,7 +196,7 @@ def doctor_points(timeline: Timeline, part: Part, masks: KindMasks) -> I64:
     day = doctor_gaps(timeline, part, masks)
     return (
         doctor_adjacent(day.touches)
-        + doctor_idle_fragment(day.gaps, day.shortest)
+        + doctor_idle_time(day.idle_added)
         + long_doctor_room(day.room_before, day.room_after)
     )
 
@@ -249,17 +252,19 @@ def explain_doctor(timeline: Timeline, c: Choice, name: str) -> list[tuple[str, 
             + " (the doctor goes straight on to the next chair)",
         )
     )
-    shortest, longest = int(day.shortest[0, 0]), int(day.longest[0, 0])
-    for gap in (int(g[0, j]) for g in day.gaps):
-        points = doctor_idle_fragment([np.array([gap], dtype=np.int64)], day.shortest[0])
-        out.append(
-            (
-                "doctor_idle_fragment",
-                int(points[0]),
-                f"{label} leaves {name} {gap // 60} min free next to its doctor time, shorter "
-                f"than any provider time {name} does ({shortest // 60} min)",
-            )
+    longest = int(day.longest[0, 0])
+    idle = int(day.idle_added[0, j])
+    out.append(
+        (
+            "doctor_idle_time",
+            int(doctor_idle_time(day.idle_added[:, j])[0]),
+            f"{label} leaves {idle // 60} min of {name}'s free time where no appointment's "
+            "provider time fits"
+            if idle > 0
+            else f"{label} fills {-idle // 60} min of {name}'s free time where no other "
+            "appointment's provider time fits",
         )
+    )
     out.append(
         (
             "long_doctor_room",

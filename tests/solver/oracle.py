@@ -388,9 +388,10 @@ class Oracle:
                 total += self.doctor_score(i, p.start, provider)
         return total
 
-    def run_lengths(self, provider: str) -> list[timedelta]:
-        """Provider time of every type the provider does: each D run at the default duration
-        (5-minute steps, clipped), or an unpatterned type's minimum and default duration."""
+    def provider_runs(self, provider: str) -> list[tuple[timedelta, timedelta, timedelta]]:
+        """(offset, length, appointment length) of every provider-time run the provider does:
+        each D run of a pattern at the default duration (5-minute steps, clipped), or an
+        unpatterned type held whole at its minimum and at its default duration."""
         out = []
         for t in self.q.clinic.types:
             if not t.needs_provider or (
@@ -398,7 +399,8 @@ class Oracle:
             ):
                 continue
             if t.time_pattern is None:
-                out += [timedelta(minutes=t.min_minutes), timedelta(minutes=t.default_minutes)]
+                for m in (t.min_minutes, t.default_minutes):
+                    out.append((timedelta(0), timedelta(minutes=m), timedelta(minutes=m)))
                 continue
             zero = datetime(2000, 1, 1, tzinfo=UTC)
             steps = [
@@ -409,11 +411,27 @@ class Oracle:
                 for k, c in enumerate(t.time_pattern)
                 if c == "D"
             ]
-            out += [b - a for a, b in merged(steps)]
+            whole = timedelta(minutes=t.default_minutes)
+            out += [(a - zero, b - a, whole) for a, b in merged(steps)]
         return out
 
+    def idle_seconds(self, r: Resource, stretches: list[Interval]) -> int:
+        """Seconds of the free stretches where no run the provider does fits: its appointment
+        inside the working block holding the stretch, the run inside the stretch."""
+        runs = self.provider_runs(r.id)
+        total = 0
+        for a, b in stretches:
+            block = next(h for h in self.hours(r) if h[0] <= a and b <= h[1])
+            fits = False
+            for offset, length, whole in runs:
+                x = max(a - offset, block[0])
+                fits = fits or (x + offset + length <= b and x + whole <= block[1])
+            if not fits:
+                total += int((b - a).total_seconds())
+        return total if runs else 0
+
     def doctor_score(self, i: int, start: datetime, provider: str) -> int:
-        """doctor_adjacent, doctor_idle_fragment and long_doctor_room for a patterned part."""
+        """doctor_adjacent, doctor_idle_time and long_doctor_room for a patterned part."""
         r = self.res[provider]
         runs = merged(self.held(i, ResourceKind.PROVIDER, start))
         total = 0
@@ -430,14 +448,12 @@ class Oracle:
                     cur = y
             pieces.append((cur, b))
         pieces = [(a, b) for a, b in pieces if b > a]
-        lengths = self.run_lengths(provider)
-        if not lengths:  # no type the provider does has provider time: nothing to measure
+        idle_added = self.idle_seconds(r, pieces) - self.idle_seconds(r, free)
+        total -= (idle_added * W.DOCTOR_IDLE_CP_PER_MINUTE) // 60
+        lengths = [length for _, length, _ in self.provider_runs(provider)]
+        if not lengths:  # no type the provider does has provider time: nothing to keep
             return total
-        shortest, longest = min(lengths), max(lengths)
-        for a, b in pieces:
-            next_to_run = any(b == x or a == y for x, y in runs)
-            if next_to_run and b - a < shortest:
-                total -= W.DOCTOR_IDLE_FRAGMENT_CP
+        longest = max(lengths)
         d = start.astimezone(self.tz).date()
         day = (wall(d, time(), self.tz), wall(d + timedelta(days=1), time(), self.tz))
 

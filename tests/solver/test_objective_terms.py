@@ -16,7 +16,7 @@ from solver.grid import I64
 from solver.objective import (
     chair_load,
     doctor_adjacent,
-    doctor_idle_fragment,
+    doctor_idle_time,
     long_doctor_room,
     nearness,
     short_gap,
@@ -98,14 +98,11 @@ class TestDoctorAdjacent:
         assert doctor_adjacent(i64(0, 1, 2)).tolist() == [0, 50, 100]
 
 
-class TestDoctorIdleFragment:
-    def test_one_and_a_half_points_per_doctor_gap_shorter_than_any_provider_time(self) -> None:
-        shortest = i64(10 * 60)  # the provider's shortest run: 10 minutes
-        before = i64(0, 5 * 60, 10 * 60, 5 * 60)
-        after = i64(0, 0, 20 * 60, 5 * 60)
-        # none | 5 min before | 10 min fits a run, 20 min too | 5 min both sides
-        got = doctor_idle_fragment([before, after], shortest)
-        assert got.tolist() == [0, -150, 0, -300]
+class TestDoctorIdleTime:
+    def test_three_tenths_of_a_point_per_idle_minute_left_floored(self) -> None:
+        added = i64(0, 10 * 60, 10 * 60 + 1, -10 * 60, 59)
+        # none | 10 min left idle | one second more floors to the same | 10 min filled | 59 s
+        assert doctor_idle_time(added).tolist() == [0, -300, -300, 300, -29]
 
 
 class TestLongDoctorRoom:
@@ -150,10 +147,18 @@ class TestDoctorTermsInBestFit:
         # At 10:05 the doctor is needed 10:15-10:25, straight after 10:10-10:15.
         assert self.doctor_terms(at(10, 5)) == {"doctor_adjacent": 0.5}
 
-    def test_a_doctor_gap_too_short_for_any_provider_time_is_penalised(self) -> None:
+    def test_doctor_time_leaving_a_stretch_no_provider_time_fits_is_penalised(self) -> None:
         # At 10:10 the doctor is needed 10:20-10:30, leaving 10:15-10:20 idle: 5 minutes, less
         # than the 10 minutes of the shortest provider time this doctor does.
-        assert self.doctor_terms(at(10, 10)) == {"doctor_idle_fragment": -1.5}
+        assert self.doctor_terms(at(10, 10)) == {"doctor_idle_time": -1.5}
+
+    def test_a_stretch_is_idle_where_no_appointment_could_hold_its_doctor_time(self) -> None:
+        # At 16:30 the doctor is needed 16:40-16:50, leaving 16:50-17:00: as long as the
+        # adjustment's doctor time, but an adjustment with its doctor time there (10 minutes in)
+        # would end at 17:05, after the doctor's day: 10 minutes idle.
+        assert self.doctor_terms(at(16, 30)) == {"doctor_idle_time": -3.0}
+        # At 16:25 it leaves 16:45-17:00, where an adjustment at 16:35 fits: nothing idle.
+        assert self.doctor_terms(at(16, 25)) == {}
 
     def test_taking_the_last_room_for_the_bond_is_penalised(self) -> None:
         # Busy from 11:00, 10:15-11:00 is the only stretch that holds the bond's 40 minutes;
