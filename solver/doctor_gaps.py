@@ -78,8 +78,11 @@ class DoctorGaps:
     longest: I64  # (rows, 1): the provider's longest run, seconds
 
 
-def doctor_gaps(timeline: Timeline, part: Part, masks: KindMasks) -> DoctorGaps:
-    """``DoctorGaps`` of a patterned part's provider rows at every grid start."""
+def doctor_gaps(
+    timeline: Timeline, part: Part, masks: KindMasks, starts: I64 | None = None
+) -> DoctorGaps:
+    """``DoctorGaps`` of a patterned part's provider rows at every grid start (or at
+    ``starts``, the columns of ``masks``)."""
     types = timeline.prep.query.clinic.types
     runs_of = [provider_runs_of(types, rid) for rid in masks.ids]
     # A provider whose types have no provider time (only this part's own pattern has some):
@@ -87,7 +90,7 @@ def doctor_gaps(timeline: Timeline, part: Part, masks: KindMasks) -> DoctorGaps:
     longest = np.array(
         [[max((length for _, length, _ in x), default=NOTHING)] for x in runs_of], dtype=np.int64
     )
-    grid = timeline.grid
+    grid = timeline.grid if starts is None else starts
     rows, n = masks.ok.shape
     runs = part.provider_runs
     fits = [timeline.fit(masks.resource_index, grid + a, grid + b) for a, b in runs]
@@ -135,20 +138,19 @@ def doctor_gaps(timeline: Timeline, part: Part, masks: KindMasks) -> DoctorGaps:
     return DoctorGaps(touches, idle_added, room_before, room_after, longest)
 
 
-def doctor_gaps_at(timeline: Timeline, part: Part, provider_id: str) -> DoctorGaps:
-    """``doctor_gaps`` of one provider (one row) for explaining a chosen suggestion."""
-    n = len(timeline.grid)
-    one = np.zeros((1, n), dtype=np.int64)
+def doctor_gaps_at(timeline: Timeline, part: Part, provider_id: str, start: int) -> DoctorGaps:
+    """``doctor_gaps`` of one provider (one row) at one start, for explaining a suggestion."""
+    one = np.zeros((1, 1), dtype=np.int64)
     row = KindMasks(
         (provider_id,),
         np.array([timeline.index[provider_id]], dtype=np.int64),
-        np.ones((1, n), dtype=np.bool_),
-        np.zeros((1, n), dtype=np.bool_),
+        np.ones((1, 1), dtype=np.bool_),
+        np.zeros((1, 1), dtype=np.bool_),
         one,
         one,
         True,
     )
-    return doctor_gaps(timeline, part, row)
+    return doctor_gaps(timeline, part, row, np.array([start], dtype=np.int64))
 
 
 def _idle(
@@ -164,19 +166,28 @@ def _idle(
     provider's working block starts and ``offset`` before the stretch, and end inside the
     block, with the run ending inside the stretch."""
     lo, hi = np.broadcast_arrays(lo, hi)
-    out = np.zeros(lo.shape, dtype=np.int64)
+    rows = len(runs_of)
+    # Runs as (rows, runs, 1) arrays, padded with one that never fits.
+    width = max((len(set(x)) for x in runs_of), default=0)
+    table = np.zeros((rows, max(width, 1), 3), dtype=np.int64)
+    table[:, :, 1] = NOTHING
+    block_start = np.zeros(lo.shape, dtype=np.int64)
+    block_end = np.zeros(lo.shape, dtype=np.int64)
     for row, r in enumerate(masks.resource_index.tolist()):
-        length = hi[row] - lo[row]
+        if runs_of[row]:
+            table[row, : len(set(runs_of[row]))] = sorted(set(runs_of[row]))
         hours = timeline.hours[r]
-        if not len(hours) or not runs_of[row]:
-            continue
-        block = np.clip(np.searchsorted(hours[:, 0], lo[row], side="right") - 1, 0, None)
-        block_start, block_end = hours[block, 0], hours[block, 1]
-        fits = np.zeros(len(length), dtype=np.bool_)
-        for offset, run, whole in runs_of[row]:
-            start = np.maximum(lo[row] - offset, block_start)
-            fits |= (start + offset + run <= hi[row]) & (start + whole <= block_end)
-        out[row] = np.where((length > 0) & ~fits, length, 0)
+        if len(hours):
+            block = np.clip(np.searchsorted(hours[:, 0], lo[row], side="right") - 1, 0, None)
+            block_start[row], block_end[row] = hours[block, 0], hours[block, 1]
+    offset, run, whole = (table[:, :, k][:, :, None] for k in range(3))
+    start = np.maximum(lo[:, None, :] - offset, block_start[:, None, :])
+    fits = (
+        (start + offset + run <= hi[:, None, :]) & (start + whole <= block_end[:, None, :])
+    ).any(axis=1)
+    # A provider whose types have no provider time has nothing to idle for.
+    does_some = np.array([bool(x) for x in runs_of], dtype=np.bool_)[:, None]
+    out: I64 = np.where(does_some & (hi > lo) & ~fits, hi - lo, 0)
     return out
 
 

@@ -238,26 +238,25 @@ class Choice:
 def explain_doctor(timeline: Timeline, c: Choice, name: str) -> list[tuple[str, int, str]]:
     """The doctor-time terms of one patterned part, each with its reason."""
     part = timeline.prep.parts[c.part]
-    j = int(np.searchsorted(timeline.grid, c.start))
-    day = doctor_gaps_at(timeline, part, c.resources[ResourceKind.PROVIDER])
+    day = doctor_gaps_at(timeline, part, c.resources[ResourceKind.PROVIDER], c.start)
     label = f"part {c.part + 1}"
     out = []
-    touches = int(day.touches[0, j])
+    touches = int(day.touches[0, 0])
     out.append(
         (
             "doctor_adjacent",
-            int(doctor_adjacent(day.touches[:, j])[0]),
+            int(doctor_adjacent(day.touches[:, 0])[0]),
             f"{label}'s doctor time meets {name}'s busy time at {touches} "
             + ("end" if touches == 1 else "ends")
             + " (the doctor goes straight on to the next chair)",
         )
     )
     longest = int(day.longest[0, 0])
-    idle = int(day.idle_added[0, j])
+    idle = int(day.idle_added[0, 0])
     out.append(
         (
             "doctor_idle_time",
-            int(doctor_idle_time(day.idle_added[:, j])[0]),
+            int(doctor_idle_time(day.idle_added[:, 0])[0]),
             f"{label} leaves {idle // 60} min of {name}'s free time where no appointment's "
             "provider time fits"
             if idle > 0
@@ -268,7 +267,7 @@ def explain_doctor(timeline: Timeline, c: Choice, name: str) -> list[tuple[str, 
     out.append(
         (
             "long_doctor_room",
-            int(long_doctor_room(day.room_before[:, j], day.room_after[:, j])[0]),
+            int(long_doctor_room(day.room_before[:, 0], day.room_after[:, 0])[0]),
             f"{label} takes the last stretch of {name}'s day long enough for "
             f"{longest // 60} min of provider time",
         )
