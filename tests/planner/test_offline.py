@@ -86,3 +86,64 @@ def test_interchangeable_chairs_share_one_pool_unless_a_template_slot_names_one(
     assert got == ["a", "b", "a"]
     with pytest.raises(AssertionError, match="more parts at once"):
         assign(("a",), [(0, 4), (2, 6)])
+
+
+def _one_chair_hour(types: tuple[TypeSpec, ...], wanted: tuple[tuple[str, str], ...]) -> Scenario:
+    """One provider and one chair open 09:00-10:00 on Monday; requests (id, type) that any
+    patient could take at any time of that hour."""
+    hour = {0: (Block(time(9), time(10)),)}
+    requests = tuple(
+        Request(
+            id=rid,
+            patient_id=f"pat-{rid}",
+            made_at=datetime(2026, 1, 1, 9, i, tzinfo=UTC),
+            parts=(PartSpec(type_id),),
+            earliest=MONDAY,
+            latest=MONDAY,
+            days=(0,),
+            hours=(Block(time(9), time(10)),),
+        )
+        for i, (rid, type_id) in enumerate(wanted)
+    )
+    return Scenario(
+        name="one-hour",
+        seed=1,
+        time_zone="Europe/London",
+        start=MONDAY,
+        weeks=1,
+        resources=(
+            ResourceSpec("prov-1", "provider", hour),
+            ResourceSpec("chair-1", "chair", hour),
+        ),
+        types=types,
+        requests=requests,
+    )
+
+
+def test_each_objective_books_what_it_values() -> None:
+    # A 60-minute bond or two 20-minute repairs: minutes prefer the bond, requests the repairs.
+    s = _one_chair_hour(
+        (TypeSpec("bond", 60), TypeSpec("repair", 20)),
+        (("bond", "bond"), ("repair-1", "repair"), ("repair-2", "repair")),
+    )
+    by_minutes = solve_offline(s, None, seconds=10)
+    by_requests = solve_offline(s, None, seconds=10, objective="requests")
+    assert {b.request_id for b in by_minutes.bookings} == {"bond"}
+    assert {b.request_id for b in by_requests.bookings} == {"repair-1", "repair-2"}
+    assert by_requests.extra["offline_value"] == 2 == by_requests.extra["offline_bound"]
+    assert by_requests.extra["offline_objective_minutes"] is None
+    # A 60-minute records visit with 5 doctor minutes or a 30-minute all-doctor exam: minutes
+    # prefer the records visit, provider minutes the exam.
+    s = _one_chair_hour(
+        (
+            TypeSpec("records", 60, time_pattern="AAAAADAAAAAA"),
+            TypeSpec("exam", 30, time_pattern="DDDDDD"),
+        ),
+        (("records", "records"), ("exam", "exam")),
+    )
+    assert {b.request_id for b in solve_offline(s, None, seconds=10).bookings} == {"records"}
+    by_doctor = solve_offline(s, None, seconds=10, objective="provider-minutes")
+    assert {b.request_id for b in by_doctor.bookings} == {"exam"}
+    assert by_doctor.extra["offline_value"] == 30
+    with pytest.raises(ValueError, match="unknown offline objective"):
+        OfflineModel(s, "revenue")
