@@ -82,8 +82,15 @@ class BestFitModel:
         self.scores = scores
         self.model = cp_model.CpModel()
         self.coupled = chains.coupled_kinds()
-        n_parts = len(chains.parts)
-        big = int(np.abs(scores.near[pool]).max()) + 2000 * n_parts * 4 + 1
+        # Each chosen suggestion earns ``big`` on top of its score, so that k suggestions always
+        # beat fewer: it exceeds the most any one can lose (its nearness and, per part and kind,
+        # the lowest resource points a usable row has).
+        worst = sum(
+            max(0, -int(points[part.kinds[kind].ok].min(initial=0)))
+            for part, kinds in zip(chains.part_masks, scores.resource, strict=True)
+            for kind, points in kinds.items()
+        )
+        big = int(np.abs(scores.near[pool]).max()) + worst + 1
         # Scaling the score leaves room for a pool-order bonus that can never outweigh a point.
         self.scale = len(pool) * (len(pool) + 1) // 2 + 1
         self.subs = [self._sub(j0) for j0 in pool]

@@ -217,3 +217,26 @@ def test_the_documented_worked_example_scores_one_point_seven() -> None:
         ScoreTerm("short_gap", -1.5, "leaves 10 min free on Chair 2 after 10:30, too short to book")
         in top.terms
     )
+
+
+def test_a_bookable_start_is_suggested_however_much_it_loses() -> None:
+    """A 6-hour appointment whose doctor time is its last 5 minutes, booked at 08:00, leaves
+    08:00-13:55 where no such appointment's doctor time can fall: 355 idle minutes, -106.5 points.
+    It is still the only start, so best fit must still offer it."""
+    long = AppointmentTypeSpec("long", 360, 360, 360, name="Long", time_pattern="A" * 71 + "D")
+    day = WeeklyHours({WEDNESDAY: (LocalBlock(time(8), time(20)),)})
+    clinic = Clinic(
+        "Europe/London",
+        BookingPolicy(5, timedelta(0), timedelta(days=30)),
+        (
+            Resource("dr", ResourceKind.PROVIDER, day, name="Dr Okafor"),
+            Resource("c1", ResourceKind.CHAIR, day, name="Chair 1"),
+        ),
+        (long,),
+    )
+    q = SlotQuery(
+        clinic, Visit((VisitPart("long"),)), at(8), at(14), at(7), preferences=Preferences(at(8))
+    )
+    (top,) = best_fit(q, 3).suggestions
+    assert top.slot.start == at(8)
+    assert {t.rule: t.points for t in top.terms} == {"doctor_idle_time": -106.5}
