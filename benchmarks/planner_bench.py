@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.planner.offline import request_value, solve_offline
+from benchmarks.planner.offline import solve_offline
+from benchmarks.planner.offline_objectives import request_value
 from benchmarks.planner.report import markdown
 from benchmarks.planner.run import TARGET_RECOVERED, Run, run
 from benchmarks.scenarios import generate

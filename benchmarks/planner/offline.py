@@ -27,11 +27,9 @@ Model, time in grid units (``granularity_minutes``) from the horizon's start:
   for the day the visit's chair/provider part starts, the visits' units that day <= the working
   units of all providers (and of all chairs) that day.
 
-Objective: maximise booked minutes (``objective="minutes"``, the planner's yardstick), or booked
-provider minutes (the ``D`` minutes, whole appointments without a pattern) or booked requests,
-the metrics issue 13 names. Warm-started (AddHint) from an online schedule, which is
-feasible here by construction, and solved with ``num_workers`` workers and a time limit; the
-proven bound gives the optimality gap.
+Objective: maximise booked minutes, or another metric of ``offline_objectives``. Warm-started
+(AddHint) from an online schedule, which is feasible here by construction, and solved with
+``num_workers`` workers and a time limit; the proven bound gives the optimality gap.
 
 Over 400 lines on purpose: building the model, hinting it from an online schedule and reading
 the schedule back all index the same variables, so they stay in one class; the day cuts, which
@@ -49,6 +47,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from benchmarks.planner.offline_cuts import add_day_cuts
+from benchmarks.planner.offline_objectives import OBJECTIVES, request_value
 from benchmarks.planner.offline_pools import Pool, assign, interchangeable
 from benchmarks.planner.simulate import (
     Booking,
@@ -64,19 +63,6 @@ from benchmarks.scenarios.model import Request, ResourceSpec, Scenario, TypeSpec
 from solver.time_pattern import STEP_MINUTES
 
 Units = list[tuple[int, int]]  # closed [lo, hi] integer ranges of start units
-
-
-OBJECTIVES = ("minutes", "provider-minutes", "requests")
-
-
-def request_value(s: Scenario, q: Request, objective: str) -> int:
-    """What booking request ``q`` is worth under ``objective`` (one of ``OBJECTIVES``)."""
-    types = [s.type(p.type_id) for p in q.parts]
-    if objective == "minutes":
-        return sum(t.minutes for t in types)
-    if objective == "provider-minutes":
-        return sum(b - a for t in types for a, b in t.provider_runs())
-    return 1
 
 
 class OfflineModel:

@@ -23,12 +23,12 @@ from tests.planner.conftest import schedule_problems
 MONDAY = date(2026, 1, 5)
 
 
-def _request(rid: str, made_hour: int, hours: Block) -> Request:
+def _request(rid: str, made: datetime, hours: Block, type_id: str = "adjustment") -> Request:
     return Request(
         id=rid,
         patient_id=f"pat-{rid}",
-        made_at=datetime(2026, 1, 1, made_hour, tzinfo=UTC),
-        parts=(PartSpec("adjustment"),),
+        made_at=made,
+        parts=(PartSpec(type_id),),
         earliest=MONDAY,
         latest=MONDAY,
         days=(0,),
@@ -36,12 +36,11 @@ def _request(rid: str, made_hour: int, hours: Block) -> Request:
     )
 
 
-def tight_clinic() -> Scenario:
-    """One provider and chair open 09:00-10:00; the first request could go anywhere, the second
-    only at 09:00. Booking the first at the earliest start turns the second away."""
+def _one_chair_hour(types: tuple[TypeSpec, ...], requests: tuple[Request, ...]) -> Scenario:
+    """One provider and one chair open 09:00-10:00 on Monday."""
     hour = {0: (Block(time(9), time(10)),)}
     return Scenario(
-        name="tight",
+        name="one-hour",
         seed=1,
         time_zone="Europe/London",
         start=MONDAY,
@@ -50,10 +49,23 @@ def tight_clinic() -> Scenario:
             ResourceSpec("prov-1", "provider", hour),
             ResourceSpec("chair-1", "chair", hour),
         ),
-        types=(TypeSpec("adjustment", 30),),
-        requests=(
-            _request("early-flexible", 9, Block(time(9), time(10))),
-            _request("late-fixed", 10, Block(time(9), time(9, 30))),
+        types=types,
+        requests=requests,
+    )
+
+
+def tight_clinic() -> Scenario:
+    """The first request could go anywhere in the hour, the second only at 09:00. Booking the
+    first at the earliest start turns the second away."""
+    return _one_chair_hour(
+        (TypeSpec("adjustment", 30),),
+        (
+            _request(
+                "early-flexible", datetime(2026, 1, 1, 9, tzinfo=UTC), Block(time(9), time(10))
+            ),
+            _request(
+                "late-fixed", datetime(2026, 1, 1, 10, tzinfo=UTC), Block(time(9), time(9, 30))
+            ),
         ),
     )
 
@@ -88,35 +100,11 @@ def test_interchangeable_chairs_share_one_pool_unless_a_template_slot_names_one(
         assign(("a",), [(0, 4), (2, 6)])
 
 
-def _one_chair_hour(types: tuple[TypeSpec, ...], wanted: tuple[tuple[str, str], ...]) -> Scenario:
-    """One provider and one chair open 09:00-10:00 on Monday; requests (id, type) that any
-    patient could take at any time of that hour."""
-    hour = {0: (Block(time(9), time(10)),)}
-    requests = tuple(
-        Request(
-            id=rid,
-            patient_id=f"pat-{rid}",
-            made_at=datetime(2026, 1, 1, 9, i, tzinfo=UTC),
-            parts=(PartSpec(type_id),),
-            earliest=MONDAY,
-            latest=MONDAY,
-            days=(0,),
-            hours=(Block(time(9), time(10)),),
-        )
+def _anytime(*wanted: tuple[str, str]) -> tuple[Request, ...]:
+    """Requests (id, type) that any patient could take at any time of the hour."""
+    return tuple(
+        _request(rid, datetime(2026, 1, 1, 9, i, tzinfo=UTC), Block(time(9), time(10)), type_id)
         for i, (rid, type_id) in enumerate(wanted)
-    )
-    return Scenario(
-        name="one-hour",
-        seed=1,
-        time_zone="Europe/London",
-        start=MONDAY,
-        weeks=1,
-        resources=(
-            ResourceSpec("prov-1", "provider", hour),
-            ResourceSpec("chair-1", "chair", hour),
-        ),
-        types=types,
-        requests=requests,
     )
 
 
@@ -124,7 +112,7 @@ def test_each_objective_books_what_it_values() -> None:
     # A 60-minute bond or two 20-minute repairs: minutes prefer the bond, requests the repairs.
     s = _one_chair_hour(
         (TypeSpec("bond", 60), TypeSpec("repair", 20)),
-        (("bond", "bond"), ("repair-1", "repair"), ("repair-2", "repair")),
+        _anytime(("bond", "bond"), ("repair-1", "repair"), ("repair-2", "repair")),
     )
     by_minutes = solve_offline(s, None, seconds=10)
     by_requests = solve_offline(s, None, seconds=10, objective="requests")
@@ -139,7 +127,7 @@ def test_each_objective_books_what_it_values() -> None:
             TypeSpec("records", 60, time_pattern="AAAAADAAAAAA"),
             TypeSpec("exam", 30, time_pattern="DDDDDD"),
         ),
-        (("records", "records"), ("exam", "exam")),
+        _anytime(("records", "records"), ("exam", "exam")),
     )
     assert {b.request_id for b in solve_offline(s, None, seconds=10).bookings} == {"records"}
     by_doctor = solve_offline(s, None, seconds=10, objective="provider-minutes")
