@@ -24,6 +24,7 @@ from tests.browser.calendar_pages import (
     book,
     drag,
     grab_point,
+    laid_out_box,
     open_calendar,
     px_per_minute,
     stored,
@@ -118,12 +119,9 @@ def test_resize_past_the_types_maximum_stops_at_the_maximum(
     block = block_of(page, appt["id"])
     block.wait_for()
     per_minute = px_per_minute(page, appt["id"], 30)
-    box = block.bounding_box()
-    assert box is not None
     block.hover()
     handle = block.locator(".ec-resizer")
-    hbox = handle.bounding_box()
-    assert hbox is not None
+    hbox = laid_out_box(handle)
     x, y = hbox["x"] + hbox["width"] / 2, hbox["y"] + hbox["height"] / 2
     drag(page, x, y, 0, 60 * per_minute)  # asks for 90 minutes
 
@@ -388,8 +386,8 @@ def test_background_shows_the_servers_hours_break_labels_and_template_slots(
     expect(slot).to_have_count(1)  # the slot is chair 1's; chair 2's time is not reserved
     assert slot.inner_text() == "Adjustments AM: Adjustment"
     # 08:00-10:00 and 12:00-13:00 in the same column: twice the height, four hours apart.
-    slot_box, gap_box = slot.bounding_box(), gap.bounding_box()
-    assert slot_box is not None and gap_box is not None
+    # The live channel redraws the day when it connects: measure each once it is laid out.
+    slot_box, gap_box = laid_out_box(slot), laid_out_box(gap)
     assert slot_box["x"] == gap_box["x"]
     hour = gap_box["height"]
     assert slot_box["height"] == pytest.approx(2 * hour, abs=2)
