@@ -1,9 +1,11 @@
 // @ts-check
-// Over 500 lines on purpose (about 810, 120 of them JSDoc types), in one file: it loads on a
-// patient's phone inside a practice's page, and without a bundler in the project every extra
-// module is another round trip before the widget shows. It is one class, the booking flow, whose
-// methods follow the steps in order (types, days, times, who, confirm, done; manage/cancel/waitlist), with
-// small DOM helpers above it. Split it into modules once a build step bundles them into one file.
+// Over 500 lines on purpose (about 785, 85 of them JSDoc), in one file: it loads on a patient's
+// phone inside a practice's page, and without a bundler in the project a module it imported
+// would only be fetched once this one had arrived and been parsed: one more round trip on a
+// mobile network before the widget shows. It is one class, the booking flow, whose methods follow
+// the steps in order (types, days, times, who, confirm, done; manage/cancel/waitlist), with small
+// DOM helpers above it. The API shapes it reads, which cost nothing to split out, are in
+// slotwise-widget.d.ts (never served). Split the rest into modules once a build step bundles them.
 //
 // Slotwise online booking widget: a framework-free ES module that renders the booking flow for
 // one clinic inside a Shadow DOM (so the host page's styles neither leak in nor out).
@@ -19,33 +21,6 @@
 // confirm -> confirmation with an .ics calendar file.
 
 const SCRIPT_URL = new URL(import.meta.url);
-
-// The portal API's answers as the widget reads them (docs/portal.md has the whole shapes).
-/**
- * @typedef {{id: string, name: string, color: string, duration: number, newPatientBookable: boolean}} TypeOption
- * @typedef {{id: string, name: string, timeZone: string, appointmentTypes: TypeOption[]}} PortalClinic
- * @typedef {{startTime: string, localTime: string, providerId: string, chairId: string | null,
- *   roomId: string | null, providerName?: string | null}} Slot
- * @typedef {{days: {date: string, slots: Slot[]}[]}} Availability
- * @typedef {{expiresAt: string}} Hold
- * @typedef {{amount: string, currency: string}} Fee
- * @typedef {{id: string, appointmentTypeName: string, localStart: string, timeZone: string,
- *   canCancel: boolean, lateCancelFee: Fee | null}} OwnAppointment
- * @typedef {{id: string, appointmentTypeName: string, localStart: string, timeZone: string,
- *   needsConfirmation: boolean, ics: string}} Confirmation
- * @typedef {{firstName: string, lastName: string, dateOfBirth: string, email: string, phone: string}} Details
- * @typedef {{id: string, replacesAppointmentId: string | null, status: string}} WaitlistSpot
- * @typedef {{message: string, alternatives: Slot[]}} SlotConflict
- * @typedef {{detail?: string, type?: string, alternatives?: Slot[]}} Problem
- * @typedef {"days" | "manage" | "confirm"} AfterSignIn
- * @typedef {{
- *   clinic: PortalClinic | null, type: TypeOption | null, availability: Availability | null,
- *   day: string | null, slot: Slot | null, hold: Hold | null, patientToken: string | null,
- *   guestToken: string | null, details: Details | null, notes: string,
- *   conflict: SlotConflict | null, confirmation: Confirmation | null, bookingKey: string | null,
- * }} WidgetState
- * @typedef {Node | string | number | null | undefined | false} Child
- */
 
 /**
  * What a step needs and the flow has already chosen; its absence is a bug in the step order,

@@ -8,7 +8,7 @@
  * @typedef {{status: string, clinicName: string, timeZone: string, appointmentTypeName: string,
  *   startTime: string, endTime: string, localStart: string, providerName?: string | null,
  *   expiresAt: string, bookedAppointmentId: string | null, message?: string}} Offer
- * @typedef {{detail?: string, title?: string, status?: string}} Problem
+ * @typedef {{detail?: string, title?: string, status?: string}} OfferProblem
  */
 
 const API = "/api/patient-portal/waitlist-offer";
@@ -62,7 +62,7 @@ function show(offer) {
 
 /**
  * @param {string} url @param {RequestInit} [init]
- * @returns {Promise<{ok: boolean, status: number, body: Offer & Problem}>}
+ * @returns {Promise<{ok: boolean, status: number, body: Offer & OfferProblem}>}
  */
 async function call(url, init) {
   const resp = await fetch(url, { ...init, headers: { Accept: "application/json", ...(init?.headers || {}) } });
