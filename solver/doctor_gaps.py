@@ -11,8 +11,8 @@ the provider's free time (working hours minus busy time, as ``masks.Timeline`` k
   A free stretch is *idle* when no ``D`` run of any type the provider does fits in it where
   that run falls in its appointment, with the appointment inside the provider's working block:
   an adjustment's 5 minutes of doctor time come 10 minutes in, so the first 10 minutes after
-  the doctor starts work, once the next doctor time is taken, suit no adjustment, and only a
-  type whose doctor time starts at once (an exam) could use them. The part's pieces are the
+  the doctor starts work, once the next doctor time is taken, suit no adjustment; only a type
+  whose doctor time starts at once and fits in them could use them. The part's pieces are the
   free stretches it leaves next to its runs (before each run back to the free interval's start
   or the previous run, after the last run of each interval); what it takes from is each free
   interval its runs lie in;
@@ -106,9 +106,10 @@ def doctor_gaps(
     busy_start = np.sort(timeline.busy_owner * KEY + timeline.busy_start)
     key = (masks.resource_index * KEY)[:, None]
     idle_added = np.zeros((rows, n), dtype=np.int64)
+    table = _run_table(runs_of)
 
     def idle(lo: I64, hi: I64) -> I64:
-        return _idle(timeline, masks, runs_of, lo, hi)
+        return _idle(timeline, masks, table, lo, hi)
 
     day = timeline.cal.date_index(grid)
     day_start = timeline.cal.mid[day][None, :]
@@ -153,29 +154,28 @@ def doctor_gaps_at(timeline: Timeline, part: Part, provider_id: str, start: int)
     return doctor_gaps(timeline, part, row, np.array([start], dtype=np.int64))
 
 
-def _idle(
-    timeline: Timeline,
-    masks: KindMasks,
-    runs_of: list[list[tuple[int, int, int]]],
-    lo: I64,
-    hi: I64,
-) -> I64:
+def _run_table(runs_of: list[list[tuple[int, int, int]]]) -> I64:
+    """Each row's distinct runs as a (rows, runs, 3) array of (offset, length, appointment
+    length), padded with runs that never fit (a row with none has only those)."""
+    distinct = [sorted(set(x)) for x in runs_of]
+    table = np.zeros((len(distinct), max(1, *map(len, distinct)), 3), dtype=np.int64)
+    table[:, :, 1] = NOTHING
+    for row, runs in enumerate(distinct):
+        if runs:
+            table[row, : len(runs)] = runs
+    return table
+
+
+def _idle(timeline: Timeline, masks: KindMasks, table: I64, lo: I64, hi: I64) -> I64:
     """Per (row, start): the seconds of the free stretch ``[lo, hi)`` of that row's provider
     when no run the provider does fits in it (0 when one does or the stretch is empty). A run
     (offset, length, appointment length) fits when its appointment can start at or after the
     provider's working block starts and ``offset`` before the stretch, and end inside the
     block, with the run ending inside the stretch."""
     lo, hi = np.broadcast_arrays(lo, hi)
-    rows = len(runs_of)
-    # Runs as (rows, runs, 1) arrays, padded with one that never fits.
-    width = max((len(set(x)) for x in runs_of), default=0)
-    table = np.zeros((rows, max(width, 1), 3), dtype=np.int64)
-    table[:, :, 1] = NOTHING
     block_start = np.zeros(lo.shape, dtype=np.int64)
     block_end = np.zeros(lo.shape, dtype=np.int64)
     for row, r in enumerate(masks.resource_index.tolist()):
-        if runs_of[row]:
-            table[row, : len(set(runs_of[row]))] = sorted(set(runs_of[row]))
         hours = timeline.hours[r]
         if len(hours):
             block = np.clip(np.searchsorted(hours[:, 0], lo[row], side="right") - 1, 0, None)
@@ -185,8 +185,8 @@ def _idle(
     fits = (
         (start + offset + run <= hi[:, None, :]) & (start + whole <= block_end[:, None, :])
     ).any(axis=1)
-    # A provider whose types have no provider time has nothing to idle for.
-    does_some = np.array([bool(x) for x in runs_of], dtype=np.bool_)[:, None]
+    # A provider whose types have no provider time (only padding) has nothing to idle for.
+    does_some = np.any(table[:, :, 1] < NOTHING, axis=1, keepdims=True)
     out: I64 = np.where(does_some & (hi > lo) & ~fits, hi - lo, 0)
     return out
 
